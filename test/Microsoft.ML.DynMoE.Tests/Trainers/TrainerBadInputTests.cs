@@ -153,7 +153,7 @@ public sealed class TrainerBadInputTests
         var e1 = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.MulticlassClassification.Trainers.DynMoE(new DynMoEMulticlassTrainer.Options { NumberOfEpochs = 0 }));
         Assert.AreEqual("NumberOfEpochs", e1.ParamName);
         StringAssert.Contains(e1.Message, "NumberOfEpochs must be at least 1.");
-        var e2 = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.MulticlassClassification.Trainers.DynMoE(new DynMoEMulticlassTrainer.Options { Gating = Layers.GatingKind.TopK, TopK = 5, NumberOfExperts = 4 }));
+        var e2 = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.MulticlassClassification.Trainers.DynMoE(new DynMoEMulticlassTrainer.Options { Gating = Microsoft.ML.DynMoE.Layers.GatingKind.TopK, TopK = 5, NumberOfExperts = 4 }));
         Assert.AreEqual("TopK", e2.ParamName);
         StringAssert.Contains(e2.Message, "TopK must be between 1 and NumberOfExperts (4) for top-k gating.");
         var e3 = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.MulticlassClassification.Trainers.DynMoE(new DynMoEMulticlassTrainer.Options { MaximumNumberOfExperts = 2, NumberOfExperts = 4 }));

@@ -74,14 +74,7 @@ public sealed class ExpertBank : nn.Module<Tensor, Tensor, Tensor, Tensor>
     public Tensor ExpertForward(int expert, Tensor rows)
     {
         using var scope = NewDisposeScope();
-        var hidden = torch.addmm(_bias1[expert], rows, _weight1[expert], 1, 1);
-        var activated = _activation switch
-        {
-            ExpertActivation.Relu => nn.functional.relu(hidden),
-            ExpertActivation.Silu => nn.functional.silu(hidden),
-            _ => nn.functional.gelu(hidden),
-        };
-        return torch.addmm(_bias2[expert], activated, _weight2[expert], 1, 1).MoveToOuterDisposeScope();
+        return Feedforward(rows, _weight1[expert], _bias1[expert], _weight2[expert], _bias2[expert]).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -117,19 +110,45 @@ public sealed class ExpertBank : nn.Module<Tensor, Tensor, Tensor, Tensor>
         var pairWeights = combineWeights.t().reshape(-1).index_select(0, flatIndex);
         var gathered = tokens.index_select(0, tokenIndex);
 
-        var outputs = new List<Tensor>(ExpertCount);
-        long offset = 0;
+        // unbind, not per-expert indexing: the backward of E separate select() calls would materialize E full-size
+        // zero gradients per weight (quadratic in E); unbind's backward stacks the slices once.
+        var weight1 = _weight1.unbind(0);
+        var bias1 = _bias1.unbind(0);
+        var weight2 = _weight2.unbind(0);
+        var bias2 = _bias2.unbind(0);
+        // split, not narrow: one backward allocation for all groups instead of one full-size zero tensor per group.
+        var usedExperts = new List<int>(perExpert.Length);
+        var groupSizes = new List<long>(perExpert.Length);
         for (int e = 0; e < perExpert.Length; e++)
         {
-            long count = perExpert[e];
-            if (count == 0) continue;
-            outputs.Add(ExpertForward(e, gathered.narrow(0, offset, count)));
-            offset += count;
+            if (perExpert[e] == 0) continue;
+            usedExperts.Add(e);
+            groupSizes.Add(perExpert[e]);
+        }
+
+        var groups = usedExperts.Count == 1 ? new[] { gathered } : gathered.split(groupSizes.ToArray(), 0);
+        var outputs = new List<Tensor>(usedExperts.Count);
+        for (int i = 0; i < usedExperts.Count; i++)
+        {
+            int e = usedExperts[i];
+            outputs.Add(Feedforward(groups[i], weight1[e], bias1[e], weight2[e], bias2[e]));
         }
 
         var expertOutputs = outputs.Count == 1 ? outputs[0] : torch.cat(outputs, 0);
         var weighted = expertOutputs.mul(pairWeights.unsqueeze(1));
         return output.index_add(0, tokenIndex, weighted, 1).MoveToOuterDisposeScope();
+    }
+
+    private Tensor Feedforward(Tensor rows, Tensor weight1, Tensor bias1, Tensor weight2, Tensor bias2)
+    {
+        var hidden = torch.addmm(bias1, rows, weight1, 1, 1);
+        var activated = _activation switch
+        {
+            ExpertActivation.Relu => nn.functional.relu(hidden),
+            ExpertActivation.Silu => nn.functional.silu(hidden),
+            _ => nn.functional.gelu(hidden),
+        };
+        return torch.addmm(bias2, activated, weight2, 1, 1);
     }
 
     private static Tensor UniformSymmetric(double bound, params long[] shape)

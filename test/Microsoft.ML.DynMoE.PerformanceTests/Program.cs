@@ -1,0 +1,96 @@
+using System;
+using System.Diagnostics;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using TorchSharp;
+
+namespace Microsoft.ML.DynMoE.PerformanceTests;
+
+public static class Program
+{
+    /// <summary>
+    /// <c>dotnet run -c Release --project test/Microsoft.ML.DynMoE.PerformanceTests -- --filter '*'</c> runs BenchmarkDotNet
+    /// (short in-process job); <c>-- --quick</c> prints a Stopwatch estimate of the same cases in under a minute.
+    /// </summary>
+    public static int Main(string[] args)
+    {
+        Console.WriteLine($"torch threads: {torch.get_num_threads()}");
+        foreach (int experts in new[] { 8, 64 })
+        {
+            Console.WriteLine($"E={experts}: top-any theta={MoELayerBenchmarks.ThresholdForAboutFourExperts(experts):F4}, mean activated experts={MoELayerBenchmarks.TopAnyMeanActivated(experts):F3}");
+        }
+
+        if (args.Length > 0 && args[0] == "--profile")
+        {
+            Profile();
+            return 0;
+        }
+
+        if (args.Length > 0 && args[0] == "--quick")
+        {
+            Quick();
+            return 0;
+        }
+
+        // In process: TorchSharp's native libraries are already next to this executable.
+        var config = DefaultConfig.Instance.AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance));
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
+        return 0;
+    }
+
+    private static void Profile()
+    {
+        using var layer = MoELayerBenchmarks.CreateTopAny(8);
+        layer.train();
+        var x = torch.randn(MoELayerBenchmarks.Tokens, MoELayerBenchmarks.ModelDimension).requires_grad_(true);
+        void Time(string what, Action action)
+        {
+            action();
+            var watch = Stopwatch.StartNew();
+            double best = double.MaxValue;
+            for (int i = 0; i < 4; i++)
+            {
+                watch.Restart();
+                action();
+                best = Math.Min(best, watch.Elapsed.TotalMilliseconds);
+            }
+
+            Console.WriteLine($"{what,-32} best {best,8:F1} ms");
+        }
+
+        Time("gate forward", () => { using var s = torch.NewDisposeScope(); layer.TopAnyGate!.forward(x, layer.ExpertMask); });
+        Time("gate forward+backward", () => { using var s = torch.NewDisposeScope(); var d = layer.TopAnyGate!.forward(x, layer.ExpertMask); d.CombineWeights.sum().add(d.AuxiliaryLoss).backward(); });
+        Time("layer forward", () => { using var s = torch.NewDisposeScope(); layer.forward(x); });
+        Time("layer forward+backward", () => { using var s = torch.NewDisposeScope(); layer.forward(x).sum().backward(); });
+        using var scope = torch.NewDisposeScope();
+        var decision = layer.TopAnyGate!.forward(x, layer.ExpertMask);
+        var routed = decision.Routed;
+        var combine = decision.CombineWeights.detach();
+        Time("experts forward (fixed routing)", () => { using var s = torch.NewDisposeScope(); layer.Experts.forward(x, routed, combine); });
+        Time("experts fwd+bwd (fixed routing)", () => { using var s = torch.NewDisposeScope(); layer.Experts.forward(x, routed, combine).sum().backward(); });
+        using var dense = MoELayerBenchmarks.Create("DenseEqualWidth", 8);
+        dense.train();
+        Time("dense 4x width fwd+bwd", () => { using var s = torch.NewDisposeScope(); dense.forward(x).sum().backward(); });
+        Time("expert 0 on 2048 rows fwd+bwd", () => { using var s = torch.NewDisposeScope(); layer.Experts.ExpertForward(0, x.narrow(0, 0, 2048)).sum().backward(); });
+    }
+
+    private static void Quick()
+    {
+        foreach (int experts in new[] { 8, 64 })
+        {
+            foreach (string kind in new[] { "TopAny", "TopK2", "DenseEqualWidth" })
+            {
+                var bench = new MoELayerBenchmarks { Experts = experts, Layer = kind };
+                bench.Setup();
+                for (int i = 0; i < 2; i++) bench.ForwardBackward();
+                var watch = Stopwatch.StartNew();
+                const int runs = 5;
+                for (int i = 0; i < runs; i++) bench.ForwardBackward();
+                Console.WriteLine($"E={experts,2} {kind,-16} {watch.Elapsed.TotalMilliseconds / runs,8:F1} ms");
+                bench.Cleanup();
+            }
+        }
+    }
+}

@@ -88,6 +88,12 @@ public class MoELayerBenchmarks
         _input = torch.randn(Tokens, ModelDimension).requires_grad_(true);
     }
 
+    /// <summary>Quick mode only: <see cref="ExpertBank.MaximumPaddingRatio"/> of the layer under test.</summary>
+    public double PaddingRatio
+    {
+        set => _layer.Experts.MaximumPaddingRatio = value;
+    }
+
     [Benchmark]
     public void ForwardBackward() => Step(_layer, _input);
 

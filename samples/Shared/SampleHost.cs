@@ -126,7 +126,8 @@ internal sealed class ConsoleEpochProgress : IProgress<DynMoETrainingProgress>
 {
     public void Report(DynMoETrainingProgress value)
     {
-        if (value.Epoch == 1 || value.Epoch == value.NumberOfEpochs || value.Epoch % 5 == 0)
+        int every = Math.Max(1, value.NumberOfEpochs / 8);
+        if (value.Epoch == 1 || value.Epoch == value.NumberOfEpochs || value.Epoch % every == 0)
             Console.WriteLine($"  epoch {value.Epoch,3}/{value.NumberOfEpochs}  loss {value.TrainingLoss:F4}  experts per layer [{string.Join(", ", value.ActiveExperts)}]  activated/token {value.ActivatedExpertsPerToken:F2}  {value.Elapsed.TotalSeconds:F1}s");
     }
 }
@@ -139,10 +140,25 @@ internal static class RoutingPrinter
         Console.WriteLine($"Routing (training data): {routing.MeanActivatedExpertsPerToken:F2} experts activated per token on average");
         foreach (var layer in routing.Layers)
         {
-            string history = layer.ExpertCountHistory.Count == 0 ? "" : $", experts after each epoch [{string.Join(" ", layer.ExpertCountHistory)}]";
+            string history = layer.ExpertCountHistory.Count == 0 ? "" : $", experts per epoch [{RunLengths(layer.ExpertCountHistory)}]";
             long total = Math.Max(1, layer.ExpertLoad.Sum());
             string load = string.Join(" ", layer.ExpertLoad.Take(layer.MaximumExperts).Where(l => l > 0).Select(l => $"{100.0 * l / total:F0}%"));
             Console.WriteLine($"  layer {layer.Layer} ({layer.Gating}): {layer.InitialExperts} -> {layer.ActiveExperts} experts (max {layer.MaximumExperts}), {layer.MeanActivatedExpertsPerToken:F2} activated/token, load [{load}]{history}");
         }
+    }
+
+    /// <summary>"4x3 5x17": the expert count and for how many consecutive epochs it held.</summary>
+    private static string RunLengths(IReadOnlyList<int> counts)
+    {
+        var parts = new List<string>();
+        for (int i = 0; i < counts.Count;)
+        {
+            int j = i;
+            while (j < counts.Count && counts[j] == counts[i])
+                j++;
+            parts.Add($"{counts[i]}x{j - i}");
+            i = j;
+        }
+        return string.Join(" ", parts);
     }
 }

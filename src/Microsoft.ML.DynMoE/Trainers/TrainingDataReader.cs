@@ -72,10 +72,8 @@ internal sealed class TrainingDataReader
         var m2 = new double[f];
         double labelMean = 0, labelM2 = 0;
         long rowBytes = (f + 2L) * sizeof(float);
-        long cacheRows = rowBytes == 0 ? 0 : cacheBytes / rowBytes;
-        var features = new List<float[]>();
-        var labels = new List<float>();
-        var weights = new List<float>();
+        long cacheRows = cacheBytes / rowBytes;
+        var cache = new RowBlockStore(f);
         bool caching = cacheRows > 0;
 
         foreach (var (row, label, weight) in ReadRows(checkAlive))
@@ -95,18 +93,14 @@ internal sealed class TrainingDataReader
 
             if (caching)
             {
-                if (n > cacheRows)
+                if (n > cacheRows || n > int.MaxValue)
                 {
                     caching = false;
-                    features.Clear();
-                    labels.Clear();
-                    weights.Clear();
+                    cache.Clear();
                 }
                 else
                 {
-                    features.Add((float[])row.Clone());
-                    labels.Add(label);
-                    weights.Add(weight);
+                    cache.Add(row, label, weight);
                 }
             }
         }
@@ -118,22 +112,16 @@ internal sealed class TrainingDataReader
             StandardizeLabels();
         if (!caching)
             return (standardizer, new StreamingBatchSource(this, standardizer, checkAlive));
-        return (standardizer, ToInMemory(features, labels, weights, standardizer));
+        return (standardizer, ToInMemory(cache, standardizer));
     }
 
     /// <summary>Reads a validation view with the training standardisation, always cached.</summary>
     public ITrainingBatchSource ReadValidation(FeatureStandardizer standardizer, Action checkAlive)
     {
-        var features = new List<float[]>();
-        var labels = new List<float>();
-        var weights = new List<float>();
+        var cache = new RowBlockStore(FeatureCount);
         foreach (var (row, label, weight) in ReadRows(checkAlive))
-        {
-            features.Add((float[])row.Clone());
-            labels.Add(label);
-            weights.Add(weight);
-        }
-        return ToInMemory(features, labels, weights, standardizer);
+            cache.Add(row, label, weight);
+        return ToInMemory(cache, standardizer);
     }
 
     /// <summary>Sets the label encoding from the statistics of the pass just made (regression: standardise the target).</summary>
@@ -143,16 +131,17 @@ internal sealed class TrainingDataReader
         LabelDivisor = LabelStd > 1e-12 ? (float)LabelStd : 1f;
     }
 
-    private InMemoryBatchSource ToInMemory(List<float[]> features, List<float> labels, List<float> weights, FeatureStandardizer standardizer)
+    /// <summary>Standardises the cached features and encodes the labels in place.</summary>
+    private InMemoryBatchSource ToInMemory(RowBlockStore cache, FeatureStandardizer standardizer)
     {
-        int f = FeatureCount;
-        var flat = new float[(long)features.Count * f];
-        for (int r = 0; r < features.Count; r++)
-            standardizer.Apply(features[r], flat.AsSpan(r * f, f));
-        var encoded = new float[labels.Count];
-        for (int r = 0; r < encoded.Length; r++)
-            encoded[r] = EncodeLabel(labels[r]);
-        return new InMemoryBatchSource(flat, encoded, weights.ToArray(), f);
+        for (int r = 0; r < cache.Count; r++)
+        {
+            var features = cache.Features(r);
+            standardizer.Apply(features, features);
+            ref float label = ref cache.Label(r);
+            label = EncodeLabel(label);
+        }
+        return new InMemoryBatchSource(cache);
     }
 
     /// <summary>Valid rows as (dense features, encoded label, weight); the features buffer is reused between rows.</summary>

@@ -3,28 +3,21 @@ using System.Collections.Generic;
 
 namespace Microsoft.ML.DynMoE.Training;
 
-/// <summary>Rows cached in flat arrays; an epoch is a seeded permutation of row indices.</summary>
+/// <summary>Rows cached in memory; an epoch is a seeded permutation of row indices.</summary>
 internal sealed class InMemoryBatchSource : ITrainingBatchSource
 {
-    private readonly float[] _features;
-    private readonly float[] _labels;
-    private readonly float[] _weights;
+    private readonly RowBlockStore _rows;
 
-    public InMemoryBatchSource(float[] features, float[] labels, float[] weights, int featureCount)
-    {
-        _features = features;
-        _labels = labels;
-        _weights = weights;
-        FeatureCount = featureCount;
-    }
+    /// <param name="rows">Standardised features and encoded labels.</param>
+    public InMemoryBatchSource(RowBlockStore rows) => _rows = rows;
 
-    public int FeatureCount { get; }
+    public int FeatureCount => _rows.FeatureCount;
 
-    public long RowCount => _labels.Length;
+    public long RowCount => _rows.Count;
 
     public IEnumerable<TrainingBatch> GetBatches(int batchSize, Random? shuffle)
     {
-        int rows = _labels.Length;
+        int rows = _rows.Count;
         int[] order = new int[rows];
         for (int i = 0; i < rows; i++)
             order[i] = i;
@@ -37,9 +30,9 @@ internal sealed class InMemoryBatchSource : ITrainingBatchSource
             for (int i = 0; i < count; i++)
             {
                 int row = order[start + i];
-                Array.Copy(_features, (long)row * FeatureCount, batch.Features, (long)i * FeatureCount, FeatureCount);
-                batch.Labels[i] = _labels[row];
-                batch.Weights[i] = _weights[row];
+                _rows.Features(row).CopyTo(batch.Features.AsSpan(i * FeatureCount, FeatureCount));
+                batch.Labels[i] = _rows.Label(row);
+                batch.Weights[i] = _rows.Weight(row);
             }
             batch.Rows = count;
             yield return batch;

@@ -11,6 +11,7 @@ namespace Microsoft.ML.DynMoE.PerformanceTests;
 /// Top-any thresholds are set so about 4 experts fire per token at both E = 8 and E = 64 (cost should follow the
 /// activated experts, not the slot count); the dense baseline has hidden width = (measured mean activated experts) × h.
 /// </summary>
+[Config(typeof(BenchmarkJobs.Micro))]
 public class MoELayerBenchmarks
 {
     public const int Tokens = 4096;

@@ -35,11 +35,21 @@ public static class Program
             return 0;
         }
 
-        // In process: TorchSharp's native libraries are already next to this executable. A short job (1 launch,
-        // 3 warm-ups, 15 measured iterations) keeps the whole run to a few minutes on 2 cores; the median resists the
-        // noise of a shared machine better than the mean.
-        var job = Job.Default.WithLaunchCount(1).WithWarmupCount(3).WithIterationCount(15).WithToolchain(InProcessEmitToolchain.Instance);
-        var config = DefaultConfig.Instance.AddJob(job).AddColumn(StatisticColumn.Median, StatisticColumn.Min);
+        if (args.Length > 0 && args[0] == "--memory")
+        {
+            MemoryScaling.Run();
+            return 0;
+        }
+
+        if (args.Length > 1 && args[0] == "--memory-child")
+        {
+            MemoryScaling.Child(long.Parse(args[1]), long.Parse(args[2]));
+            return 0;
+        }
+
+        // Each benchmark class sets its own short job; all run in process (TorchSharp's native libraries are already
+        // next to this executable). The median resists the noise of a shared machine better than the mean.
+        var config = DefaultConfig.Instance.AddColumn(StatisticColumn.Median, StatisticColumn.Min);
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
         return 0;
     }

@@ -1,0 +1,273 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.DynMoE.Layers;
+
+/// <summary>
+/// A mixture-of-experts feed-forward layer with DynMoE top-any gating (default), top-k gating or a dense single expert.
+/// Input <c>[tokens, d]</c> or <c>[batch, seq, d]</c>; output has the same shape. Gates run in float32. Dispatch is sparse
+/// and dropless (see <see cref="ExpertBank.forward"/>). For top-any, experts are added and removed by
+/// <see cref="AdaptExperts"/> from routing recorded during training forwards (<see cref="BeginRecording"/>).
+/// </summary>
+public sealed class MoELayer : nn.Module<Tensor, Tensor>
+{
+    private readonly TopAnyGate? _topAnyGate;
+    private readonly TopKGate? _topKGate;
+    private readonly ExpertBank _experts;
+    private readonly Tensor _expertMask;
+    private RoutingStatistics _statistics;
+    private Tensor? _auxiliaryLoss;
+    private Tensor? _lastActivatedCounts;
+    private Tensor? _recordedLoad;
+    private Tensor? _recordedUnroutedSum;
+    private long _recordedTokens;
+
+    /// <summary>Creates the layer: all <see cref="MoELayerOptions.MaximumExperts"/> slots allocated, the first <see cref="MoELayerOptions.InitialExperts"/> active.</summary>
+    /// <param name="name">Module name.</param>
+    /// <param name="options">Layer settings; validated and copied.</param>
+    public MoELayer(string name, MoELayerOptions options)
+        : base(name)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Options = options.Clone();
+
+        int slots = Options.SlotCount;
+        int initiallyActive = Options.Gating == GatingKind.Dense ? 1 : Options.InitialExperts;
+        var aux = Options.ResolvedAuxiliaryLoss;
+        switch (Options.Gating)
+        {
+            case GatingKind.TopAny:
+                _topAnyGate = new TopAnyGate("gate", Options.ModelDimension, slots, aux);
+                register_module("gate", _topAnyGate);
+                break;
+            case GatingKind.TopK:
+                _topKGate = new TopKGate("gate", Options.ModelDimension, slots, Options.TopK, aux);
+                register_module("gate", _topKGate);
+                break;
+        }
+
+        _experts = new ExpertBank("experts", slots, Options.ModelDimension, Options.ExpertHiddenDimension, Options.Activation);
+        register_module("experts", _experts);
+
+        _expertMask = torch.zeros(slots);
+        using (torch.no_grad())
+        {
+            _expertMask.narrow(0, 0, initiallyActive).fill_(1);
+        }
+
+        // Persistent, so Module.save/load carry the active set with the weights.
+        register_buffer("expert_mask", _expertMask, true);
+        _statistics = new RoutingStatistics(slots);
+    }
+
+    /// <summary>The (copied, validated) settings of this layer.</summary>
+    public MoELayerOptions Options { get; }
+
+    /// <summary>Unweighted scalar auxiliary loss of this layer from the last forward (0 when the loss kind is None); null before any forward.</summary>
+    public Tensor? AuxiliaryLoss => _auxiliaryLoss;
+
+    /// <summary>Experts that processed each token in the last forward, <c>[tokens]</c> int64, after the eval fallback.</summary>
+    public Tensor? LastActivatedCounts => _lastActivatedCounts;
+
+    /// <summary>Active-slot mask <c>[E_max]</c> float 0/1 (a persistent buffer; <c>[1]</c> for dense).</summary>
+    public Tensor ExpertMask => _expertMask;
+
+    /// <summary>Top-any gate embeddings W <c>[d, E_max]</c>; null for other gatings.</summary>
+    public Tensor? GateEmbeddings => _topAnyGate?.GateEmbeddings;
+
+    /// <summary>Top-any threshold logits θ <c>[E_max]</c>; null for other gatings.</summary>
+    public Tensor? Thresholds => _topAnyGate?.Thresholds;
+
+    /// <summary>Top-k router weights <c>[d, E_max]</c>; null for other gatings.</summary>
+    public Tensor? RouterWeights => _topKGate?.RouterWeights;
+
+    /// <summary>The expert feed-forward networks (one for dense).</summary>
+    public ExpertBank Experts => _experts;
+
+    /// <summary>Number of active slots.</summary>
+    public int ActiveExpertCount => (int)_expertMask.gt(0).sum().item<long>();
+
+    /// <summary>Cumulative routing counts over all forwards (training and eval) since <see cref="ResetRoutingStatistics"/>.</summary>
+    public RoutingStatistics RoutingStatistics => _statistics;
+
+    /// <summary>True between <see cref="BeginRecording"/> and <see cref="EndRecording"/>; only training forwards are recorded.</summary>
+    public bool IsRecording { get; private set; }
+
+    /// <summary>Tokens recorded in the current window.</summary>
+    public long RecordedTokens => _recordedTokens;
+
+    /// <summary>Clears <see cref="RoutingStatistics"/>.</summary>
+    public void ResetRoutingStatistics() => _statistics = new RoutingStatistics(Options.SlotCount);
+
+    /// <summary>Starts a new recording window (clearing the previous records). Only training-mode forwards record.</summary>
+    public void BeginRecording()
+    {
+        ClearRecords();
+        IsRecording = true;
+    }
+
+    /// <summary>Stops recording; the records are kept for <see cref="AdaptExperts"/> until the next <see cref="BeginRecording"/>.</summary>
+    public void EndRecording() => IsRecording = false;
+
+    /// <summary>
+    /// DynMoE add/remove update (spec §3.2-3.3) from the current recording window, which it then clears.
+    /// Remove first: every active slot that received no token in the window is deactivated. Then add: if any recorded
+    /// token activated no expert, the lowest-index inactive slot (possibly one just removed) is activated with
+    /// <c>W[:, e] = unit(Σ unrouted x)</c> and <c>θ_e = 0</c>; at most one per call, never beyond E_max. Its FFN keeps its
+    /// weights. Keep-at-least-one rule (our addition; the reference has no lower bound): if the update would leave no
+    /// active slot, the lowest-index previously active slot stays active. A window with no recorded tokens changes
+    /// nothing. Optimizer (Adam) moments of overwritten slices are not reset, as in the reference (spec §3.5).
+    /// Top-k and dense layers never change.
+    /// </summary>
+    /// <returns>What changed.</returns>
+    public ExpertAdaptation AdaptExperts()
+    {
+        int before = ActiveExpertCount;
+        if (_topAnyGate is null || _recordedLoad is null || _recordedUnroutedSum is null || _recordedTokens == 0)
+        {
+            ClearRecords();
+            return ExpertAdaptation.Unchanged(before);
+        }
+
+        using var scope = NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        float[] mask = _expertMask.cpu().to(ScalarType.Float32).data<float>().ToArray();
+        long[] load = _recordedLoad.cpu().data<long>().ToArray();
+        var unroutedSum = _recordedUnroutedSum;
+        double unroutedNorm = unroutedSum.norm().item<float>();
+
+        bool[] wasActive = mask.Select(v => v > 0).ToArray();
+        bool[] nowActive = (bool[])wasActive.Clone();
+        var removed = new List<int>();
+        for (int e = 0; e < nowActive.Length; e++)
+        {
+            if (nowActive[e] && load[e] == 0)
+            {
+                nowActive[e] = false;
+                removed.Add(e);
+            }
+        }
+
+        int? added = null;
+        if (unroutedNorm > 0)
+        {
+            int free = Array.IndexOf(nowActive, false);
+            if (free >= 0)
+            {
+                nowActive[free] = true;
+                added = free;
+                var direction = unroutedSum.div(unroutedNorm).to(_topAnyGate.GateEmbeddings.dtype);
+                _topAnyGate.GateEmbeddings.select(1, free).copy_(direction);
+                _topAnyGate.Thresholds.select(0, free).fill_(0);
+            }
+        }
+
+        if (!nowActive.Any(v => v))
+        {
+            int keep = Array.IndexOf(wasActive, true);
+            nowActive[keep] = true;
+            removed.Remove(keep);
+        }
+
+        var newMask = torch.tensor(nowActive.Select(v => v ? 1f : 0f).ToArray()).to(_expertMask.dtype).to(_expertMask.device);
+        _expertMask.copy_(newMask);
+        ClearRecords();
+        return new ExpertAdaptation(removed, added, before, nowActive.Count(v => v));
+    }
+
+    /// <summary>Routes and combines <paramref name="input"/> (<c>[tokens, d]</c> or <c>[batch, seq, d]</c>).</summary>
+    public override Tensor forward(Tensor input)
+    {
+        if (input.shape[^1] != Options.ModelDimension)
+        {
+            throw new ArgumentException($"The last dimension of the input must be ModelDimension ({Options.ModelDimension}), got {input.shape[^1]}.", nameof(input));
+        }
+
+        using var scope = NewDisposeScope();
+        var tokens = input.reshape(-1, Options.ModelDimension);
+        long tokenCount = tokens.shape[0];
+
+        Tensor output;
+        Tensor activatedCounts;
+        Tensor auxiliary;
+        long[] perExpert;
+        long unroutedCount = 0;
+        if (Options.Gating == GatingKind.Dense)
+        {
+            output = _experts.ExpertForward(0, tokens);
+            activatedCounts = torch.ones(tokenCount, dtype: ScalarType.Int64, device: tokens.device);
+            auxiliary = torch.zeros(new long[0], dtype: ScalarType.Float32, device: tokens.device);
+            perExpert = new[] { tokenCount };
+        }
+        else
+        {
+            var gateInput = tokens.to(ScalarType.Float32);
+            GateDecision decision = _topAnyGate is not null
+                ? _topAnyGate.forward(gateInput, _expertMask)
+                : _topKGate!.forward(gateInput, _expertMask);
+            output = _experts.forward(tokens, decision.Routed, decision.CombineWeights.to(tokens.dtype));
+            activatedCounts = decision.Routed.sum(1, type: ScalarType.Int64);
+            auxiliary = decision.AuxiliaryLoss;
+            var load = decision.Routed.sum(0, type: ScalarType.Int64);
+            perExpert = load.cpu().data<long>().ToArray();
+            unroutedCount = decision.Unrouted.sum().item<long>();
+            if (training && IsRecording)
+            {
+                Record(gateInput, decision, load);
+            }
+        }
+
+        _statistics.Add(tokenCount, perExpert, unroutedCount);
+        Replace(ref _auxiliaryLoss, auxiliary);
+        Replace(ref _lastActivatedCounts, activatedCounts);
+        return output.reshape(input.shape).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Disposes the tensors kept across forwards.</summary>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _auxiliaryLoss?.Dispose();
+            _lastActivatedCounts?.Dispose();
+            ClearRecords();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    private void Record(Tensor gateInput, GateDecision decision, Tensor load)
+    {
+        using var noGrad = torch.no_grad();
+        if (_recordedLoad is null || _recordedUnroutedSum is null || _recordedLoad.device != load.device)
+        {
+            ClearRecords();
+            _recordedLoad = torch.zeros(Options.SlotCount, dtype: ScalarType.Int64, device: load.device).DetachFromDisposeScope();
+            _recordedUnroutedSum = torch.zeros(Options.ModelDimension, dtype: ScalarType.Float32, device: load.device).DetachFromDisposeScope();
+        }
+
+        _recordedLoad.add_(load);
+        var unroutedRows = decision.Unrouted.to(ScalarType.Float32).unsqueeze(1);
+        _recordedUnroutedSum.add_(gateInput.detach().mul(unroutedRows).sum(0));
+        _recordedTokens += gateInput.shape[0];
+    }
+
+    private void ClearRecords()
+    {
+        _recordedLoad?.Dispose();
+        _recordedUnroutedSum?.Dispose();
+        _recordedLoad = null;
+        _recordedUnroutedSum = null;
+        _recordedTokens = 0;
+    }
+
+    private static void Replace(ref Tensor? slot, Tensor value)
+    {
+        slot?.Dispose();
+        slot = value.DetachFromDisposeScope();
+    }
+}

@@ -1,0 +1,94 @@
+using System.Collections.Generic;
+using System.Linq;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.DynMoE.Layers;
+
+/// <summary>
+/// Feed-forward MoE network for tabular data: <c>h = InputProjection(x)</c>; for each block <c>h = h + MoE(Norm(h))</c>;
+/// <c>logits = Head(FinalNorm(h))</c>. Maps <c>[N, InputDimension]</c> to <c>[N, OutputDimension]</c>.
+/// Initialization draws from the global torch generator, so it is deterministic after <c>torch.manual_seed</c>.
+/// </summary>
+public sealed class MoEMlpNetwork : nn.Module<Tensor, Tensor>
+{
+    private readonly MoEBlock[] _blocks;
+    private Tensor? _auxiliaryLoss;
+
+    /// <summary>Creates the network.</summary>
+    /// <param name="options">Settings; validated and copied.</param>
+    public MoEMlpNetwork(MoEMlpNetworkOptions options)
+        : base(nameof(MoEMlpNetwork))
+    {
+        System.ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Options = options.Clone();
+        int width = Options.Layer.ModelDimension;
+
+        InputProjection = nn.Linear(Options.InputDimension, width);
+        register_module("input_projection", InputProjection);
+        _blocks = new MoEBlock[Options.NumberOfLayers];
+        for (int i = 0; i < _blocks.Length; i++)
+        {
+            _blocks[i] = new MoEBlock($"block{i}", Options.Layer);
+            register_module($"block{i}", _blocks[i]);
+        }
+
+        FinalNorm = nn.LayerNorm(width);
+        Head = nn.Linear(width, Options.OutputDimension);
+        register_module("final_norm", FinalNorm);
+        register_module("head", Head);
+        MoELayers = _blocks.Select(b => b.MoE).ToArray();
+    }
+
+    /// <summary>The (copied, validated) settings.</summary>
+    public MoEMlpNetworkOptions Options { get; }
+
+    /// <summary>Projection from the inputs to the residual width.</summary>
+    public Linear InputProjection { get; }
+
+    /// <summary>The residual MoE blocks, in order.</summary>
+    public IReadOnlyList<MoEBlock> Blocks => _blocks;
+
+    /// <summary>Normalization before the head.</summary>
+    public LayerNorm FinalNorm { get; }
+
+    /// <summary>Output layer.</summary>
+    public Linear Head { get; }
+
+    /// <summary>The MoE layer of every block, in order.</summary>
+    public IReadOnlyList<MoELayer> MoELayers { get; }
+
+    /// <summary>Sum of the layers' auxiliary losses from the last forward, already multiplied by <see cref="MoEMlpNetworkOptions.AuxiliaryLossWeight"/>; null before any forward.</summary>
+    public Tensor? AuxiliaryLoss => _auxiliaryLoss;
+
+    /// <summary>Computes logits <c>[N, OutputDimension]</c> from <paramref name="input"/> <c>[N, InputDimension]</c>.</summary>
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var hidden = InputProjection.forward(input);
+        foreach (var block in _blocks)
+        {
+            hidden = block.forward(hidden);
+        }
+
+        var output = Head.forward(FinalNorm.forward(hidden));
+        var auxiliary = MoELayers[0].AuxiliaryLoss!.add(0);
+        for (int i = 1; i < MoELayers.Count; i++)
+        {
+            auxiliary = auxiliary.add(MoELayers[i].AuxiliaryLoss!);
+        }
+
+        _auxiliaryLoss?.Dispose();
+        _auxiliaryLoss = auxiliary.mul(Options.AuxiliaryLossWeight).DetachFromDisposeScope();
+        return output.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Disposes the tensors kept across forwards.</summary>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _auxiliaryLoss?.Dispose();
+        base.Dispose(disposing);
+    }
+}

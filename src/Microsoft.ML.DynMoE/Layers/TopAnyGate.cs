@@ -1,0 +1,100 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.DynMoE.Layers;
+
+/// <summary>
+/// DynMoE top-any gate (spec §1, DeepSpeed-fork semantics). Scores <c>s = sigmoid(cos(x, W_e)) · m</c>, thresholds
+/// <c>t = sigmoid(θ)</c>, gates <c>g = sign(relu(s − t))</c> with an identity (straight-through) backward,
+/// <c>K = Σ_e g</c> without gradient, combine weights <c>g / max(K, 1)</c>. In training a token with K = 0 gets no
+/// expert; in eval it falls back to <c>argmax_e s_e</c> with weight 1.
+/// </summary>
+public sealed class TopAnyGate : nn.Module<Tensor, Tensor, GateDecision>
+{
+    private readonly Parameter _gateEmbeddings;
+    private readonly Parameter _thresholds;
+    private readonly AuxiliaryLossKind _auxiliaryLoss;
+
+    /// <summary>Creates the gate with <c>W</c> orthogonal (orthonormal columns when E ≤ d) and <c>θ = 0</c>.</summary>
+    /// <param name="name">Module name.</param>
+    /// <param name="modelDimension">Token width d.</param>
+    /// <param name="slotCount">Number of expert slots E.</param>
+    /// <param name="auxiliaryLoss">Resolved auxiliary loss: DiverseAndSimple, DiverseSimpleBalanceEfficiency or None.</param>
+    public TopAnyGate(string name, int modelDimension, int slotCount, AuxiliaryLossKind auxiliaryLoss)
+        : base(name)
+    {
+        _auxiliaryLoss = auxiliaryLoss;
+        using (var scope = NewDisposeScope())
+        {
+            // Orthogonal rows on [E, d], transposed, as in the reference: unit-norm, mutually orthogonal columns when E <= d.
+            var rows = torch.empty(slotCount, modelDimension);
+            nn.init.orthogonal_(rows);
+            _gateEmbeddings = new Parameter(rows.t().contiguous().DetachFromDisposeScope(), true);
+        }
+
+        _thresholds = new Parameter(torch.zeros(slotCount), true);
+        register_parameter("gate_embeddings", _gateEmbeddings);
+        register_parameter("thresholds", _thresholds);
+    }
+
+    /// <summary>Gate embeddings W, <c>[d, E]</c>.</summary>
+    public Tensor GateEmbeddings => _gateEmbeddings;
+
+    /// <summary>Threshold logits θ, <c>[E]</c>; the effective threshold is <c>sigmoid(θ)</c>.</summary>
+    public Tensor Thresholds => _thresholds;
+
+    /// <summary>Routes <paramref name="tokens"/> (<c>[S, d]</c>, float32) over the slots enabled by <paramref name="mask"/> (<c>[E]</c> 0/1).</summary>
+    public override GateDecision forward(Tensor tokens, Tensor mask)
+    {
+        using var scope = NewDisposeScope();
+        var embeddings = _gateEmbeddings.to(ScalarType.Float32);
+        var maskFloat = mask.to(ScalarType.Float32);
+        var cosine = RoutingLosses.NormalizeRows(tokens).matmul(RoutingLosses.NormalizeColumns(embeddings));
+        var scores = torch.sigmoid(cosine).mul(maskFloat);
+        var margin = nn.functional.relu(scores.sub(torch.sigmoid(_thresholds.to(ScalarType.Float32))));
+
+        // Straight-through sign: forward is exactly sign(margin) in {0, 1}; backward is the identity onto margin.
+        var hard = margin.detach().sign();
+        var gates = hard.add(margin.sub(margin.detach()));
+        var active = hard.gt(0);
+        var unrouted = active.any(1).logical_not();
+
+        Tensor routed = active;
+        Tensor combineSource = gates;
+        if (!training)
+        {
+            // DS eval fallback: a token with no active expert goes to argmax_e s_e with weight 1.
+            var best = nn.functional.one_hot(scores.argmax(1), scores.shape[1]).gt(0);
+            var fallback = best.logical_and(unrouted.unsqueeze(1));
+            routed = active.logical_or(fallback);
+            combineSource = gates.add(fallback.to(ScalarType.Float32));
+        }
+
+        var counts = routed.sum(1, type: ScalarType.Float32).clamp_min(1);
+        var combine = combineSource.div(counts.unsqueeze(1));
+        var auxiliary = ComputeAuxiliaryLoss(embeddings, maskFloat, gates);
+        var decision = new GateDecision(
+            routed.MoveToOuterDisposeScope(),
+            combine.MoveToOuterDisposeScope(),
+            unrouted.MoveToOuterDisposeScope(),
+            auxiliary.MoveToOuterDisposeScope());
+        return decision;
+    }
+
+    private Tensor ComputeAuxiliaryLoss(Tensor embeddings, Tensor mask, Tensor gates)
+    {
+        switch (_auxiliaryLoss)
+        {
+            case AuxiliaryLossKind.DiverseAndSimple:
+                return RoutingLosses.Diversity(embeddings, mask).add(RoutingLosses.Simplicity(embeddings));
+            case AuxiliaryLossKind.DiverseSimpleBalanceEfficiency:
+                return RoutingLosses.Diversity(embeddings, mask)
+                    .add(RoutingLosses.Simplicity(embeddings))
+                    .add(RoutingLosses.LoadBalance(gates))
+                    .add(RoutingLosses.Efficiency(gates));
+            default:
+                return torch.zeros(new long[0], dtype: ScalarType.Float32, device: gates.device);
+        }
+    }
+}

@@ -1,0 +1,62 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.DynMoE.Layers;
+
+/// <summary>
+/// Classic top-k gate: router logits <c>x @ W_r</c> (no bias), inactive slots excluded, softmax, the k most probable
+/// experts per token, their probabilities renormalized to sum 1. The auxiliary loss is Switch/GShard load balancing
+/// (<see cref="RoutingLosses.SwitchLoadBalancing"/>).
+/// </summary>
+public sealed class TopKGate : nn.Module<Tensor, Tensor, GateDecision>
+{
+    private readonly Parameter _routerWeights;
+    private readonly int _k;
+    private readonly AuxiliaryLossKind _auxiliaryLoss;
+
+    /// <summary>Creates the gate with router weights uniform in ±1/sqrt(d) (the <c>nn.Linear</c> default).</summary>
+    /// <param name="name">Module name.</param>
+    /// <param name="modelDimension">Token width d.</param>
+    /// <param name="slotCount">Number of expert slots E.</param>
+    /// <param name="k">Experts per token.</param>
+    /// <param name="auxiliaryLoss">Resolved auxiliary loss: SwitchLoadBalancing or None.</param>
+    public TopKGate(string name, int modelDimension, int slotCount, int k, AuxiliaryLossKind auxiliaryLoss)
+        : base(name)
+    {
+        _k = k;
+        _auxiliaryLoss = auxiliaryLoss;
+        double bound = 1.0 / System.Math.Sqrt(modelDimension);
+        _routerWeights = new Parameter(torch.rand(modelDimension, slotCount).mul_(2 * bound).sub_(bound), true);
+        register_parameter("router_weights", _routerWeights);
+    }
+
+    /// <summary>Router weights <c>[d, E]</c>.</summary>
+    public Tensor RouterWeights => _routerWeights;
+
+    /// <summary>Experts per token.</summary>
+    public int K => _k;
+
+    /// <summary>Routes <paramref name="tokens"/> (<c>[S, d]</c>, float32) over the slots enabled by <paramref name="mask"/> (<c>[E]</c> 0/1).</summary>
+    public override GateDecision forward(Tensor tokens, Tensor mask)
+    {
+        using var scope = NewDisposeScope();
+        var inactive = mask.eq(0).unsqueeze(0);
+        var logits = tokens.matmul(_routerWeights.to(ScalarType.Float32)).masked_fill(inactive, double.NegativeInfinity);
+        var probabilities = torch.softmax(logits, 1);
+        var (topValues, topIndices) = probabilities.topk(_k, 1, true, true);
+        var weights = topValues.div(topValues.sum(1, true));
+
+        var combine = torch.zeros_like(probabilities).scatter(1, topIndices, weights);
+        var routed = torch.zeros_like(probabilities).scatter(1, topIndices, torch.ones_like(weights)).gt(0);
+        var unrouted = torch.zeros(tokens.shape[0], dtype: ScalarType.Bool, device: tokens.device);
+        var auxiliary = _auxiliaryLoss == AuxiliaryLossKind.SwitchLoadBalancing
+            ? RoutingLosses.SwitchLoadBalancing(probabilities, routed, mask.gt(0).sum().item<long>())
+            : torch.zeros(new long[0], dtype: ScalarType.Float32, device: tokens.device);
+        return new GateDecision(
+            routed.MoveToOuterDisposeScope(),
+            combine.MoveToOuterDisposeScope(),
+            unrouted.MoveToOuterDisposeScope(),
+            auxiliary.MoveToOuterDisposeScope());
+    }
+}

@@ -167,11 +167,11 @@ namespace Microsoft.ML.DynMoE.Experiments
                 IEstimator<ITransformer> trainer = ctx.Task switch
                 {
                     ExperimentTask.MulticlassClassification => t.MulticlassClassification.Trainers.SdcaMaximumEntropy(new SdcaMaximumEntropyMulticlassTrainer.Options
-                    { LabelColumnName = ctx.LabelColumnName, FeatureColumnName = ctx.FeatureColumnName, ExampleWeightColumnName = ctx.ExampleWeightColumnName, NumberOfThreads = 1 }),
+                    { LabelColumnName = ctx.LabelColumnName, FeatureColumnName = ctx.FeatureColumnName, ExampleWeightColumnName = ctx.ExampleWeightColumnName, NumberOfThreads = 1, MaximumNumberOfIterations = 100 }),
                     ExperimentTask.BinaryClassification => t.BinaryClassification.Trainers.SdcaLogisticRegression(new SdcaLogisticRegressionBinaryTrainer.Options
-                    { LabelColumnName = ctx.LabelColumnName, FeatureColumnName = ctx.FeatureColumnName, ExampleWeightColumnName = ctx.ExampleWeightColumnName, NumberOfThreads = 1 }),
+                    { LabelColumnName = ctx.LabelColumnName, FeatureColumnName = ctx.FeatureColumnName, ExampleWeightColumnName = ctx.ExampleWeightColumnName, NumberOfThreads = 1, MaximumNumberOfIterations = 100 }),
                     _ => t.Regression.Trainers.Sdca(new SdcaRegressionTrainer.Options
-                    { LabelColumnName = ctx.LabelColumnName, FeatureColumnName = ctx.FeatureColumnName, ExampleWeightColumnName = ctx.ExampleWeightColumnName, NumberOfThreads = 1 }),
+                    { LabelColumnName = ctx.LabelColumnName, FeatureColumnName = ctx.FeatureColumnName, ExampleWeightColumnName = ctx.ExampleWeightColumnName, NumberOfThreads = 1, MaximumNumberOfIterations = 100 }),
                 };
                 return norm.Append(trainer);
             });
@@ -185,11 +185,11 @@ namespace Microsoft.ML.DynMoE.Experiments
                 IEstimator<ITransformer> trainer = ctx.Task switch
                 {
                     ExperimentTask.MulticlassClassification => t.MulticlassClassification.Trainers.LbfgsMaximumEntropy(new LbfgsMaximumEntropyMulticlassTrainer.Options
-                    { LabelColumnName = ctx.LabelColumnName, FeatureColumnName = ctx.FeatureColumnName, ExampleWeightColumnName = ctx.ExampleWeightColumnName, NumberOfThreads = 1 }),
+                    { LabelColumnName = ctx.LabelColumnName, FeatureColumnName = ctx.FeatureColumnName, ExampleWeightColumnName = ctx.ExampleWeightColumnName, NumberOfThreads = 1, MaximumNumberOfIterations = 100 }),
                     ExperimentTask.BinaryClassification => t.BinaryClassification.Trainers.LbfgsLogisticRegression(new LbfgsLogisticRegressionBinaryTrainer.Options
-                    { LabelColumnName = ctx.LabelColumnName, FeatureColumnName = ctx.FeatureColumnName, ExampleWeightColumnName = ctx.ExampleWeightColumnName, NumberOfThreads = 1 }),
+                    { LabelColumnName = ctx.LabelColumnName, FeatureColumnName = ctx.FeatureColumnName, ExampleWeightColumnName = ctx.ExampleWeightColumnName, NumberOfThreads = 1, MaximumNumberOfIterations = 100 }),
                     _ => t.Regression.Trainers.LbfgsPoissonRegression(new LbfgsPoissonRegressionTrainer.Options
-                    { LabelColumnName = ctx.LabelColumnName, FeatureColumnName = ctx.FeatureColumnName, ExampleWeightColumnName = ctx.ExampleWeightColumnName, NumberOfThreads = 1 }),
+                    { LabelColumnName = ctx.LabelColumnName, FeatureColumnName = ctx.FeatureColumnName, ExampleWeightColumnName = ctx.ExampleWeightColumnName, NumberOfThreads = 1, MaximumNumberOfIterations = 100 }),
                 };
                 return norm.Append(trainer);
             });

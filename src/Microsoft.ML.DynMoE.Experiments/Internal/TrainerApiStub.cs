@@ -7,18 +7,6 @@ using System.Threading;
 using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Layers;
 
-namespace Microsoft.ML.DynMoE.Layers
-{
-    public enum GatingKind { TopAny, TopK, Dense }
-    public abstract class AdaptationSchedule
-    {
-        private sealed class S : AdaptationSchedule { }
-        public static AdaptationSchedule PerEpochWindow(double start = 0.5, double end = 0.75) => new S();
-        public static AdaptationSchedule EveryNSteps(int n, int m) => new S();
-        public static AdaptationSchedule Off { get; } = new S();
-    }
-}
-
 namespace Microsoft.ML.DynMoE
 {
     public enum DynMoEDevice { Auto, Cpu, Cuda }

@@ -1,0 +1,83 @@
+using Microsoft.ML.Data;
+using Microsoft.ML.DynMoE;
+using Microsoft.ML.DynMoE.Layers;
+
+namespace Microsoft.ML;
+
+/// <summary>DynMoE trainers on ML.NET's trainer catalogs: <c>mlContext.MulticlassClassification.Trainers.DynMoE(...)</c> and friends.</summary>
+public static class DynMoECatalog
+{
+    /// <summary>Creates a DynMoE multiclass trainer with the most used settings; see <see cref="DynMoEMulticlassTrainer.Options"/> for all.</summary>
+    /// <param name="catalog">The multiclass trainers catalog.</param>
+    /// <param name="labelColumnName">Key-typed label column.</param>
+    /// <param name="featureColumnName">Known-size Single vector of features.</param>
+    /// <param name="exampleWeightColumnName">Optional Single weight column.</param>
+    /// <param name="gating">Top-any (DynMoE), top-k or dense.</param>
+    /// <param name="numberOfExperts">Experts at the start of training.</param>
+    /// <param name="numberOfEpochs">Passes over the data.</param>
+    /// <param name="topK">Experts per token for top-k gating (default 2).</param>
+    public static DynMoEMulticlassTrainer DynMoE(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
+        string labelColumnName = DefaultColumnNames.Label, string featureColumnName = DefaultColumnNames.Features, string? exampleWeightColumnName = null,
+        GatingKind gating = GatingKind.TopAny, int numberOfExperts = 4, int numberOfEpochs = 30, int? topK = null)
+        => catalog.DynMoE(Configure(new DynMoEMulticlassTrainer.Options(), labelColumnName, featureColumnName, exampleWeightColumnName, gating, numberOfExperts, numberOfEpochs, topK));
+
+    /// <summary>Creates a DynMoE multiclass trainer from options.</summary>
+    /// <param name="catalog">The multiclass trainers catalog.</param>
+    /// <param name="options">Trainer options.</param>
+    public static DynMoEMulticlassTrainer DynMoE(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, DynMoEMulticlassTrainer.Options options)
+        => new(CatalogUtils.GetEnvironment(catalog), options);
+
+    /// <summary>Creates a DynMoE binary trainer with the most used settings; see <see cref="DynMoEBinaryTrainer.Options"/> for all.</summary>
+    /// <param name="catalog">The binary trainers catalog.</param>
+    /// <param name="labelColumnName">Boolean label column.</param>
+    /// <param name="featureColumnName">Known-size Single vector of features.</param>
+    /// <param name="exampleWeightColumnName">Optional Single weight column.</param>
+    /// <param name="gating">Top-any (DynMoE), top-k or dense.</param>
+    /// <param name="numberOfExperts">Experts at the start of training.</param>
+    /// <param name="numberOfEpochs">Passes over the data.</param>
+    /// <param name="topK">Experts per token for top-k gating (default 2).</param>
+    public static DynMoEBinaryTrainer DynMoE(this BinaryClassificationCatalog.BinaryClassificationTrainers catalog,
+        string labelColumnName = DefaultColumnNames.Label, string featureColumnName = DefaultColumnNames.Features, string? exampleWeightColumnName = null,
+        GatingKind gating = GatingKind.TopAny, int numberOfExperts = 4, int numberOfEpochs = 30, int? topK = null)
+        => catalog.DynMoE(Configure(new DynMoEBinaryTrainer.Options(), labelColumnName, featureColumnName, exampleWeightColumnName, gating, numberOfExperts, numberOfEpochs, topK));
+
+    /// <summary>Creates a DynMoE binary trainer from options.</summary>
+    /// <param name="catalog">The binary trainers catalog.</param>
+    /// <param name="options">Trainer options.</param>
+    public static DynMoEBinaryTrainer DynMoE(this BinaryClassificationCatalog.BinaryClassificationTrainers catalog, DynMoEBinaryTrainer.Options options)
+        => new(CatalogUtils.GetEnvironment(catalog), options);
+
+    /// <summary>Creates a DynMoE regression trainer with the most used settings; see <see cref="DynMoERegressionTrainer.Options"/> for all.</summary>
+    /// <param name="catalog">The regression trainers catalog.</param>
+    /// <param name="labelColumnName">Single label column.</param>
+    /// <param name="featureColumnName">Known-size Single vector of features.</param>
+    /// <param name="exampleWeightColumnName">Optional Single weight column.</param>
+    /// <param name="gating">Top-any (DynMoE), top-k or dense.</param>
+    /// <param name="numberOfExperts">Experts at the start of training.</param>
+    /// <param name="numberOfEpochs">Passes over the data.</param>
+    /// <param name="topK">Experts per token for top-k gating (default 2).</param>
+    public static DynMoERegressionTrainer DynMoE(this RegressionCatalog.RegressionTrainers catalog,
+        string labelColumnName = DefaultColumnNames.Label, string featureColumnName = DefaultColumnNames.Features, string? exampleWeightColumnName = null,
+        GatingKind gating = GatingKind.TopAny, int numberOfExperts = 4, int numberOfEpochs = 30, int? topK = null)
+        => catalog.DynMoE(Configure(new DynMoERegressionTrainer.Options(), labelColumnName, featureColumnName, exampleWeightColumnName, gating, numberOfExperts, numberOfEpochs, topK));
+
+    /// <summary>Creates a DynMoE regression trainer from options.</summary>
+    /// <param name="catalog">The regression trainers catalog.</param>
+    /// <param name="options">Trainer options.</param>
+    public static DynMoERegressionTrainer DynMoE(this RegressionCatalog.RegressionTrainers catalog, DynMoERegressionTrainer.Options options)
+        => new(CatalogUtils.GetEnvironment(catalog), options);
+
+    private static TOptions Configure<TOptions>(TOptions options, string label, string features, string? weight, GatingKind gating, int experts, int epochs, int? topK)
+        where TOptions : DynMoETrainerOptionsBase
+    {
+        options.LabelColumnName = label;
+        options.FeatureColumnName = features;
+        options.ExampleWeightColumnName = weight;
+        options.Gating = gating;
+        options.NumberOfExperts = experts;
+        options.NumberOfEpochs = epochs;
+        if (topK is int k)
+            options.TopK = k;
+        return options;
+    }
+}

@@ -1,0 +1,54 @@
+using System;
+using System.IO;
+using System.Numerics.Tensors;
+using TorchSharp.Modules;
+
+namespace Microsoft.ML.DynMoE.Inference;
+
+/// <summary>LayerNorm over the last dimension with the biased variance, as torch computes it.</summary>
+internal sealed class CompiledLayerNorm
+{
+    private readonly float[] _weight;
+    private readonly float[] _bias;
+    private readonly double _epsilon;
+
+    private CompiledLayerNorm(float[] weight, float[] bias, double epsilon)
+    {
+        _weight = weight;
+        _bias = bias;
+        _epsilon = epsilon;
+    }
+
+    public static CompiledLayerNorm FromModule(LayerNorm norm, double epsilon = 1e-5)
+        => new(CompiledMoEMlp.ToArray(norm.weight!), CompiledMoEMlp.ToArray(norm.bias!), epsilon);
+
+    public void Apply(ReadOnlySpan<float> input, Span<float> output)
+    {
+        int n = _weight.Length;
+        double mean = 0;
+        for (int i = 0; i < n; i++)
+            mean += input[i];
+        mean /= n;
+        double variance = 0;
+        for (int i = 0; i < n; i++)
+        {
+            double centered = input[i] - mean;
+            variance += centered * centered;
+        }
+        variance /= n;
+        double inverse = 1.0 / Math.Sqrt(variance + _epsilon);
+        for (int i = 0; i < n; i++)
+            output[i] = (float)((input[i] - mean) * inverse);
+        TensorPrimitives.MultiplyAdd(output[..n], _weight, _bias, output[..n]);
+    }
+
+    public void Save(BinaryWriter writer)
+    {
+        CompiledMoEMlp.WriteArray(writer, _weight);
+        CompiledMoEMlp.WriteArray(writer, _bias);
+        writer.Write(_epsilon);
+    }
+
+    public static CompiledLayerNorm Load(BinaryReader reader)
+        => new(CompiledMoEMlp.ReadArray(reader), CompiledMoEMlp.ReadArray(reader), reader.ReadDouble());
+}

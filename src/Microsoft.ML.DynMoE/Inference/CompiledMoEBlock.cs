@@ -1,0 +1,246 @@
+using System;
+using System.IO;
+using System.Numerics.Tensors;
+using Microsoft.ML.DynMoE.Layers;
+using TorchSharp.Modules;
+
+namespace Microsoft.ML.DynMoE.Inference;
+
+/// <summary>
+/// One pre-norm residual block's MoE layer in eval mode: the gate picks experts, only those experts run, and
+/// their outputs are combined with the gate's weights. Mirrors <see cref="MoELayer"/> eval semantics:
+/// top-any averages the active experts and falls back to the best-scoring expert (weight 1) when none is active;
+/// top-k renormalises the softmax over the k best active slots; dense runs its single expert.
+/// </summary>
+internal sealed class CompiledMoEBlock
+{
+    private readonly GatingKind _gating;
+    private readonly int _topK;
+    private readonly float[] _mask;          // [E]
+    private readonly float[] _gateVectors;   // [E, d]: unit gate embeddings (top-any) or router columns (top-k)
+    private readonly float[] _thresholds;    // [E]: sigmoid(theta) for top-any
+    private readonly float[] _weight1T;      // [E, h, d]: Weight1[e] transposed so each hidden unit is one dot product
+    private readonly float[] _bias1;         // [E, h]
+    private readonly float[] _weight2;       // [E, h, d]
+    private readonly float[] _bias2;         // [E, d]
+    private readonly ExpertActivation _activation;
+
+    private CompiledMoEBlock(CompiledLayerNorm norm, GatingKind gating, int topK, ExpertActivation activation, int modelDimension, int hiddenDimension,
+        float[] mask, float[] gateVectors, float[] thresholds, float[] weight1T, float[] bias1, float[] weight2, float[] bias2)
+    {
+        Norm = norm;
+        _gating = gating;
+        _topK = topK;
+        _activation = activation;
+        ModelDimension = modelDimension;
+        HiddenDimension = hiddenDimension;
+        _mask = mask;
+        _gateVectors = gateVectors;
+        _thresholds = thresholds;
+        _weight1T = weight1T;
+        _bias1 = bias1;
+        _weight2 = weight2;
+        _bias2 = bias2;
+    }
+
+    public CompiledLayerNorm Norm { get; }
+
+    public int ModelDimension { get; }
+
+    public int HiddenDimension { get; }
+
+    public int SlotCount => _mask.Length;
+
+    public static CompiledMoEBlock FromModule(LayerNorm norm, MoELayer layer)
+    {
+        var options = layer.Options;
+        int d = options.ModelDimension, h = options.ExpertHiddenDimension;
+        var experts = layer.Experts;
+        int e = experts.ExpertCount;
+
+        float[] weight1 = CompiledMoEMlp.ToArray(experts.Weight1); // [E, d, h]
+        var weight1T = new float[e * h * d];
+        for (int x = 0; x < e; x++)
+            for (int i = 0; i < d; i++)
+                for (int j = 0; j < h; j++)
+                    weight1T[(x * h + j) * d + i] = weight1[(x * d + i) * h + j];
+
+        float[] mask = CompiledMoEMlp.ToArray(layer.ExpertMask);
+        float[] gateVectors = Array.Empty<float>();
+        float[] thresholds = Array.Empty<float>();
+        if (options.Gating == GatingKind.TopAny)
+        {
+            gateVectors = TransposeColumns(CompiledMoEMlp.ToArray(layer.GateEmbeddings!), d, e);
+            for (int x = 0; x < e; x++)
+            {
+                var column = gateVectors.AsSpan(x * d, d);
+                float norm2 = MathF.Max(TensorPrimitives.Norm(column), 1e-12f);
+                TensorPrimitives.Divide(column, norm2, column);
+            }
+            thresholds = CompiledMoEMlp.ToArray(layer.Thresholds!);
+            for (int x = 0; x < e; x++)
+                thresholds[x] = ScalarMath.Sigmoid(thresholds[x]);
+        }
+        else if (options.Gating == GatingKind.TopK)
+        {
+            gateVectors = TransposeColumns(CompiledMoEMlp.ToArray(layer.RouterWeights!), d, e);
+        }
+
+        return new CompiledMoEBlock(CompiledLayerNorm.FromModule(norm), options.Gating, options.TopK, options.Activation, d, h,
+            mask, gateVectors, thresholds, weight1T, CompiledMoEMlp.ToArray(experts.Bias1), CompiledMoEMlp.ToArray(experts.Weight2), CompiledMoEMlp.ToArray(experts.Bias2));
+    }
+
+    /// <summary>Runs the MoE layer on one normalised token; returns how many experts it activated.</summary>
+    public int Forward(ReadOnlySpan<float> x, Span<float> output, CompiledMoEMlp.Scratch scratch)
+    {
+        output[..ModelDimension].Clear();
+        Span<float> weights = scratch.Weights.AsSpan(0, SlotCount);
+        int activated = _gating switch
+        {
+            GatingKind.TopAny => RouteTopAny(x, weights, scratch.Scores),
+            GatingKind.TopK => RouteTopK(x, weights, scratch.Scores),
+            _ => RouteDense(weights),
+        };
+        for (int e = 0; e < weights.Length; e++)
+        {
+            if (weights[e] != 0f)
+                AddExpert(e, weights[e], x, output, scratch.ExpertHidden);
+        }
+        return activated;
+    }
+
+    private int RouteDense(Span<float> weights)
+    {
+        weights.Clear();
+        weights[0] = 1f;
+        return 1;
+    }
+
+    private int RouteTopAny(ReadOnlySpan<float> x, Span<float> weights, float[] scoresBuffer)
+    {
+        int d = ModelDimension;
+        float norm = MathF.Max(TensorPrimitives.Norm(x[..d]), 1e-12f);
+        Span<float> scores = scoresBuffer.AsSpan(0, SlotCount);
+        int active = 0, best = 0;
+        for (int e = 0; e < scores.Length; e++)
+        {
+            float cosine = TensorPrimitives.Dot(x[..d], _gateVectors.AsSpan(e * d, d)) / norm;
+            scores[e] = ScalarMath.Sigmoid(cosine) * _mask[e];
+            bool on = scores[e] - _thresholds[e] > 0f;
+            weights[e] = on ? 1f : 0f;
+            active += on ? 1 : 0;
+            if (scores[e] > scores[best])
+                best = e;
+        }
+        if (active == 0)
+        {
+            // Eval fallback (DeepSpeed semantics): the most similar expert, with weight 1.
+            weights[best] = 1f;
+            return 1;
+        }
+        TensorPrimitives.Divide(weights, active, weights);
+        return active;
+    }
+
+    private int RouteTopK(ReadOnlySpan<float> x, Span<float> weights, float[] scoresBuffer)
+    {
+        int d = ModelDimension;
+        Span<float> logits = scoresBuffer.AsSpan(0, SlotCount);
+        float max = float.NegativeInfinity;
+        int activeSlots = 0;
+        for (int e = 0; e < logits.Length; e++)
+        {
+            if (_mask[e] > 0f)
+            {
+                logits[e] = TensorPrimitives.Dot(x[..d], _gateVectors.AsSpan(e * d, d));
+                max = MathF.Max(max, logits[e]);
+                activeSlots++;
+            }
+            else
+            {
+                logits[e] = float.NegativeInfinity;
+            }
+        }
+
+        // Renormalised top-k of a softmax equals a softmax over the k largest logits.
+        int k = Math.Min(_topK, activeSlots);
+        weights.Clear();
+        double sum = 0;
+        for (int chosen = 0; chosen < k; chosen++)
+        {
+            int best = -1;
+            for (int e = 0; e < logits.Length; e++)
+            {
+                if (weights[e] == 0f && !float.IsNegativeInfinity(logits[e]) && (best < 0 || logits[e] > logits[best]))
+                    best = e;
+            }
+            float p = MathF.Exp(logits[best] - max);
+            weights[best] = p;
+            sum += p;
+        }
+        for (int e = 0; e < weights.Length; e++)
+            weights[e] = (float)(weights[e] / sum);
+        return k;
+    }
+
+    private void AddExpert(int expert, float weight, ReadOnlySpan<float> x, Span<float> output, float[] hiddenBuffer)
+    {
+        int d = ModelDimension, h = HiddenDimension;
+        Span<float> hidden = hiddenBuffer.AsSpan(0, h);
+        ReadOnlySpan<float> w1 = _weight1T.AsSpan(expert * h * d, h * d);
+        ReadOnlySpan<float> b1 = _bias1.AsSpan(expert * h, h);
+        for (int j = 0; j < h; j++)
+        {
+            float pre = TensorPrimitives.Dot(w1.Slice(j * d, d), x[..d]) + b1[j];
+            hidden[j] = _activation switch
+            {
+                ExpertActivation.Relu => MathF.Max(pre, 0f),
+                ExpertActivation.Silu => ScalarMath.Silu(pre),
+                _ => ScalarMath.Gelu(pre),
+            };
+        }
+
+        ReadOnlySpan<float> w2 = _weight2.AsSpan(expert * h * d, h * d);
+        Span<float> y = output[..d];
+        for (int j = 0; j < h; j++)
+        {
+            float a = hidden[j] * weight;
+            if (a != 0f)
+                TensorPrimitives.MultiplyAdd(w2.Slice(j * d, d), a, y, y);
+        }
+        TensorPrimitives.MultiplyAdd(_bias2.AsSpan(expert * d, d), weight, y, y);
+    }
+
+    private static float[] TransposeColumns(float[] matrix, int rows, int columns)
+    {
+        var transposed = new float[rows * columns];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < columns; c++)
+                transposed[c * rows + r] = matrix[r * columns + c];
+        return transposed;
+    }
+
+    public void Save(BinaryWriter writer)
+    {
+        Norm.Save(writer);
+        writer.Write((int)_gating);
+        writer.Write(_topK);
+        writer.Write((int)_activation);
+        writer.Write(ModelDimension);
+        writer.Write(HiddenDimension);
+        foreach (var array in new[] { _mask, _gateVectors, _thresholds, _weight1T, _bias1, _weight2, _bias2 })
+            CompiledMoEMlp.WriteArray(writer, array);
+    }
+
+    public static CompiledMoEBlock Load(BinaryReader reader)
+    {
+        var norm = CompiledLayerNorm.Load(reader);
+        var gating = (GatingKind)reader.ReadInt32();
+        int topK = reader.ReadInt32();
+        var activation = (ExpertActivation)reader.ReadInt32();
+        int d = reader.ReadInt32(), h = reader.ReadInt32();
+        return new CompiledMoEBlock(norm, gating, topK, activation, d, h,
+            CompiledMoEMlp.ReadArray(reader), CompiledMoEMlp.ReadArray(reader), CompiledMoEMlp.ReadArray(reader),
+            CompiledMoEMlp.ReadArray(reader), CompiledMoEMlp.ReadArray(reader), CompiledMoEMlp.ReadArray(reader), CompiledMoEMlp.ReadArray(reader));
+    }
+}

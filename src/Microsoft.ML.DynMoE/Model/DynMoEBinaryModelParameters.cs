@@ -1,0 +1,77 @@
+using System;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.DynMoE;
+using Microsoft.ML.DynMoE.Inference;
+using Microsoft.ML.Runtime;
+
+[assembly: LoadableClass(typeof(DynMoEBinaryModelParameters), null, typeof(SignatureLoadModel),
+    "DynMoE binary predictor", DynMoEBinaryModelParameters.LoaderSignature)]
+
+namespace Microsoft.ML.DynMoE;
+
+/// <summary>
+/// A trained DynMoE binary classifier. Score is the network's logit; Probability is its sigmoid (the network is
+/// trained with sigmoid cross-entropy, so it is calibrated by construction and needs no separate calibrator).
+/// </summary>
+public sealed class DynMoEBinaryModelParameters : DynMoEModelParameters<float>, IValueMapperDist
+{
+    internal const string LoaderSignature = "DynMoEBinaryPred";
+
+    internal DynMoEBinaryModelParameters(IHostEnvironment env, FeatureStandardizer standardizer, CompiledMoEMlp network, DynMoERoutingSummary routing)
+        : base(env, LoaderSignature, standardizer, network, routing)
+    {
+    }
+
+    private DynMoEBinaryModelParameters(IHostEnvironment env, ModelLoadContext ctx)
+        : base(env, LoaderSignature, ctx)
+    {
+    }
+
+    /// <inheritdoc />
+    public override DataViewType OutputType => NumberDataViewType.Single;
+
+    /// <summary>The probability's type.</summary>
+    public DataViewType DistType => NumberDataViewType.Single;
+
+    /// <inheritdoc />
+    protected override PredictionKind PredictionKind => PredictionKind.BinaryClassification;
+
+    private static VersionInfo GetVersionInfo() => new(
+        modelSignature: "DMOEBINY", verWrittenCur: 0x00010001, verReadableCur: 0x00010001, verWeCanReadBack: 0x00010001,
+        loaderSignature: LoaderSignature, loaderAssemblyName: typeof(DynMoEBinaryModelParameters).Assembly.FullName);
+
+    internal static DynMoEBinaryModelParameters Create(IHostEnvironment env, ModelLoadContext ctx)
+    {
+        ctx.CheckAtModel(GetVersionInfo());
+        return new DynMoEBinaryModelParameters(env, ctx);
+    }
+
+    /// <inheritdoc />
+    protected override void SaveCore(ModelSaveContext ctx)
+    {
+        base.SaveCore(ctx);
+        ctx.SetVersionInfo(GetVersionInfo());
+        SaveState(ctx);
+    }
+
+    /// <inheritdoc />
+    public override ValueMapper<TSrc, TDst> GetMapper<TSrc, TDst>()
+    {
+        Host.Check(typeof(TSrc) == typeof(VBuffer<float>) && typeof(TDst) == typeof(float), "DynMoE binary maps VBuffer<float> to float.");
+        ValueMapper<VBuffer<float>, float> map = (in VBuffer<float> src, ref float score) => score = Evaluate(src)[0];
+        return (ValueMapper<TSrc, TDst>)(Delegate)map;
+    }
+
+    /// <summary>Maps features to the logit and its sigmoid probability.</summary>
+    public ValueMapper<TSrc, TDst, TDist> GetMapper<TSrc, TDst, TDist>()
+    {
+        Host.Check(typeof(TSrc) == typeof(VBuffer<float>) && typeof(TDst) == typeof(float) && typeof(TDist) == typeof(float), "DynMoE binary maps VBuffer<float> to (float, float).");
+        ValueMapper<VBuffer<float>, float, float> map = (in VBuffer<float> src, ref float score, ref float probability) =>
+        {
+            score = Evaluate(src)[0];
+            probability = Inference.ScalarMath.Sigmoid(score);
+        };
+        return (ValueMapper<TSrc, TDst, TDist>)(Delegate)map;
+    }
+}

@@ -1,0 +1,204 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using Microsoft.ML.Data;
+using Microsoft.ML.DynMoE.Inference;
+using Microsoft.ML.DynMoE.Layers;
+using Microsoft.ML.Runtime;
+using Microsoft.ML.Trainers;
+
+namespace Microsoft.ML.DynMoE;
+
+/// <summary>
+/// Shared state of the DynMoE model parameters: the feature standardisation, the trained network as managed arrays,
+/// and the routing measured during training. Scoring never calls TorchSharp, so it is fast per row, thread-safe and
+/// works without the native library.
+/// </summary>
+/// <typeparam name="TOutput">The predictor's output type.</typeparam>
+public abstract class DynMoEModelParameters<TOutput> : ModelParametersBase<TOutput>, IValueMapper, IDynMoEModelParameters
+{
+    private const string NetworkStreamName = "DynMoENetwork.bin";
+
+    private readonly ThreadLocal<RowScratch> _scratch;
+
+    private protected DynMoEModelParameters(IHostEnvironment env, string name, FeatureStandardizer standardizer, CompiledMoEMlp network, DynMoERoutingSummary routing)
+        : base(env, name)
+    {
+        Standardizer = standardizer;
+        Network = network;
+        Routing = routing;
+        InputType = new VectorDataViewType(NumberDataViewType.Single, standardizer.FeatureCount);
+        _scratch = new ThreadLocal<RowScratch>(() => new RowScratch(this));
+    }
+
+    private protected DynMoEModelParameters(IHostEnvironment env, string name, ModelLoadContext ctx)
+        : base(env, name, ctx)
+    {
+        // *** Binary format ***
+        // float[] (count-prefixed): feature means; float[]: inverse standard deviations;
+        // routing summary (see WriteRouting); the network in its own stream.
+        var reader = ctx.Reader;
+        var mean = CompiledMoEMlp.ReadArray(reader);
+        var inverseStd = CompiledMoEMlp.ReadArray(reader);
+        Host.CheckDecode(mean.Length == inverseStd.Length);
+        Standardizer = new FeatureStandardizer(mean, inverseStd);
+        int featureCount = mean.Length;
+        Routing = ReadRouting(reader);
+        CompiledMoEMlp? network = null;
+        if (!ctx.TryLoadBinaryStream(NetworkStreamName, r => network = CompiledMoEMlp.Load(r)))
+            throw Host.ExceptDecode($"The DynMoE model is missing its '{NetworkStreamName}' stream.");
+        Network = network!;
+        InputType = new VectorDataViewType(NumberDataViewType.Single, featureCount);
+        _scratch = new ThreadLocal<RowScratch>(() => new RowScratch(this));
+    }
+
+    internal FeatureStandardizer Standardizer { get; }
+
+    internal CompiledMoEMlp Network { get; }
+
+    /// <inheritdoc />
+    public DynMoERoutingSummary Routing { get; }
+
+    /// <summary>Number of input features the model was trained on.</summary>
+    public int FeatureCount => Standardizer.FeatureCount;
+
+    /// <inheritdoc />
+    public DataViewType InputType { get; }
+
+    /// <inheritdoc />
+    public abstract DataViewType OutputType { get; }
+
+    /// <inheritdoc />
+    public abstract ValueMapper<TSrc, TDst> GetMapper<TSrc, TDst>();
+
+    /// <param name="ctx">The save context.</param>
+    /// <param name="writeTaskState">Writes the task's own fields; the loading constructor reads them after the base ones.</param>
+    private protected void SaveState(ModelSaveContext ctx, Action<BinaryWriter>? writeTaskState = null)
+    {
+        var writer = ctx.Writer;
+        CompiledMoEMlp.WriteArray(writer, Standardizer.Mean);
+        CompiledMoEMlp.WriteArray(writer, Standardizer.InverseStd);
+        WriteRouting(writer, Routing);
+        writeTaskState?.Invoke(writer);
+        ctx.SaveBinaryStream(NetworkStreamName, w => Network.Save(w));
+    }
+
+    /// <summary>Runs the network on one row of raw features; returns the network output in the thread's scratch buffer.</summary>
+    private protected ReadOnlySpan<float> Evaluate(in VBuffer<float> features, Span<int> activatedPerLayer = default)
+    {
+        if (features.Length != FeatureCount)
+            throw Host.Except($"The feature vector has {features.Length} values, but this DynMoE model was trained on {FeatureCount}. Score with the same featurization as training.");
+        var scratch = _scratch.Value!;
+        features.CopyTo(scratch.Raw);
+        Standardizer.Apply(scratch.Raw, scratch.Standardized);
+        Network.Forward(scratch.Standardized, scratch.Output, scratch.Network, activatedPerLayer);
+        return scratch.Output;
+    }
+
+    /// <inheritdoc />
+    public DynMoERoutingReport ComputeRouting(IDataView data, string featureColumnName = "Features", string? labelColumnName = null)
+    {
+        Host.CheckValue(data, nameof(data));
+        var feature = data.Schema.GetColumnOrNull(featureColumnName)
+            ?? throw new ArgumentOutOfRangeException(nameof(featureColumnName), $"Feature column '{featureColumnName}' was not found. Pass the column the model was trained on (after the same featurization).");
+        DataViewSchema.Column? label = null;
+        if (labelColumnName is not null)
+        {
+            label = data.Schema.GetColumnOrNull(labelColumnName)
+                ?? throw new ArgumentOutOfRangeException(nameof(labelColumnName), $"Label column '{labelColumnName}' was not found. Pass an existing column or null.");
+        }
+
+        var overall = new RoutingTally(Network);
+        var byLabel = new SortedDictionary<string, RoutingTally>(StringComparer.Ordinal);
+        var columns = label is DataViewSchema.Column l ? new[] { feature, l } : new[] { feature };
+        using var cursor = data.GetRowCursor(columns);
+        var featureGetter = cursor.GetGetter<VBuffer<float>>(feature);
+        var labelText = label is DataViewSchema.Column lc ? LabelText.CreateGetter(cursor, lc) : null;
+        var buffer = default(VBuffer<float>);
+        var activated = new int[Network.LayerCount];
+        var scratch = new RowScratch(this);
+        while (cursor.MoveNext())
+        {
+            featureGetter(ref buffer);
+            if (buffer.Length != FeatureCount)
+                throw Host.Except($"Feature column '{featureColumnName}' has {buffer.Length} values, but the model was trained on {FeatureCount}.");
+            buffer.CopyTo(scratch.Raw);
+            Standardizer.Apply(scratch.Raw, scratch.Standardized);
+            RoutingTally? group = null;
+            if (labelText is not null)
+            {
+                string key = labelText();
+                if (!byLabel.TryGetValue(key, out group))
+                    byLabel[key] = group = new RoutingTally(Network);
+            }
+            Network.Forward(scratch.Standardized, scratch.Output, scratch.Network, activated, overall.ExpertLoad);
+            overall.Count(activated);
+            if (group is not null)
+            {
+                Network.Forward(scratch.Standardized, scratch.Output, scratch.Network, activated, group.ExpertLoad);
+                group.Count(activated);
+            }
+        }
+        return new DynMoERoutingReport(overall.ToSummary(Routing), byLabel.ToDictionary(p => p.Key, p => p.Value.ToSummary(Routing)));
+    }
+
+    private static void WriteRouting(BinaryWriter writer, DynMoERoutingSummary routing)
+    {
+        writer.Write(routing.Rows);
+        writer.Write(routing.Layers.Count);
+        foreach (var layer in routing.Layers)
+        {
+            writer.Write(layer.Layer);
+            writer.Write((int)layer.Gating);
+            writer.Write(layer.InitialExperts);
+            writer.Write(layer.ActiveExperts);
+            writer.Write(layer.MaximumExperts);
+            writer.Write(layer.MeanActivatedExpertsPerToken);
+            writer.Write(layer.ExpertLoad.Count);
+            foreach (long load in layer.ExpertLoad)
+                writer.Write(load);
+            writer.Write(layer.ExpertCountHistory.Count);
+            foreach (int count in layer.ExpertCountHistory)
+                writer.Write(count);
+        }
+    }
+
+    private static DynMoERoutingSummary ReadRouting(BinaryReader reader)
+    {
+        long rows = reader.ReadInt64();
+        var layers = new DynMoELayerRouting[reader.ReadInt32()];
+        for (int i = 0; i < layers.Length; i++)
+        {
+            int index = reader.ReadInt32();
+            var gating = (GatingKind)reader.ReadInt32();
+            int initial = reader.ReadInt32(), active = reader.ReadInt32(), maximum = reader.ReadInt32();
+            double mean = reader.ReadDouble();
+            var load = new long[reader.ReadInt32()];
+            for (int j = 0; j < load.Length; j++)
+                load[j] = reader.ReadInt64();
+            var history = new int[reader.ReadInt32()];
+            for (int j = 0; j < history.Length; j++)
+                history[j] = reader.ReadInt32();
+            layers[i] = new DynMoELayerRouting(index, gating, initial, active, maximum, mean, load, history);
+        }
+        return new DynMoERoutingSummary(layers, rows);
+    }
+
+    private sealed class RowScratch
+    {
+        public RowScratch(DynMoEModelParameters<TOutput> model)
+        {
+            Raw = new float[model.FeatureCount];
+            Standardized = new float[model.FeatureCount];
+            Output = new float[model.Network.OutputDimension];
+            Network = model.Network.CreateScratch();
+        }
+
+        public float[] Raw { get; }
+        public float[] Standardized { get; }
+        public float[] Output { get; }
+        public CompiledMoEMlp.Scratch Network { get; }
+    }
+}

@@ -1,0 +1,67 @@
+using System;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.DynMoE;
+using Microsoft.ML.DynMoE.Inference;
+using Microsoft.ML.Runtime;
+
+[assembly: LoadableClass(typeof(DynMoEMulticlassModelParameters), null, typeof(SignatureLoadModel),
+    "DynMoE multiclass predictor", DynMoEMulticlassModelParameters.LoaderSignature)]
+
+namespace Microsoft.ML.DynMoE;
+
+/// <summary>A trained DynMoE multiclass classifier: the score is the softmax probability of each class.</summary>
+public sealed class DynMoEMulticlassModelParameters : DynMoEModelParameters<VBuffer<float>>
+{
+    internal const string LoaderSignature = "DynMoEMulticlassPred";
+
+    internal DynMoEMulticlassModelParameters(IHostEnvironment env, FeatureStandardizer standardizer, CompiledMoEMlp network, DynMoERoutingSummary routing)
+        : base(env, LoaderSignature, standardizer, network, routing)
+        => OutputType = new VectorDataViewType(NumberDataViewType.Single, network.OutputDimension);
+
+    private DynMoEMulticlassModelParameters(IHostEnvironment env, ModelLoadContext ctx)
+        : base(env, LoaderSignature, ctx)
+        => OutputType = new VectorDataViewType(NumberDataViewType.Single, Network.OutputDimension);
+
+    /// <summary>Number of classes.</summary>
+    public int NumberOfClasses => Network.OutputDimension;
+
+    /// <inheritdoc />
+    public override DataViewType OutputType { get; }
+
+    /// <inheritdoc />
+    protected override PredictionKind PredictionKind => PredictionKind.MulticlassClassification;
+
+    private static VersionInfo GetVersionInfo() => new(
+        modelSignature: "DMOEMCLS", verWrittenCur: 0x00010001, verReadableCur: 0x00010001, verWeCanReadBack: 0x00010001,
+        loaderSignature: LoaderSignature, loaderAssemblyName: typeof(DynMoEMulticlassModelParameters).Assembly.FullName);
+
+    internal static DynMoEMulticlassModelParameters Create(IHostEnvironment env, ModelLoadContext ctx)
+    {
+        ctx.CheckAtModel(GetVersionInfo());
+        return new DynMoEMulticlassModelParameters(env, ctx);
+    }
+
+    /// <inheritdoc />
+    protected override void SaveCore(ModelSaveContext ctx)
+    {
+        base.SaveCore(ctx);
+        ctx.SetVersionInfo(GetVersionInfo());
+        SaveState(ctx);
+    }
+
+    /// <inheritdoc />
+    public override ValueMapper<TSrc, TDst> GetMapper<TSrc, TDst>()
+    {
+        Host.Check(typeof(TSrc) == typeof(VBuffer<float>) && typeof(TDst) == typeof(VBuffer<float>), "DynMoE multiclass maps VBuffer<float> to VBuffer<float>.");
+        int classes = NumberOfClasses;
+        ValueMapper<VBuffer<float>, VBuffer<float>> map = (in VBuffer<float> src, ref VBuffer<float> dst) =>
+        {
+            var logits = Evaluate(src);
+            var editor = VBufferEditor.Create(ref dst, classes);
+            System.Numerics.Tensors.TensorPrimitives.SoftMax(logits[..classes], editor.Values);
+            dst = editor.Commit();
+        };
+        return (ValueMapper<TSrc, TDst>)(Delegate)map;
+    }
+}

@@ -1,0 +1,74 @@
+using System;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.DynMoE;
+using Microsoft.ML.DynMoE.Inference;
+using Microsoft.ML.Runtime;
+
+[assembly: LoadableClass(typeof(DynMoERegressionModelParameters), null, typeof(SignatureLoadModel),
+    "DynMoE regression predictor", DynMoERegressionModelParameters.LoaderSignature)]
+
+namespace Microsoft.ML.DynMoE;
+
+/// <summary>A trained DynMoE regressor. The network learns a standardised target; the score is mapped back to label units.</summary>
+public sealed class DynMoERegressionModelParameters : DynMoEModelParameters<float>
+{
+    internal const string LoaderSignature = "DynMoERegressionPred";
+
+    internal DynMoERegressionModelParameters(IHostEnvironment env, FeatureStandardizer standardizer, CompiledMoEMlp network, DynMoERoutingSummary routing, float labelMean, float labelScale)
+        : base(env, LoaderSignature, standardizer, network, routing)
+    {
+        LabelMean = labelMean;
+        LabelScale = labelScale;
+    }
+
+    private DynMoERegressionModelParameters(IHostEnvironment env, ModelLoadContext ctx)
+        : base(env, LoaderSignature, ctx)
+    {
+        // float: label mean; float: label scale.
+        LabelMean = ctx.Reader.ReadSingle();
+        LabelScale = ctx.Reader.ReadSingle();
+    }
+
+    /// <summary>Mean of the training labels.</summary>
+    public float LabelMean { get; }
+
+    /// <summary>Standard deviation of the training labels (1 when constant).</summary>
+    public float LabelScale { get; }
+
+    /// <inheritdoc />
+    public override DataViewType OutputType => NumberDataViewType.Single;
+
+    /// <inheritdoc />
+    protected override PredictionKind PredictionKind => PredictionKind.Regression;
+
+    private static VersionInfo GetVersionInfo() => new(
+        modelSignature: "DMOEREGR", verWrittenCur: 0x00010001, verReadableCur: 0x00010001, verWeCanReadBack: 0x00010001,
+        loaderSignature: LoaderSignature, loaderAssemblyName: typeof(DynMoERegressionModelParameters).Assembly.FullName);
+
+    internal static DynMoERegressionModelParameters Create(IHostEnvironment env, ModelLoadContext ctx)
+    {
+        ctx.CheckAtModel(GetVersionInfo());
+        return new DynMoERegressionModelParameters(env, ctx);
+    }
+
+    /// <inheritdoc />
+    protected override void SaveCore(ModelSaveContext ctx)
+    {
+        base.SaveCore(ctx);
+        ctx.SetVersionInfo(GetVersionInfo());
+        SaveState(ctx, writer =>
+        {
+            writer.Write(LabelMean);
+            writer.Write(LabelScale);
+        });
+    }
+
+    /// <inheritdoc />
+    public override ValueMapper<TSrc, TDst> GetMapper<TSrc, TDst>()
+    {
+        Host.Check(typeof(TSrc) == typeof(VBuffer<float>) && typeof(TDst) == typeof(float), "DynMoE regression maps VBuffer<float> to float.");
+        ValueMapper<VBuffer<float>, float> map = (in VBuffer<float> src, ref float score) => score = Evaluate(src)[0] * LabelScale + LabelMean;
+        return (ValueMapper<TSrc, TDst>)(Delegate)map;
+    }
+}

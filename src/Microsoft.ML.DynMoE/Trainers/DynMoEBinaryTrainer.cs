@@ -1,0 +1,79 @@
+using System;
+using Microsoft.ML.Data;
+using Microsoft.ML.DynMoE.Training;
+using Microsoft.ML.Runtime;
+using Microsoft.ML.Trainers;
+
+namespace Microsoft.ML.DynMoE;
+
+/// <summary>
+/// Trains a DynMoE network for binary classification. The label must be Boolean; features a known-size vector of
+/// Single. Outputs <c>Score</c> (logit), <c>Probability</c> (its sigmoid) and <c>PredictedLabel</c>.
+/// </summary>
+public sealed class DynMoEBinaryTrainer : DynMoETrainerBase<BinaryPredictionTransformer<DynMoEBinaryModelParameters>, DynMoEBinaryModelParameters, DynMoEBinaryTrainer.Options>
+{
+    internal const string LoadName = "DynMoEBinary";
+
+    /// <summary>Options for <see cref="DynMoEBinaryTrainer"/>; see <see cref="DynMoETrainerOptionsBase"/>.</summary>
+    public sealed class Options : DynMoETrainerOptionsBase
+    {
+    }
+
+    internal DynMoEBinaryTrainer(IHostEnvironment env, Options options)
+        : base(env, options, LoadName, TrainerUtils.MakeBoolScalarLabel)
+    {
+    }
+
+    /// <inheritdoc />
+    protected override PredictionKind PredictionKind => PredictionKind.BinaryClassification;
+
+    private protected override TrainingObjective Objective => TrainingObjective.BinaryCrossEntropy;
+
+    /// <inheritdoc />
+    protected override void CheckLabelCompatible(SchemaShape.Column labelCol)
+    {
+        if (labelCol.IsKey || labelCol.Kind != SchemaShape.Column.VectorKind.Scalar || labelCol.ItemType != BooleanDataViewType.Instance)
+            throw new ArgumentOutOfRangeException(nameof(DynMoETrainerOptionsBase.LabelColumnName),
+                $"Label column '{labelCol.Name}' must be Boolean for binary classification, but it is {Describe(labelCol)}. " +
+                $"Load it as bool, or convert it, e.g. mlContext.Transforms.Conversion.ConvertType(\"{labelCol.Name}\", outputKind: DataKind.Boolean) for 0/1 numbers.");
+    }
+
+    private protected override ValueGetter<float> CreateLabelGetter(DataViewRow row, DataViewSchema.Column label)
+    {
+        var getter = row.GetGetter<bool>(label);
+        bool flag = false;
+        return (ref float value) =>
+        {
+            getter(ref flag);
+            value = flag ? 1f : 0f;
+        };
+    }
+
+    private protected override int GetOutputDimension(DataViewSchema.Column label) => 1;
+
+    private protected override void CheckLabelCounts(TrainingDataReader reader, DataViewSchema.Column label)
+    {
+        if (reader.LabelCounts.Count < 2)
+            throw new InvalidOperationException(
+                $"Label column '{label.Name}' is always {(reader.LabelCounts.ContainsKey(1f) ? "true" : "false")} in the training data; binary classification needs both classes. " +
+                "Check the data, the split, or any filter in front of the trainer.");
+    }
+
+    private protected override DynMoEBinaryModelParameters CreateModel(FeatureStandardizer standardizer, TrainedNetwork trained, TrainingDataReader reader)
+        => new(Host, standardizer, trained.Network, ToSummary(trained, reader.RowsUsed));
+
+    /// <inheritdoc />
+    protected override SchemaShape.Column[] GetOutputColumnsCore(SchemaShape inputSchema) => new[]
+    {
+        new SchemaShape.Column(DefaultColumnNames.Score, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Single, false,
+            new SchemaShape(AnnotationUtils.GetTrainerOutputAnnotation())),
+        new SchemaShape.Column(DefaultColumnNames.Probability, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Single, false,
+            new SchemaShape(AnnotationUtils.GetTrainerOutputAnnotation(true))),
+        new SchemaShape.Column(DefaultColumnNames.PredictedLabel, SchemaShape.Column.VectorKind.Scalar, BooleanDataViewType.Instance, false,
+            new SchemaShape(AnnotationUtils.GetTrainerOutputAnnotation())),
+    };
+
+    /// <inheritdoc />
+    protected override BinaryPredictionTransformer<DynMoEBinaryModelParameters> MakeTransformer(DynMoEBinaryModelParameters model, DataViewSchema trainSchema)
+        => new(Host, model, trainSchema, FeatureColumn.Name);
+}

@@ -1,0 +1,110 @@
+using System;
+using System.Threading;
+using Microsoft.ML.DynMoE.Layers;
+using Microsoft.ML.Trainers;
+
+namespace Microsoft.ML.DynMoE;
+
+/// <summary>
+/// Options shared by the DynMoE trainers. The network is <c>input → Linear(HiddenSize) → NumberOfLayers ×
+/// [x + MoE(LayerNorm(x))] → LayerNorm → head</c>; each MoE layer holds up to <see cref="MaximumNumberOfExperts"/>
+/// expert FFNs of width <see cref="ExpertHiddenSize"/>. Features are standardised inside the model.
+/// </summary>
+public abstract class DynMoETrainerOptionsBase : TrainerInputBaseWithWeight
+{
+    /// <summary>Routing: <see cref="GatingKind.TopAny"/> (DynMoE, default), fixed <see cref="GatingKind.TopK"/>, or one <see cref="GatingKind.Dense"/> FFN.</summary>
+    public GatingKind Gating = GatingKind.TopAny;
+
+    /// <summary>Experts per token for <see cref="GatingKind.TopK"/> (default 2; must not exceed <see cref="NumberOfExperts"/>).</summary>
+    public int TopK = 2;
+
+    /// <summary>Experts active when training starts (default 4). Top-any adapts this during training; top-k keeps it.</summary>
+    public int NumberOfExperts = 4;
+
+    /// <summary>Expert slots per layer, the most top-any can grow to (default 16).</summary>
+    public int MaximumNumberOfExperts = 16;
+
+    /// <summary>MoE blocks (default 2).</summary>
+    public int NumberOfLayers = 2;
+
+    /// <summary>Width of the residual stream (default 64).</summary>
+    public int HiddenSize = 64;
+
+    /// <summary>Hidden width of each expert FFN (default 64). For <see cref="GatingKind.Dense"/> it is the FFN width.</summary>
+    public int ExpertHiddenSize = 64;
+
+    /// <summary>Passes over the training data (default 30).</summary>
+    public int NumberOfEpochs = 30;
+
+    /// <summary>Rows per optimizer step (default 64).</summary>
+    public int BatchSize = 64;
+
+    /// <summary>AdamW peak learning rate, decayed by a cosine schedule to 5% (default 0.003).</summary>
+    public float LearningRate = 3e-3f;
+
+    /// <summary>AdamW decoupled weight decay (default 1e-4).</summary>
+    public float WeightDecay = 1e-4f;
+
+    /// <summary>Weight of the MoE auxiliary losses in the total loss (default 0.01, as in the DynMoE paper).</summary>
+    public float AuxiliaryLossWeight = 0.01f;
+
+    /// <summary>When top-any records routing and adds/removes experts (default: each epoch, record from 1/2 to 3/4 of its batches, then adapt).</summary>
+    public AdaptationSchedule Adaptation = AdaptationSchedule.PerEpochWindow();
+
+    /// <summary>Training device (default <see cref="DynMoEDevice.Auto"/>).</summary>
+    public DynMoEDevice Device = DynMoEDevice.Auto;
+
+    /// <summary>With a validation set: stop after this many epochs without improvement and keep the best weights (default 0 = off).</summary>
+    public int EarlyStoppingPatience;
+
+    /// <summary>Cancels training; <c>Fit</c> then throws <see cref="OperationCanceledException"/> and returns no model.</summary>
+    public CancellationToken CancellationToken;
+
+    /// <summary>Receives one report per epoch.</summary>
+    public IProgress<DynMoETrainingProgress>? Progress;
+
+    /// <summary>Most bytes of training rows cached in memory (default 1 GiB); larger data is streamed through a shuffle buffer.</summary>
+    public long MaximumCacheBytes = 1L << 30;
+
+    /// <summary>Skip rows whose features hold NaN or ±∞ (the count is logged) instead of failing (default false).</summary>
+    public bool SkipRowsWithNonFiniteFeatures;
+
+    /// <summary>Random seed; null uses the <see cref="MLContext"/> seed.</summary>
+    public int? Seed;
+
+    internal void Validate()
+    {
+        static void Check(bool ok, string name, object value, string rule)
+        {
+            if (!ok)
+                throw new ArgumentOutOfRangeException(name, value, $"{name} {rule}.");
+        }
+
+        Check(NumberOfExperts >= 1, nameof(NumberOfExperts), NumberOfExperts, "must be at least 1");
+        Check(MaximumNumberOfExperts >= NumberOfExperts, nameof(MaximumNumberOfExperts), MaximumNumberOfExperts, $"must be at least NumberOfExperts ({NumberOfExperts})");
+        Check(Gating != GatingKind.TopK || (TopK >= 1 && TopK <= NumberOfExperts), nameof(TopK), TopK, $"must be between 1 and NumberOfExperts ({NumberOfExperts}) for top-k gating");
+        Check(NumberOfLayers >= 1, nameof(NumberOfLayers), NumberOfLayers, "must be at least 1");
+        Check(HiddenSize >= 1, nameof(HiddenSize), HiddenSize, "must be at least 1");
+        Check(ExpertHiddenSize >= 1, nameof(ExpertHiddenSize), ExpertHiddenSize, "must be at least 1");
+        Check(NumberOfEpochs >= 1, nameof(NumberOfEpochs), NumberOfEpochs, "must be at least 1");
+        Check(BatchSize >= 1, nameof(BatchSize), BatchSize, "must be at least 1");
+        Check(LearningRate > 0 && float.IsFinite(LearningRate), nameof(LearningRate), LearningRate, "must be a positive finite number");
+        Check(WeightDecay >= 0 && float.IsFinite(WeightDecay), nameof(WeightDecay), WeightDecay, "must be zero or a positive finite number");
+        Check(AuxiliaryLossWeight >= 0 && float.IsFinite(AuxiliaryLossWeight), nameof(AuxiliaryLossWeight), AuxiliaryLossWeight, "must be zero or a positive finite number");
+        Check(EarlyStoppingPatience >= 0, nameof(EarlyStoppingPatience), EarlyStoppingPatience, "must be zero (off) or positive");
+        Check(MaximumCacheBytes >= 0, nameof(MaximumCacheBytes), MaximumCacheBytes, "must be zero (always stream) or positive");
+        Check(Adaptation is not null, nameof(Adaptation), "null", "must be set (use AdaptationSchedule.Off to disable adaptation)");
+        Check(Enum.IsDefined(Gating), nameof(Gating), Gating, "must be TopAny, TopK or Dense");
+        Check(Enum.IsDefined(Device), nameof(Device), Device, "must be Auto, Cpu or Cuda");
+    }
+
+    internal MoELayerOptions ToLayerOptions() => new()
+    {
+        ModelDimension = HiddenSize,
+        ExpertHiddenDimension = ExpertHiddenSize,
+        Gating = Gating,
+        TopK = TopK,
+        InitialExperts = Gating == GatingKind.Dense ? 1 : NumberOfExperts,
+        MaximumExperts = Gating == GatingKind.Dense ? 1 : (Gating == GatingKind.TopK ? NumberOfExperts : MaximumNumberOfExperts),
+    };
+}

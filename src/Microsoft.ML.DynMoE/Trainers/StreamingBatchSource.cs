@@ -1,0 +1,91 @@
+using System;
+using System.Collections.Generic;
+using Microsoft.ML.DynMoE.Training;
+
+namespace Microsoft.ML.DynMoE;
+
+/// <summary>
+/// Training rows that do not fit the cache budget: every epoch re-reads the data view and mixes rows through a
+/// bounded shuffle buffer, so memory stays constant however many rows there are.
+/// </summary>
+internal sealed class StreamingBatchSource : ITrainingBatchSource
+{
+    private const int ShuffleBufferRows = 16384;
+
+    private readonly TrainingDataReader _reader;
+    private readonly FeatureStandardizer _standardizer;
+    private readonly Action _checkAlive;
+    private readonly long _rows;
+
+    public StreamingBatchSource(TrainingDataReader reader, FeatureStandardizer standardizer, Action checkAlive)
+    {
+        _reader = reader;
+        _standardizer = standardizer;
+        _checkAlive = checkAlive;
+        _rows = reader.RowsUsed;
+    }
+
+    public int FeatureCount => _reader.FeatureCount;
+
+    public long RowCount => _rows;
+
+    public IEnumerable<TrainingBatch> GetBatches(int batchSize, Random? shuffle)
+    {
+        int f = FeatureCount;
+        int capacity = shuffle is null ? 1 : Math.Max(batchSize, ShuffleBufferRows);
+        var pool = new float[capacity * f];
+        var poolLabels = new float[capacity];
+        var poolWeights = new float[capacity];
+        int filled = 0;
+        var batch = new TrainingBatch(batchSize, f);
+
+        foreach (var (features, label, weight) in _reader.ReadRows(_checkAlive))
+        {
+            // Once the pool is full, each incoming row evicts a random resident row into the batch.
+            int slot = filled;
+            if (filled == capacity)
+            {
+                slot = shuffle?.Next(capacity) ?? 0;
+                if (Emit(batch, pool, poolLabels, poolWeights, slot, f))
+                {
+                    yield return batch;
+                    batch.Rows = 0;
+                }
+            }
+            else
+            {
+                filled++;
+            }
+            _standardizer.Apply(features, pool.AsSpan(slot * f, f));
+            poolLabels[slot] = _reader.EncodeLabel(label);
+            poolWeights[slot] = weight;
+        }
+
+        // Drain what is left in random order.
+        var order = new int[filled];
+        for (int i = 0; i < filled; i++)
+            order[i] = i;
+        shuffle?.Shuffle(order);
+        foreach (int slot in order)
+        {
+            if (Emit(batch, pool, poolLabels, poolWeights, slot, f))
+            {
+                yield return batch;
+                batch.Rows = 0;
+            }
+        }
+        if (batch.Rows > 0)
+            yield return batch;
+    }
+
+    /// <summary>Copies a pooled row into the batch; true when the batch is full.</summary>
+    private static bool Emit(TrainingBatch batch, float[] pool, float[] labels, float[] weights, int slot, int f)
+    {
+        int r = batch.Rows;
+        Array.Copy(pool, (long)slot * f, batch.Features, (long)r * f, f);
+        batch.Labels[r] = labels[slot];
+        batch.Weights[r] = weights[slot];
+        batch.Rows = r + 1;
+        return batch.Rows == batch.Labels.Length;
+    }
+}

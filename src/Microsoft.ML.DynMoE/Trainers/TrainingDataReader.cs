@@ -1,0 +1,226 @@
+using System;
+using System.Collections.Generic;
+using Microsoft.ML.Data;
+using Microsoft.ML.DynMoE.Training;
+using Microsoft.ML.Runtime;
+
+namespace Microsoft.ML.DynMoE;
+
+/// <summary>Turns a label column value into the float the objective trains on; NaN means "missing, skip the row".</summary>
+internal delegate ValueGetter<float> LabelGetterFactory(DataViewRow row, DataViewSchema.Column label);
+
+/// <summary>
+/// Reads the training <see cref="IDataView"/> once: validates every row (missing labels are skipped and counted;
+/// NaN/∞ features fail with the column and row, or are skipped when asked), learns the feature standardisation,
+/// and caches the standardised rows when they fit <see cref="DynMoETrainerOptionsBase.MaximumCacheBytes"/>.
+/// Beyond the budget it returns a streaming source that re-reads the view every epoch.
+/// </summary>
+internal sealed class TrainingDataReader
+{
+    private readonly IDataView _data;
+    private readonly DataViewSchema.Column _feature;
+    private readonly DataViewSchema.Column _label;
+    private readonly DataViewSchema.Column? _weight;
+    private readonly LabelGetterFactory _labelGetter;
+    private readonly bool _skipNonFinite;
+
+    public TrainingDataReader(RoleMappedData data, LabelGetterFactory labelGetter, bool skipNonFinite)
+    {
+        _data = data.Data;
+        _feature = data.Schema.Feature!.Value;
+        _label = data.Schema.Label!.Value;
+        _weight = data.Schema.Weight;
+        _labelGetter = labelGetter;
+        _skipNonFinite = skipNonFinite;
+        FeatureCount = ((VectorDataViewType)_feature.Type).Size;
+    }
+
+    public int FeatureCount { get; }
+
+    public long RowsUsed { get; private set; }
+
+    public long RowsWithMissingLabel { get; private set; }
+
+    public long RowsWithNonFiniteFeatures { get; private set; }
+
+    public long RowsWithInvalidWeight { get; private set; }
+
+    /// <summary>Label value → number of rows (classification labels are small integers).</summary>
+    public Dictionary<float, long> LabelCounts { get; } = new();
+
+    public double LabelMean { get; private set; }
+
+    public double LabelStd { get; private set; }
+
+    /// <summary>Labels are trained as (label − LabelShift) / LabelDivisor; regression sets these to standardise its target.</summary>
+    public float LabelShift { get; set; }
+
+    /// <summary>See <see cref="LabelShift"/>.</summary>
+    public float LabelDivisor { get; set; } = 1f;
+
+    internal float EncodeLabel(float label) => (label - LabelShift) / LabelDivisor;
+
+    /// <summary>First pass: statistics and (budget permitting) the cached rows.</summary>
+    /// <param name="cacheBytes">Cache budget.</param>
+    /// <param name="countLabels">Whether to count rows per label value (classification).</param>
+    /// <param name="standardizeLabels">Whether to train on the standardised label (regression).</param>
+    /// <param name="checkAlive">Throws when training was cancelled.</param>
+    public (FeatureStandardizer Standardizer, ITrainingBatchSource Source) ReadTraining(long cacheBytes, bool countLabels, bool standardizeLabels, Action checkAlive)
+    {
+        int f = FeatureCount;
+        var mean = new double[f];
+        var m2 = new double[f];
+        double labelMean = 0, labelM2 = 0;
+        long rowBytes = (f + 2L) * sizeof(float);
+        long cacheRows = rowBytes == 0 ? 0 : cacheBytes / rowBytes;
+        var features = new List<float[]>();
+        var labels = new List<float>();
+        var weights = new List<float>();
+        bool caching = cacheRows > 0;
+
+        foreach (var (row, label, weight) in ReadRows(checkAlive))
+        {
+            long n = RowsUsed;
+            for (int i = 0; i < f; i++)
+            {
+                double delta = row[i] - mean[i];
+                mean[i] += delta / n;
+                m2[i] += delta * (row[i] - mean[i]);
+            }
+            double labelDelta = label - labelMean;
+            labelMean += labelDelta / n;
+            labelM2 += labelDelta * (label - labelMean);
+            if (countLabels)
+                LabelCounts[label] = LabelCounts.GetValueOrDefault(label) + 1;
+
+            if (caching)
+            {
+                if (n > cacheRows)
+                {
+                    caching = false;
+                    features.Clear();
+                    labels.Clear();
+                    weights.Clear();
+                }
+                else
+                {
+                    features.Add((float[])row.Clone());
+                    labels.Add(label);
+                    weights.Add(weight);
+                }
+            }
+        }
+
+        LabelMean = labelMean;
+        LabelStd = RowsUsed > 1 ? Math.Sqrt(labelM2 / (RowsUsed - 1)) : 0;
+        var standardizer = FeatureStandardizer.FromMoments(mean, m2, RowsUsed);
+        if (standardizeLabels)
+            StandardizeLabels();
+        if (!caching)
+            return (standardizer, new StreamingBatchSource(this, standardizer, checkAlive));
+        return (standardizer, ToInMemory(features, labels, weights, standardizer));
+    }
+
+    /// <summary>Reads a validation view with the training standardisation, always cached.</summary>
+    public ITrainingBatchSource ReadValidation(FeatureStandardizer standardizer, Action checkAlive)
+    {
+        var features = new List<float[]>();
+        var labels = new List<float>();
+        var weights = new List<float>();
+        foreach (var (row, label, weight) in ReadRows(checkAlive))
+        {
+            features.Add((float[])row.Clone());
+            labels.Add(label);
+            weights.Add(weight);
+        }
+        return ToInMemory(features, labels, weights, standardizer);
+    }
+
+    /// <summary>Sets the label encoding from the statistics of the pass just made (regression: standardise the target).</summary>
+    public void StandardizeLabels()
+    {
+        LabelShift = (float)LabelMean;
+        LabelDivisor = LabelStd > 1e-12 ? (float)LabelStd : 1f;
+    }
+
+    private InMemoryBatchSource ToInMemory(List<float[]> features, List<float> labels, List<float> weights, FeatureStandardizer standardizer)
+    {
+        int f = FeatureCount;
+        var flat = new float[(long)features.Count * f];
+        for (int r = 0; r < features.Count; r++)
+            standardizer.Apply(features[r], flat.AsSpan(r * f, f));
+        var encoded = new float[labels.Count];
+        for (int r = 0; r < encoded.Length; r++)
+            encoded[r] = EncodeLabel(labels[r]);
+        return new InMemoryBatchSource(flat, encoded, weights.ToArray(), f);
+    }
+
+    /// <summary>Valid rows as (dense features, encoded label, weight); the features buffer is reused between rows.</summary>
+    internal IEnumerable<(float[] Features, float Label, float Weight)> ReadRows(Action checkAlive)
+    {
+        RowsUsed = RowsWithMissingLabel = RowsWithNonFiniteFeatures = RowsWithInvalidWeight = 0;
+        var columns = new List<DataViewSchema.Column> { _feature, _label };
+        if (_weight is DataViewSchema.Column w)
+            columns.Add(w);
+
+        using var cursor = _data.GetRowCursor(columns);
+        var featureGetter = cursor.GetGetter<VBuffer<float>>(_feature);
+        var labelGetter = _labelGetter(cursor, _label);
+        ValueGetter<float>? weightGetter = _weight is DataViewSchema.Column wc ? cursor.GetGetter<float>(wc) : null;
+        var buffer = default(VBuffer<float>);
+        var dense = new float[FeatureCount];
+        long rowIndex = -1;
+        float label = 0, weight = 1;
+
+        while (cursor.MoveNext())
+        {
+            rowIndex++;
+            if ((rowIndex & 1023) == 0)
+                checkAlive();
+
+            labelGetter(ref label);
+            if (float.IsNaN(label))
+            {
+                RowsWithMissingLabel++;
+                continue;
+            }
+            if (weightGetter is not null)
+            {
+                weightGetter(ref weight);
+                if (!(weight >= 0) || float.IsInfinity(weight))
+                {
+                    RowsWithInvalidWeight++;
+                    continue;
+                }
+            }
+
+            featureGetter(ref buffer);
+            buffer.CopyTo(dense);
+            int bad = FirstNonFinite(dense);
+            if (bad >= 0)
+            {
+                if (_skipNonFinite)
+                {
+                    RowsWithNonFiniteFeatures++;
+                    continue;
+                }
+                throw new InvalidOperationException(
+                    $"Feature column '{_feature.Name}' holds {dense[bad]} at row {rowIndex} (slot {bad}). Replace missing values first, " +
+                    $"e.g. mlContext.Transforms.ReplaceMissingValues(\"{_feature.Name}\"), or set SkipRowsWithNonFiniteFeatures = true to skip such rows.");
+            }
+
+            RowsUsed++;
+            yield return (dense, label, weight);
+        }
+    }
+
+    private static int FirstNonFinite(float[] values)
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (!float.IsFinite(values[i]))
+                return i;
+        }
+        return -1;
+    }
+}

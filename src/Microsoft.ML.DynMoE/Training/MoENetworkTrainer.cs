@@ -1,0 +1,238 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using Microsoft.ML.DynMoE.Inference;
+using Microsoft.ML.DynMoE.Layers;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.DynMoE.Training;
+
+/// <summary>
+/// The TorchSharp training loop shared by every DynMoE trainer: AdamW with cosine decay, task loss plus the MoE
+/// layers' weighted auxiliary losses, the expert adaptation schedule around each step, optional early stopping on
+/// a validation set (restoring the best weights), and a final eval pass that measures routing on the training data.
+/// </summary>
+internal static class MoENetworkTrainer
+{
+    public static TrainedNetwork Train(NetworkTrainingSettings settings, ITrainingBatchSource train, ITrainingBatchSource? validation)
+    {
+        torch.random.manual_seed(settings.Seed);
+        var shuffle = new Random(settings.Seed);
+        var stopwatch = Stopwatch.StartNew();
+
+        using var network = new MoEMlpNetwork(settings.Network);
+        network.to(settings.Device);
+        var layers = network.MoELayers;
+        var history = layers.Select(l => new List<int>()).ToArray();
+
+        int stepsPerEpoch = (int)Math.Max(1, (train.RowCount + settings.BatchSize - 1) / settings.BatchSize);
+        long totalSteps = (long)stepsPerEpoch * settings.Epochs;
+        using var optimizer = torch.optim.AdamW(network.parameters(), lr: settings.LearningRate, weight_decay: settings.WeightDecay);
+        var schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max: totalSteps, eta_min: settings.LearningRate * 0.05);
+
+        Dictionary<string, Tensor>? bestState = null;
+        double bestValidationLoss = double.PositiveInfinity;
+        int epochsWithoutImprovement = 0, epochsRun = 0;
+        double lastTrainingLoss = double.NaN;
+        long globalStep = 0;
+
+        try
+        {
+            for (int epoch = 0; epoch < settings.Epochs; epoch++)
+            {
+                network.train();
+                foreach (var layer in layers)
+                    layer.ResetRoutingStatistics();
+
+                double lossSum = 0, weightSum = 0;
+                int stepInEpoch = 0;
+                foreach (var batch in train.GetBatches(settings.BatchSize, shuffle))
+                {
+                    settings.CancellationToken.ThrowIfCancellationRequested();
+                    settings.CheckAlive?.Invoke();
+
+                    using var scope = NewDisposeScope();
+                    settings.Adaptation.BeforeStep(layers, stepInEpoch, stepsPerEpoch, globalStep);
+                    var (x, y, w) = ToTensors(batch, settings.Objective, settings.Device);
+                    var logits = network.forward(x);
+                    var taskLoss = WeightedLoss(logits, y, w, settings.Objective);
+                    var loss = network.AuxiliaryLoss is Tensor aux ? taskLoss + aux : taskLoss;
+
+                    optimizer.zero_grad();
+                    loss.backward();
+                    optimizer.step();
+                    schedule.step();
+                    settings.Adaptation.AfterStep(layers, stepInEpoch, stepsPerEpoch, globalStep);
+
+                    double batchWeight = w.sum().item<float>();
+                    lossSum += taskLoss.item<float>() * batchWeight;
+                    weightSum += batchWeight;
+                    stepInEpoch++;
+                    globalStep++;
+                }
+
+                epochsRun = epoch + 1;
+                lastTrainingLoss = weightSum > 0 ? lossSum / weightSum : double.NaN;
+                for (int i = 0; i < layers.Count; i++)
+                    history[i].Add(layers[i].ActiveExpertCount);
+                double activatedPerToken = layers.Count == 0 ? 0 : layers.Average(l => l.RoutingStatistics.MeanActivatedExpertsPerToken);
+
+                double? validationLoss = null, validationMetric = null;
+                if (validation is not null)
+                {
+                    (validationLoss, validationMetric) = Evaluate(network, validation, settings);
+                    if (validationLoss < bestValidationLoss - 1e-7)
+                    {
+                        bestValidationLoss = validationLoss.Value;
+                        epochsWithoutImprovement = 0;
+                        DisposeState(bestState);
+                        bestState = Snapshot(network);
+                    }
+                    else
+                    {
+                        epochsWithoutImprovement++;
+                    }
+                }
+
+                settings.OnEpoch?.Invoke(new DynMoETrainingProgress
+                {
+                    Epoch = epoch + 1,
+                    NumberOfEpochs = settings.Epochs,
+                    Step = globalStep,
+                    TrainingLoss = lastTrainingLoss,
+                    ValidationLoss = validationLoss,
+                    ValidationMetric = validationMetric,
+                    ActiveExperts = layers.Select(l => l.ActiveExpertCount).ToArray(),
+                    ActivatedExpertsPerToken = activatedPerToken,
+                    Elapsed = stopwatch.Elapsed,
+                });
+
+                if (settings.EarlyStoppingPatience > 0 && epochsWithoutImprovement >= settings.EarlyStoppingPatience)
+                    break;
+            }
+
+            if (bestState is not null)
+            {
+                network.load_state_dict(bestState);
+                for (int i = 0; i < layers.Count; i++)
+                    history[i].Add(layers[i].ActiveExpertCount);
+            }
+
+            var routing = MeasureRouting(network, train, settings, history);
+            return new TrainedNetwork
+            {
+                Network = CompiledMoEMlp.FromNetwork(network),
+                Routing = routing,
+                EpochsRun = epochsRun,
+                FinalTrainingLoss = lastTrainingLoss,
+            };
+        }
+        finally
+        {
+            DisposeState(bestState);
+        }
+    }
+
+    private static (Tensor X, Tensor Y, Tensor W) ToTensors(TrainingBatch batch, TrainingObjective objective, Device device)
+    {
+        int rows = batch.Rows;
+        var x = torch.tensor(batch.Features.AsSpan(0, rows * batch.FeatureCount).ToArray(), new long[] { rows, batch.FeatureCount }).to(device);
+        var labels = torch.tensor(batch.Labels.AsSpan(0, rows).ToArray(), new long[] { rows });
+        var y = (objective == TrainingObjective.CrossEntropy ? labels.to_type(ScalarType.Int64) : labels).to(device);
+        var w = torch.tensor(batch.Weights.AsSpan(0, rows).ToArray(), new long[] { rows }).to(device);
+        return (x, y, w);
+    }
+
+    /// <summary>Example-weighted mean of the per-row task loss.</summary>
+    private static Tensor WeightedLoss(Tensor output, Tensor labels, Tensor weights, TrainingObjective objective)
+    {
+        Tensor perRow = objective switch
+        {
+            TrainingObjective.CrossEntropy => nn.functional.cross_entropy(output, labels, reduction: nn.Reduction.None),
+            TrainingObjective.BinaryCrossEntropy => nn.functional.binary_cross_entropy_with_logits(output.squeeze(1), labels, reduction: nn.Reduction.None),
+            _ => output.squeeze(1).sub(labels).square(),
+        };
+        return perRow.mul(weights).sum().div(weights.sum().clamp_min(1e-12));
+    }
+
+    private static (double Loss, double Metric) Evaluate(MoEMlpNetwork network, ITrainingBatchSource data, NetworkTrainingSettings settings)
+    {
+        network.eval();
+        using var noGrad = torch.no_grad();
+        double lossSum = 0, weightSum = 0, metricSum = 0;
+        foreach (var batch in data.GetBatches(settings.BatchSize * 4, null))
+        {
+            settings.CancellationToken.ThrowIfCancellationRequested();
+            using var scope = NewDisposeScope();
+            var (x, y, w) = ToTensors(batch, settings.Objective, settings.Device);
+            var output = network.forward(x);
+            double batchWeight = w.sum().item<float>();
+            lossSum += WeightedLoss(output, y, w, settings.Objective).item<float>() * batchWeight;
+            weightSum += batchWeight;
+            metricSum += settings.Objective switch
+            {
+                TrainingObjective.CrossEntropy => output.argmax(1).eq(y).to_type(ScalarType.Float32).mul(w).sum().item<float>(),
+                TrainingObjective.BinaryCrossEntropy => output.squeeze(1).gt(0).to_type(ScalarType.Float32).eq(y).to_type(ScalarType.Float32).mul(w).sum().item<float>(),
+                _ => output.squeeze(1).sub(y).square().mul(w).sum().item<float>(),
+            };
+        }
+        network.train();
+        double loss = weightSum > 0 ? lossSum / weightSum : double.NaN;
+        double metric = weightSum > 0 ? metricSum / weightSum : double.NaN;
+        if (settings.Objective == TrainingObjective.SquaredError)
+            metric = Math.Sqrt(metric) * settings.RegressionLabelScale;
+        return (loss, metric);
+    }
+
+    /// <summary>Eval-mode pass over the training data: how the final model routes the data it learned from.</summary>
+    private static IReadOnlyList<DynMoELayerRouting> MeasureRouting(MoEMlpNetwork network, ITrainingBatchSource data, NetworkTrainingSettings settings, List<int>[] history)
+    {
+        network.eval();
+        var layers = network.MoELayers;
+        foreach (var layer in layers)
+            layer.ResetRoutingStatistics();
+        using (torch.no_grad())
+        {
+            foreach (var batch in data.GetBatches(settings.BatchSize * 4, null))
+            {
+                settings.CancellationToken.ThrowIfCancellationRequested();
+                using var scope = NewDisposeScope();
+                network.forward(ToTensors(batch, settings.Objective, settings.Device).X);
+            }
+        }
+
+        var routing = new DynMoELayerRouting[layers.Count];
+        for (int i = 0; i < layers.Count; i++)
+        {
+            var statistics = layers[i].RoutingStatistics;
+            routing[i] = new DynMoELayerRouting(
+                layer: i,
+                gating: layers[i].Options.Gating,
+                initialExperts: layers[i].Options.Gating == GatingKind.Dense ? 1 : layers[i].Options.InitialExperts,
+                activeExperts: layers[i].ActiveExpertCount,
+                maximumExperts: layers[i].Options.SlotCount,
+                meanActivatedExpertsPerToken: statistics.MeanActivatedExpertsPerToken,
+                expertLoad: statistics.ExpertLoad,
+                expertCountHistory: history[i].ToArray());
+        }
+        return routing;
+    }
+
+    private static Dictionary<string, Tensor> Snapshot(nn.Module network)
+    {
+        var copy = new Dictionary<string, Tensor>();
+        foreach (var (name, tensor) in network.state_dict())
+            copy[name] = tensor.detach().clone().DetachFromDisposeScope();
+        return copy;
+    }
+
+    private static void DisposeState(Dictionary<string, Tensor>? state)
+    {
+        if (state is null)
+            return;
+        foreach (var tensor in state.Values)
+            tensor.Dispose();
+    }
+}

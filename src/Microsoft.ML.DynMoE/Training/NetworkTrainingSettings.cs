@@ -1,0 +1,26 @@
+using System;
+using System.Threading;
+using Microsoft.ML.DynMoE.Layers;
+
+namespace Microsoft.ML.DynMoE.Training;
+
+/// <summary>Everything the TorchSharp training loop needs besides the data; free of ML.NET types.</summary>
+internal sealed class NetworkTrainingSettings
+{
+    public required MoEMlpNetworkOptions Network { get; init; }
+    public required TrainingObjective Objective { get; init; }
+    public required int Epochs { get; init; }
+    public required int BatchSize { get; init; }
+    public required double LearningRate { get; init; }
+    public required double WeightDecay { get; init; }
+    public required AdaptationSchedule Adaptation { get; init; }
+    public required TorchSharp.torch.Device Device { get; init; }
+    public required int Seed { get; init; }
+    public int EarlyStoppingPatience { get; init; }
+    /// <summary>Regression only: the label standard deviation, to report validation RMSE in label units.</summary>
+    public double RegressionLabelScale { get; init; } = 1;
+    public CancellationToken CancellationToken { get; init; }
+    public Action<DynMoETrainingProgress>? OnEpoch { get; init; }
+    /// <summary>Called often during an epoch; throws to abort (e.g. MLContext cancellation).</summary>
+    public Action? CheckAlive { get; init; }
+}

@@ -53,10 +53,10 @@ namespace Microsoft.ML.DynMoE.Experiments
         }
 
         /// <summary>Finds the DynMoE model parameters inside a fitted pipeline, or null.</summary>
-        internal static DynMoEModelParameters? FindModel(ITransformer model)
+        internal static IDynMoEModelParameters? FindModel(ITransformer model)
         {
-            if (model is IPredictionTransformer<DynMoEModelParameters> p)
-                return p.Model;
+            if (IsPredictor(model, out var p))
+                return p;
             if (model is IEnumerable<ITransformer> chain)
             {
                 foreach (var inner in chain)
@@ -72,13 +72,13 @@ namespace Microsoft.ML.DynMoE.Experiments
         /// <summary>Applies the transformers of a chain that precede the DynMoE predictor, to get its feature column.</summary>
         internal static IDataView TransformUpToPredictor(ITransformer model, IDataView data)
         {
-            if (model is IPredictionTransformer<DynMoEModelParameters>)
+            if (IsPredictor(model, out _))
                 return data;
             if (model is IEnumerable<ITransformer> chain)
             {
                 foreach (var inner in chain)
                 {
-                    if (inner is IPredictionTransformer<DynMoEModelParameters>)
+                    if (IsPredictor(inner, out _))
                         return data;
                     if (inner is IEnumerable<ITransformer> && FindModel(inner) != null)
                         return TransformUpToPredictor(inner, data);
@@ -86,6 +86,12 @@ namespace Microsoft.ML.DynMoE.Experiments
                 }
             }
             return data;
+        }
+
+        private static bool IsPredictor(ITransformer t, out IDynMoEModelParameters? parameters)
+        {
+            parameters = (t as IPredictionTransformer<object>)?.Model as IDynMoEModelParameters;
+            return parameters != null;
         }
 
         internal sealed class RoutingStats

@@ -63,6 +63,12 @@ namespace Microsoft.ML.DynMoE.Cli
 
         private static Option<string> DatasetOption(bool required = true) => new("--dataset") { Description = "Path of a delimited text file (CSV/TSV) with a header line.", Required = required };
         private static Option<string> LabelOption(bool required = true) => new("--label-col") { Description = "Name of the label column.", Required = required };
+        private static Option<int> ThreadsOption() => new("--threads")
+        {
+            Description = "CPU threads for TorchSharp (intra-op). Default 1: small tabular networks gain little from more, and on a busy machine OpenMP oversubscription can slow training tenfold. The ML.NET candidates also use 1 thread.",
+            DefaultValueFactory = _ => 1,
+        };
+
         private static Option<bool> HasHeaderOption() => new("--has-header") { Description = "Whether the first line holds column names.", DefaultValueFactory = _ => true };
 
         private static System.CommandLine.Command ExperimentCommand(string name, string description, bool regression, CliIO io, CancellationToken ct)
@@ -78,7 +84,8 @@ namespace Microsoft.ML.DynMoE.Cli
             var families = new Option<string?>("--families") { Description = "Comma-separated families to include (dynmoe,topk,dense,lightgbm,fasttree,sdca,lbfgs). Default: all." };
             var maxModels = new Option<int>("--max-models") { Description = "Maximum number of candidates to train.", DefaultValueFactory = _ => int.MaxValue };
             var hidden = new Option<int>("--hidden-size") { Description = "Hidden and expert width of the neural candidates.", DefaultValueFactory = _ => 64 };
-            var cmd = new System.CommandLine.Command(name, description) { dataset, label, hasHeader, trainTime, folds, output, seed, epochs, families, maxModels, hidden };
+            var threads = ThreadsOption();
+            var cmd = new System.CommandLine.Command(name, description) { dataset, label, hasHeader, trainTime, folds, output, seed, epochs, families, maxModels, hidden, threads };
             cmd.SetAction(pr => Guard(io, () => ExperimentRunner.Run(io, new ExperimentArgs
             {
                 Dataset = pr.GetValue(dataset)!,
@@ -92,6 +99,7 @@ namespace Microsoft.ML.DynMoE.Cli
                 Families = pr.GetValue(families),
                 MaxModels = pr.GetValue(maxModels),
                 HiddenSize = pr.GetValue(hidden),
+                Threads = pr.GetValue(threads),
                 Regression = regression,
             }, ct)));
             return cmd;
@@ -112,7 +120,8 @@ namespace Microsoft.ML.DynMoE.Cli
             var hidden = new Option<int>("--hidden-size") { Description = "Hidden and expert width.", DefaultValueFactory = _ => 64 };
             var seed = new Option<int>("--seed") { Description = "Seed.", DefaultValueFactory = _ => 0 };
             var model = new Option<string>("--model") { Description = "Output model file (.zip).", Required = true };
-            var cmd = new System.CommandLine.Command("train", "Train one DynMoE (or top-k / dense) model on a CSV and save it.") { dataset, label, hasHeader, task, gating, k, experts, epochs, hidden, seed, model };
+            var threads = ThreadsOption();
+            var cmd = new System.CommandLine.Command("train", "Train one DynMoE (or top-k / dense) model on a CSV and save it.") { dataset, label, hasHeader, task, gating, k, experts, epochs, hidden, seed, model, threads };
             cmd.SetAction(pr => Guard(io, () => ModelCommands.Train(io, new TrainArgs
             {
                 Dataset = pr.GetValue(dataset)!,
@@ -126,6 +135,7 @@ namespace Microsoft.ML.DynMoE.Cli
                 HiddenSize = pr.GetValue(hidden),
                 Seed = pr.GetValue(seed),
                 ModelPath = pr.GetValue(model)!,
+                Threads = pr.GetValue(threads),
             }, ct)));
             return cmd;
         }
@@ -172,6 +182,16 @@ namespace Microsoft.ML.DynMoE.Cli
                 io.Error.WriteLine(ex.ToString());
                 return ExitUnexpected;
             }
+        }
+    }
+
+    internal static class TorchThreads
+    {
+        internal static void Apply(int threads)
+        {
+            if (threads < 1)
+                throw new CliUsageException($"--threads must be at least 1; got {threads}.");
+            TorchSharp.torch.set_num_threads(threads);
         }
     }
 

@@ -24,6 +24,7 @@ namespace Microsoft.ML.DynMoE.Cli
         public string? Families;
         public int MaxModels = int.MaxValue;
         public int HiddenSize = 64;
+        public int Threads = 1;
         public bool Regression;
     }
 
@@ -39,6 +40,7 @@ namespace Microsoft.ML.DynMoE.Cli
             if (a.Epochs < 1)
                 throw new CliUsageException($"--epochs must be at least 1; got {a.Epochs}.");
 
+            TorchThreads.Apply(a.Threads);
             var ds = TabularDataset.Infer(a.Dataset, a.LabelColumn, a.HasHeader, numericLabel: a.Regression);
             var ml = new MLContext(a.Seed);
             var loader = ds.CreateLoader(ml);

@@ -24,6 +24,7 @@ namespace Microsoft.ML.DynMoE.Cli
         public int HiddenSize = 64;
         public int Seed;
         public string ModelPath = "";
+        public int Threads = 1;
     }
 
     /// <summary>train, predict and inspect.</summary>
@@ -37,6 +38,7 @@ namespace Microsoft.ML.DynMoE.Cli
                 throw new CliUsageException($"--experts must be at least 1; got {a.Experts}.");
             if (a.Gating == "top-k" && (a.K < 1 || a.K > a.Experts))
                 throw new CliUsageException($"--k must be between 1 and --experts ({a.Experts}); got {a.K}.");
+            TorchThreads.Apply(a.Threads);
             bool regression = a.Task == "regression";
             var ds = TabularDataset.Infer(a.Dataset, a.LabelColumn, a.HasHeader, numericLabel: regression);
             var ml = new MLContext(a.Seed);

@@ -194,19 +194,16 @@ namespace Microsoft.ML.DynMoE.Experiments
                 return norm.Append(trainer);
             });
 
-        /// <summary>The default candidate list, in the grid tuner's order: DynMoE, Dense, TopK (k in {1,2,4} x experts in {4,8,16}, k &lt;= experts),
-        /// then LightGbm, FastTree, Sdca and Lbfgs.</summary>
+        /// <summary>The default candidate list, in the grid tuner's order: DynMoE first, then the cheap ML.NET baselines (LightGbm, FastTree,
+        /// Sdca, Lbfgs) so a short time budget still yields a comparison, then Dense, then TopK with k in {1,2,4} x experts in {4,8,16}
+        /// (k &lt;= experts; experts in the outer loop so the cheaper, smaller banks come first).</summary>
         public static IReadOnlyList<ExperimentCandidate> CreateDefaults()
         {
-            var list = new List<ExperimentCandidate> { DynMoE(), Dense() };
-            foreach (int k in new[] { 1, 2, 4 })
-                foreach (int e in new[] { 4, 8, 16 })
+            var list = new List<ExperimentCandidate> { DynMoE(), LightGbm(), FastTree(), Sdca(), Lbfgs(), Dense() };
+            foreach (int e in new[] { 4, 8, 16 })
+                foreach (int k in new[] { 1, 2, 4 })
                     if (k <= e)
                         list.Add(TopK(k, e));
-            list.Add(LightGbm());
-            list.Add(FastTree());
-            list.Add(Sdca());
-            list.Add(Lbfgs());
             return list;
         }
 

@@ -76,8 +76,8 @@ namespace Microsoft.ML.DynMoE.Experiments
             plot.Title($"{result.MetricName} vs activated experts per token");
             plot.XLabel("mean activated experts per token (cost)");
             plot.YLabel($"{result.MetricName} (mean over {result.NumberOfFolds} folds)");
-            plot.ShowLegend(Alignment.LowerRight);
-            plot.Axes.Margins(0.15, 0.15);
+            plot.ShowLegend(Edge.Right);
+            plot.Axes.Margins(0.12, 0.12);
             plot.SavePng(path, width, height);
             return true;
         }
@@ -103,10 +103,11 @@ namespace Microsoft.ML.DynMoE.Experiments
                 sc.Color = palette[layer % palette.Length];
                 sc.LegendText = $"layer {layer}";
             }
-            plot.Title($"DynMoE active experts during training (start {dyn.Experts}, end {dyn.FinalExperts:0.#})");
+            plot.Title($"DynMoE active experts per layer during training (fold 1; start {dyn.Experts}, final mean over layers and folds {dyn.FinalExperts:0.#})");
             plot.XLabel("epoch");
             plot.YLabel("active experts");
-            plot.ShowLegend(Alignment.UpperRight);
+            plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(1);
+            plot.ShowLegend(Edge.Right);
             plot.Axes.Margins(0.05, 0.2);
             plot.SavePng(path, width, height);
             return true;

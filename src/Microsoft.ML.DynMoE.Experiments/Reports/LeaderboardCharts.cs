@@ -55,15 +55,19 @@ namespace Microsoft.ML.DynMoE.Experiments
                     CandidateFamily.TopK => Colors.SteelBlue,
                     _ => Colors.Gray,
                 };
-                foreach (var t in pts)
-                {
-                    string label = family == CandidateFamily.TopK ? $"k={t.K},E={t.Experts}" : t.Name;
-                    var txt = plot.Add.Text(label, t.ActivatedExpertsPerToken!.Value, t.Metric);
-                    txt.LabelFontSize = 11;
-                    txt.LabelOffsetX = 6;
-                    txt.LabelOffsetY = -6;
-                    txt.LabelFontColor = family == CandidateFamily.DynMoE ? Colors.Crimson : Colors.Black;
-                }
+            }
+            // One label per position: candidates with the same cost and metric share a label. Labels of the right-most points are drawn to their left.
+            double xMin = neural.Min(t => t.ActivatedExpertsPerToken!.Value), xMax = neural.Max(t => t.ActivatedExpertsPerToken!.Value);
+            foreach (var group in neural.GroupBy(t => (X: Math.Round(t.ActivatedExpertsPerToken!.Value, 3), Y: Math.Round(t.Metric, 6))))
+            {
+                string label = string.Join("; ", group.Select(t => t.Family == CandidateFamily.TopK ? $"k={t.K},E={t.Experts}" : t.Name));
+                var txt = plot.Add.Text(label, group.Key.X, group.Key.Y);
+                txt.LabelFontSize = 11;
+                bool rightMost = xMax > xMin && group.Key.X > xMin + 0.75 * (xMax - xMin);
+                txt.LabelAlignment = rightMost ? Alignment.LowerRight : Alignment.LowerLeft;
+                txt.LabelOffsetX = rightMost ? -9 : 9;
+                txt.LabelOffsetY = 4;
+                txt.LabelFontColor = group.Any(t => t.Family == CandidateFamily.DynMoE) ? Colors.Crimson : Colors.Black;
             }
             var bestClassic = Ok(result).Where(t => !t.ActivatedExpertsPerToken.HasValue).OrderBy(t => t.Loss).FirstOrDefault();
             if (bestClassic != null)
@@ -76,8 +80,8 @@ namespace Microsoft.ML.DynMoE.Experiments
             plot.Title($"{result.MetricName} vs activated experts per token");
             plot.XLabel("mean activated experts per token (cost)");
             plot.YLabel($"{result.MetricName} (mean over {result.NumberOfFolds} folds)");
-            plot.ShowLegend(Edge.Right);
-            plot.Axes.Margins(0.12, 0.12);
+            plot.ShowLegend(Edge.Bottom);
+            plot.Axes.Margins(0.2, 0.12);
             plot.SavePng(path, width, height);
             return true;
         }
@@ -103,7 +107,7 @@ namespace Microsoft.ML.DynMoE.Experiments
                 sc.Color = palette[layer % palette.Length];
                 sc.LegendText = $"layer {layer}";
             }
-            plot.Title($"DynMoE active experts per layer during training (fold 1; start {dyn.Experts}, final mean over layers and folds {dyn.FinalExperts:0.#})");
+            plot.Title($"DynMoE active experts per layer (fold 1, start {dyn.Experts})");
             plot.XLabel("epoch");
             plot.YLabel("active experts");
             plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(1);

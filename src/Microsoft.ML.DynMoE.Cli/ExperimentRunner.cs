@@ -146,7 +146,7 @@ namespace Microsoft.ML.DynMoE.Cli
                 io.Output.WriteLine($"Time budget of {a.TrainTimeSeconds}s used; not tried: {string.Join(", ", result.SkippedCandidates)}.");
             if (result.BestTrial != null)
                 io.Output.WriteLine(FormattableString.Invariant($"Best: {result.BestTrial.Name} {result.MetricName} {result.BestTrial.Metric:F4} ± {result.BestTrial.MetricStd:F4}"));
-            else
+            else if (!result.IsCancelled)
                 io.Output.WriteLine("No candidate succeeded; see the errors above and in leaderboard.csv.");
             io.Output.WriteLine($"Wrote {outDir}: leaderboard.json, leaderboard.csv, leaderboard.txt, {string.Join(", ", charts.Select(Path.GetFileName))}{(modelPath != null ? ", best-model.zip" : "")}");
             return result.BestTrial != null || result.IsCancelled ? DynMoECli.ExitOk : DynMoECli.ExitUnexpected;

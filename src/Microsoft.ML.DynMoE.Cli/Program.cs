@@ -13,7 +13,7 @@ namespace Microsoft.ML.DynMoE.Cli
                 if (cts.IsCancellationRequested)
                     return; // second Ctrl+C: let the process die
                 e.Cancel = true;
-                Console.Error.WriteLine("Stopping after the current trial... (press Ctrl+C again to abort)");
+                Console.Error.WriteLine("Stopping: the running trial is cancelled and the completed trials are written... (press Ctrl+C again to abort)");
                 cts.Cancel();
             };
             bool interactive = !Console.IsOutputRedirected && !Console.IsErrorRedirected;

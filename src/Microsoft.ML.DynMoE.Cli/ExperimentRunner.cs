@@ -140,6 +140,8 @@ namespace Microsoft.ML.DynMoE.Cli
                 AnsiConsole.Write(ToSpectreTable(board, result));
             else
                 io.Output.Write(board.ToText());
+            if (result.RefitError != null)
+                io.Output.WriteLine($"Refitting the best candidate on all rows failed ({result.RefitError}); best-model.zip holds its last-fold model.");
             if (result.IsCancelled)
                 io.Output.WriteLine($"Stopped by cancellation: wrote the {result.Trials.Count} completed trial(s).");
             if (result.TimeBudgetExhausted)

@@ -128,6 +128,12 @@ namespace Microsoft.ML.DynMoE.Experiments
 
         /// <summary>After the search, refit the best candidate on all data (cross-validation) into <see cref="DynMoEExperimentResult.BestModel"/>. Default true.</summary>
         public bool RefitBestModel { get; set; } = true;
+
+        /// <summary>Before the first trial, fit the first neural candidate for one epoch on fold 1 (untimed, discarded), so that
+        /// TorchSharp's native load and JIT compilation are not billed to whichever neural candidate runs first. Default true.</summary>
+        public bool WarmUp { get; set; } = true;
+
+        internal DynMoEExperimentSettings Clone() => (DynMoEExperimentSettings)MemberwiseClone();
     }
 
     /// <summary>Identifies one trial (mirrors AutoML's <c>TrialSettings</c>).</summary>
@@ -248,8 +254,11 @@ namespace Microsoft.ML.DynMoE.Experiments
         public bool TimeBudgetExhausted { get; internal set; }
         /// <summary>Candidates not tried (time budget, model limit or cancellation).</summary>
         public IReadOnlyList<string> SkippedCandidates { get; internal set; } = Array.Empty<string>();
-        /// <summary>The best candidate refit on all data (or the best trial's last-fold model), including label mapping.</summary>
+        /// <summary>The best candidate refit on all data (with <see cref="DynMoEExperimentSettings.RefitBestModel"/>), otherwise — or when
+        /// cancelled or the refit failed — the best trial's last-fold model; multiclass models include the label mapping.</summary>
         public ITransformer? BestModel { get; internal set; }
+        /// <summary>Why refitting the best candidate on all data failed (then <see cref="BestModel"/> is the best trial's last-fold model); null otherwise.</summary>
+        public string? RefitError { get; internal set; }
         /// <summary>Number of folds (1 for a train/validation split).</summary>
         public int NumberOfFolds { get; internal set; }
         /// <summary>Wall-clock time of the run.</summary>

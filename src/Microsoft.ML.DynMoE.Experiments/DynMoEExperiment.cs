@@ -304,6 +304,9 @@ namespace Microsoft.ML.DynMoE.Experiments
             int trialId = 0;
             var budget = TimeSpan.FromSeconds(_settings.MaxExperimentTimeInSeconds);
 
+            if (_settings.WarmUp && !ct.IsCancellationRequested)
+                await Task.Run(() => WarmUp(remaining, task, folds[0].Train, seed, ct)).ConfigureAwait(false);
+
             while (remaining.Count > 0)
             {
                 if (ct.IsCancellationRequested) { result.IsCancelled = true; break; }
@@ -343,9 +346,16 @@ namespace Microsoft.ML.DynMoE.Experiments
             result.Trials = trials;
             result.BestTrial = best;
             result.SkippedCandidates = remaining.Select(c => c.Name).ToArray();
-            if (best != null && !result.IsCancelled)
+            if (best != null)
             {
-                if (_settings.RefitBestModel)
+                ITransformer? foldModel = best.Model;
+                if (foldModel != null && labelPrep != null)
+                {
+                    var withLabels = new TransformerChain<ITransformer>(labelPrep, foldModel);
+                    var toValue = _mlContext.Transforms.Conversion.MapKeyToValue("PredictedLabel").Fit(withLabels.Transform(_data ?? _train!));
+                    foldModel = new TransformerChain<ITransformer>(labelPrep, best.Model!, toValue);
+                }
+                if (_settings.RefitBestModel && !result.IsCancelled)
                 {
                     try
                     {
@@ -355,15 +365,13 @@ namespace Microsoft.ML.DynMoE.Experiments
                     {
                         result.IsCancelled = true;
                     }
+                    catch (Exception ex) when (ex is not OutOfMemoryException)
+                    {
+                        // Keep the results: fall back to the best trial's last-fold model and say why.
+                        result.RefitError = ex.Message;
+                    }
                 }
-                else if (labelPrep != null && best.Model != null)
-                {
-                    result.BestModel = new TransformerChain<ITransformer>(labelPrep, best.Model);
-                }
-                else
-                {
-                    result.BestModel = best.Model;
-                }
+                result.BestModel ??= foldModel;
             }
             result.Elapsed = clock.Elapsed;
             return result;
@@ -381,6 +389,25 @@ namespace Microsoft.ML.DynMoE.Experiments
             if (task == ExperimentTask.MulticlassClassification)
                 est = est.Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
             return est;
+        }
+
+        private void WarmUp(IReadOnlyList<ExperimentCandidate> candidates, ExperimentTask task, IDataView train, int seed, CancellationToken ct)
+        {
+            var neural = candidates.FirstOrDefault(c => c.Family is CandidateFamily.DynMoE or CandidateFamily.TopK or CandidateFamily.Dense);
+            if (neural == null)
+                return;
+            var settings = _settings.Clone();
+            settings.NumberOfEpochs = 1;
+            try
+            {
+                var ml = new MLContext(seed);
+                var trainer = neural.CreateTrainer(new CandidateBuildContext(ml, task, settings, seed, ct));
+                (_featurizer != null ? _featurizer(ml).Append(trainer) : trainer).Fit(train);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // The real trial reports any problem; the warm-up only pays one-time costs.
+            }
         }
 
         private ITransformer FitFull(ExperimentCandidate candidate, ExperimentTask task, int seed, CancellationToken ct)

@@ -13,8 +13,8 @@ public abstract class AdaptationSchedule
     public static AdaptationSchedule Off { get; } = new OffSchedule();
 
     /// <summary>
-    /// TU-GLUE style (default): in every epoch of N steps, record steps <c>[⌊start·N⌋, ⌈end·N⌉)</c> and adapt after the
-    /// last of them. The window always holds at least one step, so even 1-4 steps per epoch record and adapt once per epoch.
+    /// TU-GLUE style (default): in every epoch of N steps, record steps <c>[⌊start·N⌋, ⌊end·N⌋)</c> (TU's integer steps N/2 and 3N/4)
+    /// and adapt after the last of them. The window always holds at least one step, so even 1-4 steps per epoch record and adapt once per epoch.
     /// </summary>
     /// <param name="start">Window start as a fraction of the epoch, in [0, 1). Default 0.5.</param>
     /// <param name="end">Window end as a fraction of the epoch, in (start, 1]. Default 0.75.</param>
@@ -127,7 +127,7 @@ public abstract class AdaptationSchedule
             => Math.Min((int)Math.Floor(_start * stepsPerEpoch), Math.Max(stepsPerEpoch, 1) - 1);
 
         private int LastRecordedStep(int stepsPerEpoch)
-            => Math.Min(Math.Max(FirstRecordedStep(stepsPerEpoch), (int)Math.Ceiling(_end * stepsPerEpoch) - 1), Math.Max(stepsPerEpoch, 1) - 1);
+            => Math.Min(Math.Max(FirstRecordedStep(stepsPerEpoch), (int)Math.Floor(_end * stepsPerEpoch) - 1), Math.Max(stepsPerEpoch, 1) - 1);
     }
 
     private sealed class StepWindowSchedule : AdaptationSchedule

@@ -111,7 +111,7 @@ public sealed class ExpertBank : nn.Module<Tensor, Tensor, Tensor, Tensor>
 
         var expertIndex = pairs.select(1, 0);
         var tokenIndex = pairs.select(1, 1);
-        long[] perExpert = routed.sum(0, type: ScalarType.Int64).cpu().data<long>().ToArray();
+        long[] perExpert = routed.sum(dim: 0, type: ScalarType.Int64).cpu().data<long>().ToArray();
 
         var flatIndex = expertIndex.mul(tokenCount).add(tokenIndex);
         var pairWeights = combineWeights.t().reshape(-1).index_select(0, flatIndex);

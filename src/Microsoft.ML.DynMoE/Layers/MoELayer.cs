@@ -85,11 +85,24 @@ public sealed class MoELayer : nn.Module<Tensor, Tensor>
     /// <summary>Top-k router weights <c>[d, E_max]</c>; null for other gatings.</summary>
     public Tensor? RouterWeights => _topKGate?.RouterWeights;
 
+    /// <summary>The top-any gate module; null for other gatings.</summary>
+    public TopAnyGate? TopAnyGate => _topAnyGate;
+
+    /// <summary>The top-k gate module; null for other gatings.</summary>
+    public TopKGate? TopKGate => _topKGate;
+
     /// <summary>The expert feed-forward networks (one for dense).</summary>
     public ExpertBank Experts => _experts;
 
     /// <summary>Number of active slots.</summary>
-    public int ActiveExpertCount => (int)_expertMask.gt(0).sum().item<long>();
+    public int ActiveExpertCount
+    {
+        get
+        {
+            using var scope = NewDisposeScope();
+            return (int)_expertMask.gt(0).sum().item<long>();
+        }
+    }
 
     /// <summary>Cumulative routing counts over all forwards (training and eval) since <see cref="ResetRoutingStatistics"/>.</summary>
     public RoutingStatistics RoutingStatistics => _statistics;
@@ -212,7 +225,7 @@ public sealed class MoELayer : nn.Module<Tensor, Tensor>
             output = _experts.forward(tokens, decision.Routed, decision.CombineWeights.to(tokens.dtype));
             activatedCounts = decision.Routed.sum(1, type: ScalarType.Int64);
             auxiliary = decision.AuxiliaryLoss;
-            var load = decision.Routed.sum(0, type: ScalarType.Int64);
+            var load = decision.Routed.sum(dim: 0, type: ScalarType.Int64);
             perExpert = load.cpu().data<long>().ToArray();
             unroutedCount = decision.Unrouted.sum().item<long>();
             if (training && IsRecording)
@@ -252,7 +265,7 @@ public sealed class MoELayer : nn.Module<Tensor, Tensor>
 
         _recordedLoad.add_(load);
         var unroutedRows = decision.Unrouted.to(ScalarType.Float32).unsqueeze(1);
-        _recordedUnroutedSum.add_(gateInput.detach().mul(unroutedRows).sum(0));
+        _recordedUnroutedSum.add_(gateInput.detach().mul(unroutedRows).sum(dim: 0));
         _recordedTokens += gateInput.shape[0];
     }
 

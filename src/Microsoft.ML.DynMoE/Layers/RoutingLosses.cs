@@ -72,7 +72,7 @@ public static class RoutingLosses
     {
         using var scope = NewDisposeScope();
         var selectedFloat = selected.to(probabilities.dtype);
-        var fraction = selectedFloat.sum(0).div(selectedFloat.sum().clamp_min(1));
+        var fraction = selectedFloat.sum(dim: 0).div(selectedFloat.sum().clamp_min(1));
         var meanProbability = probabilities.mean(new long[] { 0 });
         return fraction.mul(meanProbability).sum().mul(activeExperts).MoveToOuterDisposeScope();
     }

@@ -169,6 +169,7 @@ public abstract class DynMoETrainerBase<TTransformer, TModel, TOptions> : Traine
             Adaptation = options.Gating == GatingKind.TopAny ? options.Adaptation : AdaptationSchedule.Off,
             Device = DeviceSelection.Resolve(options.Device),
             Seed = options.Seed ?? ((IHostEnvironmentInternal)Host).Seed ?? Host.Rand.Next(),
+            Threads = options.NumberOfThreads,
             EarlyStoppingPatience = options.EarlyStoppingPatience,
             RegressionLabelScale = reader.LabelDivisor,
             CancellationToken = options.CancellationToken,

@@ -69,6 +69,13 @@ public abstract class DynMoETrainerOptionsBase : TrainerInputBaseWithWeight
     /// <summary>Skip rows whose features hold NaN or ±∞ (the count is logged) instead of failing (default false).</summary>
     public bool SkipRowsWithNonFiniteFeatures;
 
+    /// <summary>
+    /// CPU threads TorchSharp may use while this trainer runs (default 1). The per-step matrices of tabular MoE networks
+    /// are small, and libtorch's thread pool costs more than it saves on them (measured 8× slower with 2 threads on a
+    /// busy 2-core machine); raise it for wide networks and large batches. The previous setting is restored after Fit.
+    /// </summary>
+    public int NumberOfThreads = 1;
+
     /// <summary>Random seed; null uses the <see cref="MLContext"/> seed.</summary>
     public int? Seed;
 
@@ -91,6 +98,7 @@ public abstract class DynMoETrainerOptionsBase : TrainerInputBaseWithWeight
         Check(LearningRate > 0 && float.IsFinite(LearningRate), nameof(LearningRate), LearningRate, "must be a positive finite number");
         Check(WeightDecay >= 0 && float.IsFinite(WeightDecay), nameof(WeightDecay), WeightDecay, "must be zero or a positive finite number");
         Check(AuxiliaryLossWeight >= 0 && float.IsFinite(AuxiliaryLossWeight), nameof(AuxiliaryLossWeight), AuxiliaryLossWeight, "must be zero or a positive finite number");
+        Check(NumberOfThreads >= 1, nameof(NumberOfThreads), NumberOfThreads, "must be at least 1");
         Check(EarlyStoppingPatience >= 0, nameof(EarlyStoppingPatience), EarlyStoppingPatience, "must be zero (off) or positive");
         Check(MaximumCacheBytes >= 0, nameof(MaximumCacheBytes), MaximumCacheBytes, "must be zero (always stream) or positive");
         Check(Adaptation is not null, nameof(Adaptation), "null", "must be set (use AdaptationSchedule.Off to disable adaptation)");

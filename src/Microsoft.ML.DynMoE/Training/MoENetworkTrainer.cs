@@ -18,6 +18,20 @@ internal static class MoENetworkTrainer
 {
     public static TrainedNetwork Train(NetworkTrainingSettings settings, ITrainingBatchSource train, ITrainingBatchSource? validation)
     {
+        int previousThreads = torch.get_num_threads();
+        torch.set_num_threads(settings.Threads);
+        try
+        {
+            return TrainCore(settings, train, validation);
+        }
+        finally
+        {
+            torch.set_num_threads(previousThreads);
+        }
+    }
+
+    private static TrainedNetwork TrainCore(NetworkTrainingSettings settings, ITrainingBatchSource train, ITrainingBatchSource? validation)
+    {
         torch.random.manual_seed(settings.Seed);
         var shuffle = new Random(settings.Seed);
         var stopwatch = Stopwatch.StartNew();

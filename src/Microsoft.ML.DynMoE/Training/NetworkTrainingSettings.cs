@@ -16,6 +16,7 @@ internal sealed class NetworkTrainingSettings
     public required AdaptationSchedule Adaptation { get; init; }
     public required TorchSharp.torch.Device Device { get; init; }
     public required int Seed { get; init; }
+    public int Threads { get; init; } = 1;
     public int EarlyStoppingPatience { get; init; }
     /// <summary>Regression only: the label standard deviation, to report validation RMSE in label units.</summary>
     public double RegressionLabelScale { get; init; } = 1;

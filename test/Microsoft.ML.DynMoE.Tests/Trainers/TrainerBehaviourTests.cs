@@ -1,0 +1,223 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.DynMoE.Inference;
+using Microsoft.ML.DynMoE.Layers;
+using Microsoft.ML.Trainers;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.DynMoE.Tests.Trainers;
+
+/// <summary>Everything ML.NET offers works on the DynMoE trainers: persistence, engines, CV, PFI, routing insight.</summary>
+[TestClass]
+public sealed class TrainerBehaviourTests
+{
+    private sealed class IrisInput
+    {
+        [LoadColumn(0)] public string Label { get; set; } = "";
+        [LoadColumn(1, 4), VectorType(4)] public float[] Features { get; set; } = Array.Empty<float>();
+    }
+
+    private sealed class IrisOutput
+    {
+        public float[] Score { get; set; } = Array.Empty<float>();
+        public string PredictedLabel { get; set; } = "";
+    }
+
+    private static (MLContext Ml, IDataView Data, ITransformer Model) TrainIris(int seed = 3, Action<DynMoEMulticlassTrainer.Options>? configure = null)
+    {
+        var ml = new MLContext(seed: seed);
+        var data = TestData.LoadNumeric(ml, "iris", DataKind.String);
+        var options = new DynMoEMulticlassTrainer.Options { NumberOfEpochs = 8, HiddenSize = 16, ExpertHiddenSize = 16 };
+        configure?.Invoke(options);
+        var pipeline = ml.Transforms.Conversion.MapValueToKey("Label")
+            .Append(ml.MulticlassClassification.Trainers.DynMoE(options))
+            .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
+        return (ml, data, pipeline.Fit(data));
+    }
+
+    private static float[][] Scores(ITransformer model, IDataView data)
+        => model.Transform(data).GetColumn<float[]>("Score").ToArray();
+
+    [TestMethod]
+    public void SaveAndLoadInNewContextGivesIdenticalScores()
+    {
+        var (ml, data, model) = TrainIris();
+        string path = Path.Combine(Path.GetTempPath(), $"dynmoe-{Guid.NewGuid():N}.zip");
+        try
+        {
+            ml.Model.Save(model, data.Schema, path);
+            var fresh = new MLContext(seed: 99);
+            var loaded = fresh.Model.Load(path, out var schema);
+            var freshData = TestData.LoadNumeric(fresh, "iris", DataKind.String);
+            var expected = Scores(model, data);
+            var actual = Scores(loaded, freshData);
+            Assert.HasCount(expected.Length, actual);
+            for (int i = 0; i < expected.Length; i++)
+                CollectionAssert.AreEqual(expected[i], actual[i]);
+            var predicted = loaded.Transform(freshData).GetColumn<ReadOnlyMemory<char>>("PredictedLabel").Select(v => v.ToString()).Distinct().ToArray();
+            CollectionAssert.IsSubsetOf(predicted, new[] { "setosa", "versicolor", "virginica" });
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [TestMethod]
+    public void PredictionEngineEqualsTransformAndScoresAreProbabilities()
+    {
+        var (ml, data, model) = TrainIris();
+        var engine = ml.Model.CreatePredictionEngine<IrisInput, IrisOutput>(model);
+        var rows = ml.Data.CreateEnumerable<IrisInput>(data, reuseRowObject: false).ToArray();
+        var batch = Scores(model, data);
+        for (int i = 0; i < rows.Length; i += 10)
+        {
+            var single = engine.Predict(rows[i]);
+            CollectionAssert.AreEqual(batch[i], single.Score);
+            Assert.AreEqual(1.0, single.Score.Sum(), 1e-5);
+        }
+        var slotNames = default(VBuffer<ReadOnlyMemory<char>>);
+        model.Transform(data).Schema["Score"].GetSlotNames(ref slotNames);
+        CollectionAssert.AreEqual(new[] { "setosa", "versicolor", "virginica" }, slotNames.DenseValues().Select(s => s.ToString()).ToArray());
+    }
+
+    [TestMethod]
+    public void SameSeedGivesIdenticalScores()
+    {
+        var first = Scores(TrainIris(seed: 5).Model, TrainIris(seed: 5).Data);
+        var (_, data, model) = TrainIris(seed: 5);
+        var second = Scores(model, data);
+        for (int i = 0; i < first.Length; i++)
+            CollectionAssert.AreEqual(first[i], second[i]);
+    }
+
+    [TestMethod]
+    public void CrossValidateAndPermutationFeatureImportanceRun()
+    {
+        var ml = new MLContext(seed: 1);
+        var data = ml.Transforms.Conversion.MapValueToKey("Label").Fit(TestData.LoadNumeric(ml, "iris", DataKind.String))
+            .Transform(TestData.LoadNumeric(ml, "iris", DataKind.String));
+        var trainer = ml.MulticlassClassification.Trainers.DynMoE(new DynMoEMulticlassTrainer.Options { NumberOfEpochs = 6, HiddenSize = 16, ExpertHiddenSize = 16 });
+        var folds = ml.MulticlassClassification.CrossValidate(data, trainer, numberOfFolds: 3);
+        Assert.HasCount(3, folds);
+        Assert.IsTrue(folds.All(f => f.Metrics.MicroAccuracy > 0.6), string.Join(", ", folds.Select(f => f.Metrics.MicroAccuracy)));
+
+        var model = trainer.Fit(data);
+        var importance = ml.MulticlassClassification.PermutationFeatureImportance(model, data, permutationCount: 1);
+        Assert.HasCount(4, importance);
+        // Petal measurements (slots 2 and 3) matter far more than sepal width (slot 1) for iris.
+        Assert.IsLessThan(importance[1].MacroAccuracy.Mean, Math.Min(importance[2].MacroAccuracy.Mean, importance[3].MacroAccuracy.Mean));
+    }
+
+    [TestMethod]
+    public void RoutingInsightReportsLayersAndPerLabelStatistics()
+    {
+        var (ml, data, model) = TrainIris(configure: o => { o.NumberOfExperts = 2; o.MaximumNumberOfExperts = 6; });
+        var trained = ((IEnumerable<ITransformer>)model).OfType<MulticlassPredictionTransformer<DynMoEMulticlassModelParameters>>().Single().Model;
+        Assert.HasCount(2, trained.Routing.Layers);
+        foreach (var layer in trained.Routing.Layers)
+        {
+            Assert.AreEqual(6, layer.MaximumExperts);
+            Assert.AreEqual(2, layer.InitialExperts);
+            Assert.HasCount(8, layer.ExpertCountHistory);
+            Assert.AreEqual(layer.ActiveExperts, layer.ExpertCountHistory[^1]);
+            Assert.IsTrue(layer.MeanActivatedExpertsPerToken >= 1 && layer.MeanActivatedExpertsPerToken <= layer.ActiveExperts);
+            // Eval mode routes every token to at least one expert: the loads add up to at least one per row.
+            Assert.IsGreaterThanOrEqualTo(150L, layer.ExpertLoad.Sum());
+        }
+
+        var keyed = ml.Transforms.Conversion.MapValueToKey("Label").Fit(data).Transform(data);
+        var report = trained.ComputeRouting(keyed, labelColumnName: "Label");
+        Assert.AreEqual(150L, report.Overall.Rows);
+        CollectionAssert.AreEquivalent(new[] { "setosa", "versicolor", "virginica" }, report.ByLabel.Keys.ToArray());
+        Assert.AreEqual(150L, report.ByLabel.Values.Sum(s => s.Rows));
+        // The same rows scored in eval mode at training end: the mean agrees with the training-time measurement.
+        Assert.AreEqual(trained.Routing.MeanActivatedExpertsPerToken, report.Overall.MeanActivatedExpertsPerToken, 1e-9);
+    }
+
+    [TestMethod]
+    public void StreamingOverTheCacheBudgetStillLearns()
+    {
+        var ml = new MLContext(seed: 2);
+        var data = TestData.LoadNumeric(ml, "wine", DataKind.String);
+        var messages = new List<string>();
+        ml.Log += (_, e) => { if (e.Message.Contains("DynMoE")) lock (messages) messages.Add(e.Message); };
+        var options = new DynMoEMulticlassTrainer.Options { NumberOfEpochs = 30, MaximumCacheBytes = 0 };
+        var model = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.MulticlassClassification.Trainers.DynMoE(options)).Fit(data);
+        var metrics = ml.MulticlassClassification.Evaluate(model.Transform(data));
+        Assert.IsGreaterThanOrEqualTo(0.95, metrics.MicroAccuracy);
+        Assert.IsTrue(messages.Any(m => m.Contains("streamed")), string.Join("\n", messages));
+        Assert.HasCount(30, messages.Where(m => m.Contains("DynMoE epoch ")).ToArray());
+    }
+
+    [TestMethod]
+    public void ProgressReportsEveryEpochWithExpertCounts()
+    {
+        var reports = new List<DynMoETrainingProgress>();
+        TrainIris(configure: o => o.Progress = new SynchronousProgress(reports.Add));
+        Assert.HasCount(8, reports);
+        CollectionAssert.AreEqual(Enumerable.Range(1, 8).ToArray(), reports.Select(r => r.Epoch).ToArray());
+        Assert.IsTrue(reports.All(r => r.ActiveExperts.Count == 2 && double.IsFinite(r.TrainingLoss)));
+        Assert.IsLessThan(reports[0].TrainingLoss, reports[^1].TrainingLoss);
+    }
+
+    [TestMethod]
+    public void ValidationSetDrivesEarlyStopping()
+    {
+        var ml = new MLContext(seed: 4);
+        var keyed = ml.Transforms.Conversion.MapValueToKey("Label").Fit(TestData.LoadNumeric(ml, "iris", DataKind.String));
+        var data = keyed.Transform(TestData.LoadNumeric(ml, "iris", DataKind.String));
+        var split = ml.Data.TrainTestSplit(data, 0.3, seed: 4);
+        var reports = new List<DynMoETrainingProgress>();
+        var trainer = ml.MulticlassClassification.Trainers.DynMoE(new DynMoEMulticlassTrainer.Options
+        {
+            NumberOfEpochs = 200, EarlyStoppingPatience = 3, LearningRate = 0.05f, Progress = new SynchronousProgress(reports.Add),
+        });
+        trainer.Fit(split.TrainSet, split.TestSet);
+        Assert.IsTrue(reports.All(r => r.ValidationLoss.HasValue && r.ValidationMetric.HasValue));
+        Assert.IsLessThan(200, reports.Count, "early stopping should stop well before 200 epochs");
+    }
+
+    [TestMethod]
+    public void ManagedScoringMatchesTorchSharpForwardForEveryGating()
+    {
+        foreach (var gating in new[] { GatingKind.TopAny, GatingKind.TopK, GatingKind.Dense })
+        {
+            torch.random.manual_seed(11);
+            var options = new MoEMlpNetworkOptions
+            {
+                InputDimension = 7, OutputDimension = 3, NumberOfLayers = 2,
+                Layer = new MoELayerOptions { ModelDimension = 12, ExpertHiddenDimension = 10, Gating = gating, InitialExperts = 4, MaximumExperts = 6, TopK = 2 },
+            };
+            using var network = new MoEMlpNetwork(options);
+            network.eval();
+            using var input = torch.randn(64, 7);
+            using var expected = network.forward(input);
+            var compiled = CompiledMoEMlp.FromNetwork(network);
+            float[] inputs = input.data<float>().ToArray();
+            float[] outputs = expected.data<float>().ToArray();
+            var scratch = compiled.CreateScratch();
+            var row = new float[3];
+            for (int r = 0; r < 64; r++)
+            {
+                compiled.Forward(inputs.AsSpan(r * 7, 7), row, scratch);
+                for (int c = 0; c < 3; c++)
+                    Assert.AreEqual(outputs[r * 3 + c], row[c], 1e-5, $"{gating}, row {r}, output {c}");
+            }
+        }
+    }
+
+    private sealed class SynchronousProgress : IProgress<DynMoETrainingProgress>
+    {
+        private readonly Action<DynMoETrainingProgress> _report;
+        public SynchronousProgress(Action<DynMoETrainingProgress> report) => _report = report;
+        public void Report(DynMoETrainingProgress value) => _report(value);
+    }
+}

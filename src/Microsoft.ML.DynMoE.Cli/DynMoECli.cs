@@ -65,7 +65,7 @@ namespace Microsoft.ML.DynMoE.Cli
         private static Option<string> LabelOption(bool required = true) => new("--label-col") { Description = "Name of the label column.", Required = required };
         private static Option<int> ThreadsOption() => new("--threads")
         {
-            Description = "CPU threads for TorchSharp (intra-op). Default 1: small tabular networks gain little from more, and on a busy machine OpenMP oversubscription can slow training tenfold. The ML.NET candidates also use 1 thread.",
+            Description = "CPU threads of the neural trainers (DynMoE NumberOfThreads). Default 1: small tabular networks gain little from more, and on a busy machine thread oversubscription slows training several-fold. The ML.NET candidates also use 1 thread.",
             DefaultValueFactory = _ => 1,
         };
 
@@ -182,16 +182,6 @@ namespace Microsoft.ML.DynMoE.Cli
                 io.Error.WriteLine(ex.ToString());
                 return ExitUnexpected;
             }
-        }
-    }
-
-    internal static class TorchThreads
-    {
-        internal static void Apply(int threads)
-        {
-            if (threads < 1)
-                throw new CliUsageException($"--threads must be at least 1; got {threads}.");
-            TorchSharp.torch.set_num_threads(threads);
         }
     }
 

@@ -40,7 +40,8 @@ namespace Microsoft.ML.DynMoE.Cli
             if (a.Epochs < 1)
                 throw new CliUsageException($"--epochs must be at least 1; got {a.Epochs}.");
 
-            TorchThreads.Apply(a.Threads);
+            if (a.Threads < 1)
+                throw new CliUsageException($"--threads must be at least 1; got {a.Threads}.");
             var ds = TabularDataset.Infer(a.Dataset, a.LabelColumn, a.HasHeader, numericLabel: a.Regression);
             var ml = new MLContext(a.Seed);
             var loader = ds.CreateLoader(ml);
@@ -79,6 +80,7 @@ namespace Microsoft.ML.DynMoE.Cli
                 HiddenSize = a.HiddenSize,
                 ExpertHiddenSize = a.HiddenSize,
                 MaxModels = a.MaxModels,
+                NumberOfThreads = a.Threads,
             };
             var experiment = ml.DynMoE().CreateExperiment(settings)
                 .SetDataset(data, a.Folds)

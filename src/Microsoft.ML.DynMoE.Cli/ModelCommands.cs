@@ -38,7 +38,8 @@ namespace Microsoft.ML.DynMoE.Cli
                 throw new CliUsageException($"--experts must be at least 1; got {a.Experts}.");
             if (a.Gating == "top-k" && (a.K < 1 || a.K > a.Experts))
                 throw new CliUsageException($"--k must be between 1 and --experts ({a.Experts}); got {a.K}.");
-            TorchThreads.Apply(a.Threads);
+            if (a.Threads < 1)
+                throw new CliUsageException($"--threads must be at least 1; got {a.Threads}.");
             bool regression = a.Task == "regression";
             var ds = TabularDataset.Infer(a.Dataset, a.LabelColumn, a.HasHeader, numericLabel: regression);
             var ml = new MLContext(a.Seed);
@@ -65,7 +66,7 @@ namespace Microsoft.ML.DynMoE.Cli
             if (!string.IsNullOrEmpty(dir))
                 Directory.CreateDirectory(dir);
 
-            var settings = new DynMoEExperimentSettings { Seed = a.Seed, LabelColumnName = ds.LabelColumn, NumberOfEpochs = a.Epochs, HiddenSize = a.HiddenSize, ExpertHiddenSize = a.HiddenSize };
+            var settings = new DynMoEExperimentSettings { Seed = a.Seed, LabelColumnName = ds.LabelColumn, NumberOfEpochs = a.Epochs, HiddenSize = a.HiddenSize, ExpertHiddenSize = a.HiddenSize, NumberOfThreads = a.Threads };
             var progress = new LineProgress(io.Output);
             Action<DynMoETrainerOptionsBase> configure = o => o.Progress = progress;
             var candidate = a.Gating switch

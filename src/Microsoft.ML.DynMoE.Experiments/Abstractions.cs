@@ -126,6 +126,10 @@ namespace Microsoft.ML.DynMoE.Experiments
         /// <summary>Learning rate of the neural candidates. Default 3e-3.</summary>
         public float LearningRate { get; set; } = 3e-3f;
 
+        /// <summary>CPU threads of every neural candidate (DynMoE trainer option <c>NumberOfThreads</c>). Default 1, like the ML.NET candidates,
+        /// so training times compare like with like.</summary>
+        public int NumberOfThreads { get; set; } = 1;
+
         /// <summary>After the search, refit the best candidate on all data (cross-validation) into <see cref="DynMoEExperimentResult.BestModel"/>. Default true.</summary>
         public bool RefitBestModel { get; set; } = true;
 

@@ -47,6 +47,7 @@ namespace Microsoft.ML.DynMoE.Experiments
             o.BatchSize = s.BatchSize;
             o.LearningRate = s.LearningRate;
             o.Device = DynMoEDevice.Cpu;
+            o.NumberOfThreads = s.NumberOfThreads;
             o.Seed = ctx.Seed;
             o.CancellationToken = ctx.CancellationToken;
             configure(o);

@@ -211,6 +211,37 @@ public sealed class DynMoEExperimentTests
     }
 
     [TestMethod]
+    public async Task TrainValidationSplitRegressionWithRefit()
+    {
+        var ml = new MLContext(seed: 7);
+        var data = ml.Data.LoadFromTextFile(ExperimentTestData.DataPath("concrete"), new[]
+        {
+            new Microsoft.ML.Data.TextLoader.Column("Label", Microsoft.ML.Data.DataKind.Single, 0),
+            new Microsoft.ML.Data.TextLoader.Column("Features", Microsoft.ML.Data.DataKind.Single, 1, 8),
+        }, separatorChar: ',', hasHeader: true);
+        var split = ml.Data.TrainTestSplit(data, testFraction: 0.25, seed: 7);
+        var settings = ExperimentTestData.FastSettings();
+        settings.RefitBestModel = true;
+        var result = await ml.DynMoE().CreateExperiment(settings)
+            .SetDataset(split.TrainSet, split.TestSet)
+            .SetRegressionMetric(RegressionMetric.RSquared)
+            .ClearCandidates()
+            .AddCandidate(ExperimentCandidate.TopK(1, 2))
+            .AddCandidate(ExperimentCandidate.LightGbm())
+            .RunAsync();
+        Assert.AreEqual(ExperimentTask.Regression, result.Task);
+        Assert.AreEqual(1, result.NumberOfFolds);
+        Assert.IsTrue(result.Trials.All(t => t.Status == TrialStatus.Succeeded), string.Join("; ", result.Trials.Select(t => t.Error)));
+        Assert.IsTrue(result.Trials.All(t => t.MetricStd == 0 && t.FoldMetrics.Count == 1));
+        Assert.AreEqual("LightGbm", result.BestTrial!.Name, "LightGbm beats a 2-epoch network on concrete");
+        Assert.IsTrue(result.BestTrial.Metric > 0.7, $"LightGbm R² {result.BestTrial.Metric}");
+        Assert.IsNull(result.RefitError);
+        Assert.IsNotNull(result.BestModel);
+        var scored = result.BestModel!.Transform(split.TestSet);
+        Assert.IsTrue(ml.Regression.Evaluate(scored).RSquared > 0.7);
+    }
+
+    [TestMethod]
     public void TunersProposeDeterministically()
     {
         var candidates = ExperimentCandidate.CreateDefaults();

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -74,14 +75,7 @@ public sealed class ExpertBank : nn.Module<Tensor, Tensor, Tensor, Tensor>
     public Tensor ExpertForward(int expert, Tensor rows)
     {
         using var scope = NewDisposeScope();
-        var hidden = torch.addmm(_bias1[expert], rows, _weight1[expert], 1, 1);
-        var activated = _activation switch
-        {
-            ExpertActivation.Relu => nn.functional.relu(hidden),
-            ExpertActivation.Silu => nn.functional.silu(hidden),
-            _ => nn.functional.gelu(hidden),
-        };
-        return torch.addmm(_bias2[expert], activated, _weight2[expert], 1, 1).MoveToOuterDisposeScope();
+        return Feedforward(rows, _weight1[expert], _bias1[expert], _weight2[expert], _bias2[expert]).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -117,19 +111,96 @@ public sealed class ExpertBank : nn.Module<Tensor, Tensor, Tensor, Tensor>
         var pairWeights = combineWeights.t().reshape(-1).index_select(0, flatIndex);
         var gathered = tokens.index_select(0, tokenIndex);
 
-        var outputs = new List<Tensor>(ExpertCount);
-        long offset = 0;
+        var usedExperts = new List<int>(perExpert.Length);
+        long largestGroup = 0;
         for (int e = 0; e < perExpert.Length; e++)
         {
-            long count = perExpert[e];
-            if (count == 0) continue;
-            outputs.Add(ExpertForward(e, gathered.narrow(0, offset, count)));
-            offset += count;
+            if (perExpert[e] == 0) continue;
+            usedExperts.Add(e);
+            largestGroup = Math.Max(largestGroup, perExpert[e]);
         }
 
-        var expertOutputs = outputs.Count == 1 ? outputs[0] : torch.cat(outputs, 0);
+        var expertOutputs = usedExperts.Count > 1 && usedExperts.Count * largestGroup <= MaximumPaddingRatio * pairCount
+            ? BatchedExperts(gathered, perExpert, usedExperts, largestGroup)
+            : LoopedExperts(gathered, perExpert, usedExperts);
         var weighted = expertOutputs.mul(pairWeights.unsqueeze(1));
         return output.index_add(0, tokenIndex, weighted, 1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Largest (used experts × largest group) / routed pairs for which the experts run as one padded batched matmul
+    /// instead of a loop; padding rows cost compute but no gradient. Balanced routing over many small groups is
+    /// faster batched; skewed routing would waste too much work. 0 always loops; infinity always batches. Default 1.3.
+    /// </summary>
+    public double MaximumPaddingRatio { get; set; } = 1.3;
+
+    /// <summary>One FFN call per used expert on its contiguous group of rows (rows are sorted by expert).</summary>
+    private Tensor LoopedExperts(Tensor gathered, long[] perExpert, List<int> usedExperts)
+    {
+        // unbind, not per-expert indexing: the backward of E separate select() calls would materialize E full-size
+        // zero gradients per weight (quadratic in E); unbind's backward stacks the slices once. Likewise split, not
+        // narrow, for the row groups.
+        var weight1 = _weight1.unbind(0);
+        var bias1 = _bias1.unbind(0);
+        var weight2 = _weight2.unbind(0);
+        var bias2 = _bias2.unbind(0);
+        var groupSizes = new long[usedExperts.Count];
+        for (int i = 0; i < groupSizes.Length; i++) groupSizes[i] = perExpert[usedExperts[i]];
+        var groups = usedExperts.Count == 1 ? new[] { gathered } : gathered.split(groupSizes, 0);
+        var outputs = new Tensor[usedExperts.Count];
+        for (int i = 0; i < outputs.Length; i++)
+        {
+            int e = usedExperts[i];
+            outputs[i] = Feedforward(groups[i], weight1[e], bias1[e], weight2[e], bias2[e]);
+        }
+
+        return outputs.Length == 1 ? outputs[0] : torch.cat(outputs, 0);
+    }
+
+    /// <summary>All used experts at once: rows padded to <c>[U, C, d]</c>, two <c>bmm</c>, rows gathered back in pair order.</summary>
+    private Tensor BatchedExperts(Tensor gathered, long[] perExpert, List<int> usedExperts, long largestGroup)
+    {
+        long pairCount = gathered.shape[0];
+        var paddedRow = new long[pairCount];
+        long pair = 0;
+        for (int u = 0; u < usedExperts.Count; u++)
+        {
+            long count = perExpert[usedExperts[u]];
+            for (long r = 0; r < count; r++) paddedRow[pair++] = u * largestGroup + r;
+        }
+
+        var rowIndex = torch.tensor(paddedRow).to(gathered.device);
+        var padded = torch.zeros(usedExperts.Count * largestGroup, ModelDimension, dtype: gathered.dtype, device: gathered.device)
+            .index_copy(0, rowIndex, gathered)
+            .view(usedExperts.Count, largestGroup, ModelDimension);
+
+        Tensor weight1 = _weight1, bias1 = _bias1, weight2 = _weight2, bias2 = _bias2;
+        if (usedExperts.Count != ExpertCount)
+        {
+            var used = torch.tensor(usedExperts.Select(e => (long)e).ToArray()).to(gathered.device);
+            weight1 = weight1.index_select(0, used);
+            bias1 = bias1.index_select(0, used);
+            weight2 = weight2.index_select(0, used);
+            bias2 = bias2.index_select(0, used);
+        }
+
+        // bmm + add rather than baddbmm: TorchSharp 0.107's baddbmm rejected these (valid) broadcast shapes.
+        var hidden = torch.bmm(padded, weight1).add_(bias1.unsqueeze(1));
+        var output = torch.bmm(Activate(hidden), weight2).add_(bias2.unsqueeze(1));
+        return output.view(-1, ModelDimension).index_select(0, rowIndex);
+    }
+
+    private Tensor Activate(Tensor hidden) => _activation switch
+    {
+        ExpertActivation.Relu => nn.functional.relu(hidden),
+        ExpertActivation.Silu => nn.functional.silu(hidden),
+        _ => nn.functional.gelu(hidden),
+    };
+
+    private Tensor Feedforward(Tensor rows, Tensor weight1, Tensor bias1, Tensor weight2, Tensor bias2)
+    {
+        var hidden = torch.addmm(bias1, rows, weight1, 1, 1);
+        return torch.addmm(bias2, Activate(hidden), weight2, 1, 1);
     }
 
     private static Tensor UniformSymmetric(double bound, params long[] shape)

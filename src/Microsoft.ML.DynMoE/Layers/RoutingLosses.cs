@@ -77,11 +77,11 @@ public static class RoutingLosses
         return fraction.mul(meanProbability).sum().mul(activeExperts).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Divides each column by <c>max(‖column‖₂, 1e-12)</c> (F.normalize over dim 0).</summary>
+    /// <summary>Divides each column by <c>max(‖column‖₂, 1e-12)</c> (F.normalize over dim 0; sqrt of sum of squares, whose backward is cheaper than norm's).</summary>
     internal static Tensor NormalizeColumns(Tensor matrix)
-        => matrix.div(matrix.norm(0, true, 2).clamp_min(1e-12));
+        => matrix.div(matrix.mul(matrix).sum(dim: 0, keepdim: true).sqrt().clamp_min(1e-12));
 
     /// <summary>Divides each row by <c>max(‖row‖₂, 1e-12)</c> (F.normalize over dim 1).</summary>
     internal static Tensor NormalizeRows(Tensor matrix)
-        => matrix.div(matrix.norm(1, true, 2).clamp_min(1e-12));
+        => matrix.div(matrix.mul(matrix).sum(dim: 1, keepdim: true).sqrt().clamp_min(1e-12));
 }

@@ -75,6 +75,7 @@ public sealed class TopAnyRoutingTests
     {
         const int d = 6, slots = 5, hidden = 7, tokens = 24;
         using var layer = TopAny(d, slots, initial: 4, hidden: hidden, seed: 5);
+        layer.Experts.MaximumPaddingRatio = 0; // the batched path is compared with this one in its own test
         torch.random.manual_seed(6);
         Set(layer.GateEmbeddings!, torch.randn(d, slots));
         Set(layer.Thresholds!, torch.randn(slots).mul(0.1));
@@ -87,6 +88,10 @@ public sealed class TopAnyRoutingTests
         var layerGrads = new[] { xLayer.grad!, layer.GateEmbeddings!.grad!, layer.Thresholds!.grad!, layer.Experts.Weight1.grad!, layer.Experts.Bias2.grad! }
             .Select(g => g.clone()).ToArray();
         var layerOutput = layer.forward(x).detach();
+        Assert.IsLessThan(1e-5, RelativeError(layerOutput, NaiveTopAny(layer, x)), "looped dispatch");
+        layer.Experts.MaximumPaddingRatio = double.PositiveInfinity;
+        Assert.IsLessThan(1e-5, RelativeError(layer.forward(x), NaiveTopAny(layer, x)), "batched dispatch");
+        layer.Experts.MaximumPaddingRatio = 0;
         layer.zero_grad();
 
         var xNaive = x.clone().requires_grad_(true);
@@ -103,6 +108,34 @@ public sealed class TopAnyRoutingTests
             Assert.IsGreaterThan(0.0, naiveGrads[i].norm().item<float>(), $"{names[i]} gradient should be non-zero");
             Assert.IsLessThan(1e-5, RelativeError(layerGrads[i], naiveGrads[i]), $"gradient of {names[i]}");
         }
+    }
+
+    [TestMethod]
+    public void BatchedAndLoopedDispatchGiveTheSameOutputAndGradients()
+    {
+        using var layer = TopAny(d: 6, slots: 6, initial: 5, hidden: 7, seed: 12);
+        layer.train();
+        var x = torch.randn(40, 6);
+        var upstream = torch.randn(40, 6);
+        (Tensor Output, Tensor[] Grads) Run(double ratio)
+        {
+            layer.Experts.MaximumPaddingRatio = ratio;
+            layer.zero_grad();
+            var input = x.clone().requires_grad_(true);
+            var output = layer.forward(input);
+            output.mul(upstream).sum().backward();
+            return (output.detach(), new[] { input.grad!, layer.Experts.Weight1.grad!, layer.Experts.Bias1.grad!, layer.Experts.Weight2.grad!, layer.GateEmbeddings!.grad! }.Select(g => g.clone()).ToArray());
+        }
+
+        var looped = Run(0);
+        var batched = Run(double.PositiveInfinity);
+        Assert.IsLessThan(1e-5, RelativeError(batched.Output, looped.Output));
+        for (int i = 0; i < looped.Grads.Length; i++)
+        {
+            Assert.IsLessThan(1e-5, RelativeError(batched.Grads[i], looped.Grads[i]), $"gradient {i}");
+        }
+
+        Assert.AreEqual(0L, layer.RoutingStatistics.ExpertLoad[5], "slot 5 is inactive, so the batched path also ran with an unused slot");
     }
 
     [TestMethod]

@@ -1,0 +1,114 @@
+using System;
+using System.Diagnostics;
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using TorchSharp;
+
+namespace Microsoft.ML.DynMoE.PerformanceTests;
+
+public static class Program
+{
+    /// <summary>
+    /// <c>dotnet run -c Release --project test/Microsoft.ML.DynMoE.PerformanceTests -- --filter '*'</c> runs BenchmarkDotNet
+    /// (short in-process job); <c>-- --quick</c> prints a Stopwatch estimate of the same cases in under a minute.
+    /// </summary>
+    public static int Main(string[] args)
+    {
+        Console.WriteLine($"torch threads: {torch.get_num_threads()}");
+        foreach (int experts in new[] { 8, 64 })
+        {
+            Console.WriteLine($"E={experts}: top-any theta={MoELayerBenchmarks.ThresholdForAboutFourExperts(experts):F4}, mean activated experts={MoELayerBenchmarks.TopAnyMeanActivated(experts):F3}");
+        }
+
+        if (args.Length > 0 && args[0] == "--profile")
+        {
+            Profile(args.Length > 1 ? int.Parse(args[1]) : 8);
+            return 0;
+        }
+
+        if (args.Length > 0 && args[0] == "--quick")
+        {
+            Quick();
+            return 0;
+        }
+
+        // In process: TorchSharp's native libraries are already next to this executable. A short job (1 launch,
+        // 3 warm-ups, 15 measured iterations) keeps the whole run to a few minutes on 2 cores; the median resists the
+        // noise of a shared machine better than the mean.
+        var job = Job.Default.WithLaunchCount(1).WithWarmupCount(3).WithIterationCount(15).WithToolchain(InProcessEmitToolchain.Instance);
+        var config = DefaultConfig.Instance.AddJob(job).AddColumn(StatisticColumn.Median, StatisticColumn.Min);
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
+        return 0;
+    }
+
+    private static void Profile(int experts)
+    {
+        using var layer = MoELayerBenchmarks.CreateTopAny(experts);
+        layer.train();
+        var x = torch.randn(MoELayerBenchmarks.Tokens, MoELayerBenchmarks.ModelDimension).requires_grad_(true);
+        void Time(string what, Action action)
+        {
+            action();
+            var watch = Stopwatch.StartNew();
+            double best = double.MaxValue;
+            for (int i = 0; i < 4; i++)
+            {
+                watch.Restart();
+                action();
+                best = Math.Min(best, watch.Elapsed.TotalMilliseconds);
+            }
+
+            Console.WriteLine($"{what,-32} best {best,8:F1} ms");
+        }
+
+        Time("gate forward", () => { using var s = torch.NewDisposeScope(); layer.TopAnyGate!.forward(x, layer.ExpertMask); });
+        Time("gate forward+backward", () => { using var s = torch.NewDisposeScope(); var d = layer.TopAnyGate!.forward(x, layer.ExpertMask); d.CombineWeights.sum().add(d.AuxiliaryLoss).backward(); });
+        Time("layer forward", () => { using var s = torch.NewDisposeScope(); layer.forward(x); });
+        Time("layer forward+backward", () => { using var s = torch.NewDisposeScope(); layer.forward(x).sum().backward(); });
+        using var scope = torch.NewDisposeScope();
+        var decision = layer.TopAnyGate!.forward(x, layer.ExpertMask);
+        var routed = decision.Routed;
+        var combine = decision.CombineWeights.detach();
+        Time("experts forward (fixed routing)", () => { using var s = torch.NewDisposeScope(); layer.Experts.forward(x, routed, combine); });
+        Time("experts fwd+bwd (fixed routing)", () => { using var s = torch.NewDisposeScope(); layer.Experts.forward(x, routed, combine).sum().backward(); });
+        using var dense = MoELayerBenchmarks.Create("DenseEqualWidth", experts);
+        dense.train();
+        Time("dense 4x width fwd+bwd", () => { using var s = torch.NewDisposeScope(); dense.forward(x).sum().backward(); });
+    }
+
+    private static void Quick()
+    {
+        foreach (int experts in new[] { 8, 64 })
+        {
+            foreach (string kind in new[] { "TopAny", "TopK2", "DenseEqualWidth" })
+            {
+                var bench = new MoELayerBenchmarks { Experts = experts, Layer = kind };
+                bench.Setup();
+                // Interleave looped and batched dispatch so both see the same machine load.
+                var ratios = kind == "DenseEqualWidth" ? new[] { 1.3 } : new[] { 0, 1.3 };
+                var best = new double[ratios.Length];
+                Array.Fill(best, double.MaxValue);
+                for (int i = 0; i < 6; i++)
+                {
+                    for (int r = 0; r < ratios.Length; r++)
+                    {
+                        bench.PaddingRatio = ratios[r];
+                        var watch = Stopwatch.StartNew();
+                        bench.ForwardBackward();
+                        if (i >= 1) best[r] = Math.Min(best[r], watch.Elapsed.TotalMilliseconds);
+                    }
+                }
+
+                for (int r = 0; r < ratios.Length; r++)
+                {
+                    Console.WriteLine($"E={experts,2} {kind,-16} padding ratio {ratios[r],3} best {best[r],8:F1} ms");
+                }
+
+                bench.Cleanup();
+            }
+        }
+    }
+}

@@ -1,0 +1,123 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using Microsoft.ML;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+
+namespace Microsoft.ML.DynMoE.Tests.Samples;
+
+/// <summary>
+/// Runs each Model Builder-style sample end to end in fast mode (a few epochs) into a temporary folder, so the samples
+/// never rot: the entry returns 0, prints where the model went, and writes a model that loads and a summary.
+/// </summary>
+[TestClass]
+public sealed class SampleTests
+{
+    private string _output = "";
+
+    [TestInitialize]
+    public void CreateOutputFolder()
+    {
+        _output = Path.Combine(Path.GetTempPath(), "dynmoe-sample-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(_output);
+    }
+
+    [TestCleanup]
+    public void DeleteOutputFolder()
+    {
+        if (Directory.Exists(_output))
+            Directory.Delete(_output, recursive: true);
+    }
+
+    private JsonElement RunSample(Func<string[], int> run, string modelFileName, string summaryFileName)
+    {
+        var originalOut = Console.Out;
+        var originalError = Console.Error;
+        using var captured = new StringWriter();
+        int exitCode;
+        try
+        {
+            Console.SetOut(captured);
+            Console.SetError(captured);
+            exitCode = run(new[] { "--fast", "--output", _output });
+        }
+        finally
+        {
+            Console.SetOut(originalOut);
+            Console.SetError(originalError);
+        }
+        string log = captured.ToString();
+        Console.WriteLine(log);
+
+        Assert.AreEqual(0, exitCode, log);
+        string modelPath = Path.Combine(_output, modelFileName);
+        Assert.IsTrue(File.Exists(modelPath), $"{modelPath} was not written.");
+        StringAssert.Contains(log, "Model saved to " + modelPath);
+        StringAssert.Contains(log, "Routing (training data)");
+
+        // The saved model loads in a fresh context.
+        var loaded = new MLContext().Model.Load(modelPath, out var inputSchema);
+        Assert.IsNotNull(loaded);
+        Assert.IsNotNull(inputSchema.GetColumnOrNull("Label"));
+
+        string summaryPath = Path.Combine(_output, summaryFileName);
+        Assert.IsTrue(File.Exists(summaryPath), $"{summaryPath} was not written.");
+        var summary = JsonDocument.Parse(File.ReadAllText(summaryPath)).RootElement.Clone();
+        Assert.IsGreaterThan(0.0, summary.GetProperty("ActivatedExpertsPerToken").GetDouble());
+        Assert.IsGreaterThan(0, summary.GetProperty("FeatureImportance").EnumerateObject().Count());
+        return summary;
+    }
+
+    [TestMethod]
+    public void DigitsClassificationRunsAndReportsRoutingPerDigit()
+    {
+        var summary = RunSample(DigitsClassification.Program.Run, DigitsClassification.Program.ModelFileName, DigitsClassification.Program.SummaryFileName);
+        var byDigit = summary.GetProperty("ActivatedExpertsPerTokenByDigit").EnumerateObject().Select(p => p.Name).OrderBy(n => n).ToArray();
+        CollectionAssert.AreEqual(Enumerable.Range(0, 10).Select(d => d.ToString()).ToArray(), byDigit);
+        Assert.IsGreaterThan(0.5, summary.GetProperty("MacroAccuracy").GetDouble());
+    }
+
+    [TestMethod]
+    public void BreastCancerDetectionRuns()
+    {
+        var summary = RunSample(BreastCancerDetection.Program.Run, BreastCancerDetection.Program.ModelFileName, BreastCancerDetection.Program.SummaryFileName);
+        Assert.HasCount(2, summary.GetProperty("ActivatedExpertsPerTokenByClass").EnumerateObject().ToArray());
+        Assert.IsGreaterThan(0.8, summary.GetProperty("AreaUnderRocCurve").GetDouble());
+    }
+
+    [TestMethod]
+    public void ConcreteStrengthRuns()
+    {
+        var summary = RunSample(ConcreteStrength.Program.Run, ConcreteStrength.Program.ModelFileName, ConcreteStrength.Program.SummaryFileName);
+        Assert.IsGreaterThan(0, summary.GetProperty("ActivatedExpertsPerTokenByStrengthBand").EnumerateObject().Count());
+        Assert.IsTrue(double.IsFinite(summary.GetProperty("RSquared").GetDouble()));
+    }
+
+    [TestMethod]
+    public void PenguinSpeciesFeaturizesMixedTypesAndRuns()
+    {
+        var summary = RunSample(PenguinSpecies.Program.Run, PenguinSpecies.Program.ModelFileName, PenguinSpecies.Program.SummaryFileName);
+        var features = summary.GetProperty("Features").EnumerateArray().Select(f => f.GetString()).ToArray();
+        CollectionAssert.Contains(features, "island.Biscoe");
+        CollectionAssert.Contains(features, "body_mass_g");
+        Assert.HasCount(3, summary.GetProperty("ActivatedExpertsPerTokenBySpecies").EnumerateObject().ToArray());
+    }
+
+    [TestMethod]
+    public void UnknownArgumentFailsWithNonZeroExitCode()
+    {
+        var originalError = Console.Error;
+        using var captured = new StringWriter();
+        Console.SetError(captured);
+        try
+        {
+            Assert.AreEqual(1, ConcreteStrength.Program.Run(new[] { "--no-such-flag" }));
+        }
+        finally
+        {
+            Console.SetError(originalError);
+        }
+        StringAssert.Contains(captured.ToString(), "--no-such-flag");
+    }
+}

@@ -1,0 +1,297 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.ML.Data;
+using Microsoft.ML.DynMoE.Experiments;
+using Spectre.Console;
+
+namespace Microsoft.ML.DynMoE.Cli
+{
+    internal sealed class ExperimentArgs
+    {
+        public string Dataset = "";
+        public string LabelColumn = "";
+        public bool HasHeader = true;
+        public int TrainTimeSeconds = 100;
+        public int Folds = 5;
+        public string OutputDirectory = "";
+        public int Seed;
+        public int Epochs = 30;
+        public string? Families;
+        public int MaxModels = int.MaxValue;
+        public int HiddenSize = 64;
+        public int Threads = 1;
+        public bool Regression;
+    }
+
+    /// <summary>The classification and regression commands.</summary>
+    internal static class ExperimentRunner
+    {
+        internal static int Run(CliIO io, ExperimentArgs a, CancellationToken ct)
+        {
+            if (a.TrainTimeSeconds <= 0)
+                throw new CliUsageException($"--train-time must be a positive number of seconds; got {a.TrainTimeSeconds}.");
+            if (a.Folds < 2)
+                throw new CliUsageException($"--cv-folds must be at least 2; got {a.Folds}.");
+            if (a.Epochs < 1)
+                throw new CliUsageException($"--epochs must be at least 1; got {a.Epochs}.");
+
+            if (a.Threads < 1)
+                throw new CliUsageException($"--threads must be at least 1; got {a.Threads}.");
+            var ds = TabularDataset.Infer(a.Dataset, a.LabelColumn, a.HasHeader, numericLabel: a.Regression);
+            var ml = new MLContext(a.Seed);
+            var loader = ds.CreateLoader(ml);
+            IDataView data = loader.Load(a.Dataset);
+            int rows = CountRows(data, a.Dataset);
+            if (rows < a.Folds)
+                throw new CliUsageException($"Dataset '{a.Dataset}' has {rows} rows, fewer than --cv-folds {a.Folds}. Use fewer folds or more data.");
+
+            ExperimentTask task;
+            string taskName;
+            if (a.Regression)
+            {
+                task = ExperimentTask.Regression;
+                taskName = "regression";
+            }
+            else if (ds.LabelValues.Count < 2)
+                throw new CliUsageException($"Label column '{ds.LabelColumn}' in '{a.Dataset}' has {ds.LabelValues.Count} distinct value(s); classification needs at least 2 classes. Check --label-col.");
+            else if (ds.LabelValues.Count == 2)
+            {
+                task = ExperimentTask.BinaryClassification;
+                taskName = "binary";
+                var map = ds.BinaryLabelMap();
+                data = ml.Transforms.Conversion.MapValue(ds.LabelColumn, map, ds.LabelColumn).Fit(data).Transform(data);
+            }
+            else
+            {
+                task = ExperimentTask.MulticlassClassification;
+                taskName = "multiclass";
+            }
+
+            var settings = new DynMoEExperimentSettings
+            {
+                Seed = a.Seed,
+                LabelColumnName = ds.LabelColumn,
+                NumberOfEpochs = a.Epochs,
+                HiddenSize = a.HiddenSize,
+                ExpertHiddenSize = a.HiddenSize,
+                MaxModels = a.MaxModels,
+                NumberOfThreads = a.Threads,
+            };
+            var experiment = ml.DynMoE().CreateExperiment(settings)
+                .SetDataset(data, a.Folds)
+                .SetTrainingTimeInSeconds((uint)a.TrainTimeSeconds)
+                .SetFeaturizer(m => ds.CreateFeaturizer(m));
+            _ = task switch
+            {
+                ExperimentTask.MulticlassClassification => experiment.SetMulticlassClassificationMetric(MulticlassClassificationMetric.MacroAccuracy),
+                ExperimentTask.BinaryClassification => experiment.SetBinaryClassificationMetric(BinaryClassificationMetric.AreaUnderRocCurve),
+                _ => experiment.SetRegressionMetric(RegressionMetric.RSquared),
+            };
+            if (!string.IsNullOrWhiteSpace(a.Families))
+            {
+                var wanted = new HashSet<string>(a.Families.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), StringComparer.OrdinalIgnoreCase);
+                var known = Enum.GetValues<CandidateFamily>().Select(Leaderboard.FamilyName).ToHashSet();
+                var unknown = wanted.Where(w => !known.Contains(w.ToLowerInvariant())).ToArray();
+                if (unknown.Length > 0)
+                    throw new CliUsageException($"Unknown --families value(s): {string.Join(", ", unknown)}. Use any of: dynmoe, topk, dense, lightgbm, fasttree, sdca, lbfgs.");
+                foreach (var f in Enum.GetValues<CandidateFamily>())
+                    if (!wanted.Contains(Leaderboard.FamilyName(f)))
+                        experiment.RemoveCandidates(f);
+            }
+
+            string outDir = Path.GetFullPath(a.OutputDirectory);
+            try
+            {
+                Directory.CreateDirectory(outDir);
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+            {
+                throw new CliUsageException($"Output directory '{a.OutputDirectory}' cannot be created: {ex.Message}. Choose another --output.");
+            }
+
+            io.Output.WriteLine($"Dataset {a.Dataset}: {rows} rows, task {taskName}, label '{ds.LabelColumn}', features: " +
+                string.Join(", ", ds.Features.GroupBy(c => c.Purpose).Select(g => $"{g.Count()} {g.Key.ToString().ToLowerInvariant()}")));
+            io.Output.WriteLine($"{experiment.Candidates.Count} candidates, {a.Folds}-fold CV, {a.Epochs} epochs for neural candidates, budget {a.TrainTimeSeconds}s.");
+
+            DynMoEExperimentResult result;
+            if (io.Interactive)
+                result = RunLive(experiment, ct);
+            else
+            {
+                experiment.SetMonitor(new PlainMonitor(io.Output));
+                result = experiment.RunAsync(ct).GetAwaiter().GetResult();
+            }
+
+            var board = new Leaderboard(result);
+            board.Save(outDir);
+            var charts = LeaderboardCharts.SaveAll(result, outDir);
+            string? modelPath = null;
+            if (result.BestModel != null)
+            {
+                modelPath = Path.Combine(outDir, "best-model.zip");
+                ml.Model.Save(result.BestModel, loader, modelPath);
+                ds.SaveSidecar(modelPath, taskName);
+            }
+
+            if (io.Interactive)
+                AnsiConsole.Write(ToSpectreTable(board, result));
+            else
+                io.Output.Write(board.ToText());
+            if (result.RefitError != null)
+                io.Output.WriteLine($"Refitting the best candidate on all rows failed ({result.RefitError}); best-model.zip holds its last-fold model.");
+            if (result.IsCancelled)
+                io.Output.WriteLine($"Stopped by cancellation: wrote the {result.Trials.Count} completed trial(s).");
+            if (result.TimeBudgetExhausted)
+                io.Output.WriteLine($"Time budget of {a.TrainTimeSeconds}s used; not tried: {string.Join(", ", result.SkippedCandidates)}.");
+            if (result.BestTrial != null)
+                io.Output.WriteLine(FormattableString.Invariant($"Best: {result.BestTrial.Name} {result.MetricName} {result.BestTrial.Metric:F4} ± {result.BestTrial.MetricStd:F4}"));
+            else if (!result.IsCancelled)
+                io.Output.WriteLine("No candidate succeeded; see the errors above and in leaderboard.csv.");
+            io.Output.WriteLine($"Wrote {outDir}: leaderboard.json, leaderboard.csv, leaderboard.txt, {string.Join(", ", charts.Select(Path.GetFileName))}{(modelPath != null ? ", best-model.zip" : "")}");
+            return result.BestTrial != null || result.IsCancelled ? DynMoECli.ExitOk : DynMoECli.ExitUnexpected;
+        }
+
+        internal static int CountRows(IDataView data, string path)
+        {
+            try
+            {
+                int n = 0;
+                using var cursor = data.GetRowCursor(Array.Empty<DataViewSchema.Column>());
+                while (cursor.MoveNext()) n++;
+                return n;
+            }
+            catch (Exception ex) when (ex is FormatException || ex is InvalidOperationException || ex is IOException)
+            {
+                throw new CliUsageException($"Dataset file '{path}' could not be parsed: {ex.Message}. Check the separator, quoting and --has-header.");
+            }
+        }
+
+        private static DynMoEExperimentResult RunLive(DynMoEExperiment experiment, CancellationToken ct)
+        {
+            var table = new Table().Border(TableBorder.Rounded).Title("[bold]dynmoe experiment[/]");
+            table.AddColumns("#", "Candidate", "Metric", "Act/token", "Experts", "Train s", "Status");
+            DynMoEExperimentResult? result = null;
+            AnsiConsole.Live(table).Start(ctx =>
+            {
+                var monitor = new SpectreMonitor(table, () => ctx.Refresh());
+                experiment.SetMonitor(monitor);
+                var run = experiment.RunAsync(ct);
+                while (!run.IsCompleted)
+                {
+                    monitor.Tick();
+                    ctx.Refresh();
+                    run.Wait(500);
+                }
+                result = run.GetAwaiter().GetResult();
+            });
+            return result!;
+        }
+
+        private static Table ToSpectreTable(Leaderboard board, DynMoEExperimentResult result)
+        {
+            var t = new Table().Border(TableBorder.Rounded).Title($"[bold]Leaderboard ({Markup.Escape(result.MetricName)})[/]");
+            t.AddColumns("#", "Name", "Family", "k", "Experts", result.MetricName, "Act/token", "Train s", "Rows/s", "Status");
+            int i = 1;
+            foreach (var tr in board.Trials)
+            {
+                string name = tr.Family == CandidateFamily.DynMoE ? $"[bold red]{Markup.Escape(tr.Name)}[/]" : Markup.Escape(tr.Name);
+                t.AddRow((i++).ToString(CultureInfo.InvariantCulture), name, Leaderboard.FamilyName(tr.Family), tr.K?.ToString(CultureInfo.InvariantCulture) ?? "-",
+                    tr.Experts.HasValue ? FormattableString.Invariant($"{tr.Experts}->{tr.FinalExperts:0.#}") : "-",
+                    tr.Status == TrialStatus.Succeeded ? FormattableString.Invariant($"{tr.Metric:F4} ± {tr.MetricStd:F4}") : "-",
+                    tr.ActivatedExpertsPerToken.HasValue ? tr.ActivatedExpertsPerToken.Value.ToString("F2", CultureInfo.InvariantCulture) : "-",
+                    tr.TrainingSeconds.ToString("F2", CultureInfo.InvariantCulture),
+                    tr.ScoringRowsPerSecond.HasValue ? tr.ScoringRowsPerSecond.Value.ToString("F0", CultureInfo.InvariantCulture) : "-",
+                    tr.Status == TrialStatus.Succeeded ? "[green]ok[/]" : "[red]failed[/]: " + Markup.Escape(tr.Error ?? ""));
+            }
+            return t;
+        }
+    }
+
+    /// <summary>One plain line per event (used when output is redirected).</summary>
+    internal sealed class PlainMonitor : IMonitor
+    {
+        private readonly TextWriter _out;
+        public PlainMonitor(TextWriter output) => _out = output;
+
+        public void ReportRunningTrial(TrialSettings settings) => _out.WriteLine($"[{settings.TrialId}] {settings.Candidate.Name}: training...");
+
+        public void ReportCompletedTrial(TrialResult r) => _out.WriteLine(FormattableString.Invariant(
+            $"[{r.TrialSettings.TrialId}] {r.Name}: {r.MetricName} {r.Metric:F4} ± {r.MetricStd:F4}, activated/token {(r.ActivatedExpertsPerToken.HasValue ? r.ActivatedExpertsPerToken.Value.ToString("F2", CultureInfo.InvariantCulture) : "-")}, experts {(r.Experts.HasValue ? $"{r.Experts}->{r.FinalExperts:0.#}" : "-")}, {r.TrainingSeconds:F2}s/fold"));
+
+        public void ReportBestTrial(TrialResult r) => _out.WriteLine($"[{r.TrialSettings.TrialId}] new best: {r.Name}");
+
+        public void ReportFailTrial(TrialSettings settings, Exception? exception = null) => _out.WriteLine($"[{settings.TrialId}] {settings.Candidate.Name}: FAILED: {exception?.Message}");
+    }
+
+    /// <summary>Fills a Spectre table shown by a live display.</summary>
+    internal sealed class SpectreMonitor : IMonitor
+    {
+        private readonly Table _table;
+        private readonly Action _refresh;
+        private readonly object _gate = new();
+        private DateTime _started;
+        private int _runningRow = -1;
+        private string _runningName = "";
+
+        public SpectreMonitor(Table table, Action refresh) { _table = table; _refresh = refresh; }
+
+        public void Tick()
+        {
+            lock (_gate)
+            {
+                if (_runningRow >= 0)
+                    _table.UpdateCell(_runningRow, 6, $"[yellow]running {(DateTime.UtcNow - _started).TotalSeconds:F0}s[/]");
+            }
+        }
+
+        public void ReportRunningTrial(TrialSettings settings)
+        {
+            lock (_gate)
+            {
+                _started = DateTime.UtcNow;
+                _runningName = settings.Candidate.Name;
+                _table.AddRow(settings.TrialId.ToString(CultureInfo.InvariantCulture), Markup.Escape(_runningName), "", "", "", "", "[yellow]running[/]");
+                _runningRow = _table.Rows.Count - 1;
+            }
+            _refresh();
+        }
+
+        public void ReportCompletedTrial(TrialResult r)
+        {
+            lock (_gate)
+            {
+                if (_runningRow < 0) return;
+                _table.UpdateCell(_runningRow, 2, FormattableString.Invariant($"{r.Metric:F4} ± {r.MetricStd:F4}"));
+                _table.UpdateCell(_runningRow, 3, r.ActivatedExpertsPerToken.HasValue ? r.ActivatedExpertsPerToken.Value.ToString("F2", CultureInfo.InvariantCulture) : "-");
+                _table.UpdateCell(_runningRow, 4, r.Experts.HasValue ? FormattableString.Invariant($"{r.Experts}->{r.FinalExperts:0.#}") : "-");
+                _table.UpdateCell(_runningRow, 5, r.TrainingSeconds.ToString("F2", CultureInfo.InvariantCulture));
+                _table.UpdateCell(_runningRow, 6, "[green]ok[/]");
+                _runningRow = -1;
+            }
+            _refresh();
+        }
+
+        public void ReportBestTrial(TrialResult r)
+        {
+            lock (_gate)
+                _table.Caption($"best so far: {Markup.Escape(r.Name)} {r.Metric.ToString("F4", CultureInfo.InvariantCulture)}");
+            _refresh();
+        }
+
+        public void ReportFailTrial(TrialSettings settings, Exception? exception = null)
+        {
+            lock (_gate)
+            {
+                if (_runningRow >= 0)
+                    _table.UpdateCell(_runningRow, 6, "[red]failed[/]: " + Markup.Escape(exception?.Message ?? ""));
+                _runningRow = -1;
+            }
+            _refresh();
+        }
+    }
+}

@@ -1,0 +1,205 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.Linq;
+using System.Threading;
+using Microsoft.ML.Data;
+
+namespace Microsoft.ML.DynMoE.Experiments
+{
+    /// <summary>Trains and evaluates one candidate on every fold.</summary>
+    internal static class TrialRunner
+    {
+        internal static TrialResult Run(TrialSettings settings, ExperimentTask task, IReadOnlyList<(IDataView Train, IDataView Test)> folds,
+            Func<MLContext, IEstimator<ITransformer>>? featurizer, DynMoEExperimentSettings experimentSettings, int seed, string metricName,
+            bool isMaximize, Func<MLContext, IDataView, string, double> evaluate, CancellationToken ct)
+        {
+            var result = new TrialResult(settings, metricName);
+            var total = Stopwatch.StartNew();
+            using var memory = new PeakMemorySampler();
+            var metrics = new List<double>();
+            var signatures = new List<string>();
+            var finalExperts = new List<double>();
+            var activated = new List<double>();
+            double fitSeconds = 0, scoreSeconds = 0;
+            long scoredRows = 0;
+            string label = experimentSettings.LabelColumnName;
+            try
+            {
+                for (int f = 0; f < folds.Count; f++)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    var (train, test) = folds[f];
+                    signatures.Add(FoldSignature(test, label));
+
+                    // Fresh context and freshly built pipeline per fold: no fitted state (e.g. a DynMoE expert count) is shared.
+                    var ml = new MLContext(seed);
+                    using var reg = ct.Register(() => MLContextCancellation.Cancel(ml));
+                    var ctx = new CandidateBuildContext(ml, task, experimentSettings, seed, ct);
+                    var trainer = settings.Candidate.CreateTrainer(ctx);
+                    IEstimator<ITransformer> pipeline = featurizer != null ? featurizer(ml).Append(trainer) : trainer;
+
+                    var sw = Stopwatch.StartNew();
+                    var model = pipeline.Fit(train);
+                    fitSeconds += sw.Elapsed.TotalSeconds;
+
+                    sw.Restart();
+                    var scored = model.Transform(test);
+                    scoredRows += TouchScores(scored);
+                    scoreSeconds += sw.Elapsed.TotalSeconds;
+
+                    metrics.Add(evaluate(ml, model.Transform(test), label));
+                    result.Model = model;
+
+                    var routing = DynMoEBridge.GetRouting(model);
+                    if (routing != null)
+                    {
+                        finalExperts.Add(routing.FinalExperts);
+                        activated.Add(routing.ActivatedPerToken);
+                        if (f == 0)
+                            result.ExpertCountHistory = routing.History;
+                    }
+                }
+
+                result.Status = TrialStatus.Succeeded;
+                result.FoldMetrics = metrics;
+                result.Metric = metrics.Average();
+                result.MetricStd = metrics.Count > 1 ? Math.Sqrt(metrics.Sum(m => (m - result.Metric) * (m - result.Metric)) / (metrics.Count - 1)) : 0;
+                result.Loss = double.IsNaN(result.Metric) ? double.MaxValue : (isMaximize ? -result.Metric : result.Metric);
+                result.TrainingSeconds = fitSeconds / folds.Count;
+                result.ScoringRowsPerSecond = scoreSeconds > 0 ? scoredRows / scoreSeconds : null;
+                if (finalExperts.Count > 0)
+                {
+                    result.FinalExperts = finalExperts.Average();
+                    result.ActivatedExpertsPerToken = activated.Average();
+                }
+                else if (settings.Candidate.Family == CandidateFamily.Dense)
+                {
+                    result.FinalExperts = 1;
+                    result.ActivatedExpertsPerToken = 1;
+                }
+                else if (settings.Candidate.Family == CandidateFamily.TopK)
+                {
+                    result.FinalExperts = settings.Candidate.Experts;
+                    result.ActivatedExpertsPerToken = settings.Candidate.K;
+                }
+            }
+            catch (Exception ex)
+            {
+                result.Status = TrialStatus.Failed;
+                result.Exception = ex;
+                result.Error = ex is AggregateException ag && ag.InnerException != null ? ag.InnerException.Message : ex.Message;
+                result.FoldMetrics = metrics;
+                result.Loss = double.MaxValue;
+                result.TrainingSeconds = folds.Count > 0 ? fitSeconds / folds.Count : 0;
+            }
+            result.FoldSignatures = signatures;
+            result.PeakMemoryInMegaByte = memory.PeakMegaBytes;
+            result.DurationInMilliseconds = total.Elapsed.TotalMilliseconds;
+            return result;
+        }
+
+        /// <summary>Reads the Score column of every row (the work a consumer of predictions pays).</summary>
+        private static long TouchScores(IDataView scored)
+        {
+            var col = scored.Schema.GetColumnOrNull("Score") ?? scored.Schema[scored.Schema.Count - 1];
+            long n = 0;
+            using var cursor = scored.GetRowCursor(new[] { col });
+            if (col.Type is VectorDataViewType)
+            {
+                var getter = cursor.GetGetter<VBuffer<float>>(col);
+                VBuffer<float> v = default;
+                while (cursor.MoveNext()) { getter(ref v); n++; }
+            }
+            else if (col.Type.RawType == typeof(float))
+            {
+                var getter = cursor.GetGetter<float>(col);
+                float v = 0;
+                while (cursor.MoveNext()) { getter(ref v); n++; }
+            }
+            else
+            {
+                while (cursor.MoveNext()) n++;
+            }
+            return n;
+        }
+
+        /// <summary>Row count plus an order-sensitive hash of the label values of a fold's held-out rows.</summary>
+        internal static string FoldSignature(IDataView data, string labelColumn)
+        {
+            var col = data.Schema.GetColumnOrNull(labelColumn);
+            long n = 0;
+            ulong hash = 14695981039346656037UL;
+            void Mix(string s)
+            {
+                foreach (char ch in s) { hash ^= ch; hash *= 1099511628211UL; }
+                hash ^= 0xFF; hash *= 1099511628211UL;
+            }
+            if (col == null)
+            {
+                using var c0 = data.GetRowCursor(Array.Empty<DataViewSchema.Column>());
+                while (c0.MoveNext()) n++;
+                return n.ToString(CultureInfo.InvariantCulture);
+            }
+            var column = col.Value;
+            using var cursor = data.GetRowCursor(new[] { column });
+            var raw = column.Type.RawType;
+            if (raw == typeof(uint)) { var g = cursor.GetGetter<uint>(column); uint v = 0; while (cursor.MoveNext()) { g(ref v); n++; Mix(v.ToString(CultureInfo.InvariantCulture)); } }
+            else if (raw == typeof(float)) { var g = cursor.GetGetter<float>(column); float v = 0; while (cursor.MoveNext()) { g(ref v); n++; Mix(v.ToString("R", CultureInfo.InvariantCulture)); } }
+            else if (raw == typeof(double)) { var g = cursor.GetGetter<double>(column); double v = 0; while (cursor.MoveNext()) { g(ref v); n++; Mix(v.ToString("R", CultureInfo.InvariantCulture)); } }
+            else if (raw == typeof(bool)) { var g = cursor.GetGetter<bool>(column); bool v = false; while (cursor.MoveNext()) { g(ref v); n++; Mix(v ? "1" : "0"); } }
+            else if (raw == typeof(ReadOnlyMemory<char>)) { var g = cursor.GetGetter<ReadOnlyMemory<char>>(column); ReadOnlyMemory<char> v = default; while (cursor.MoveNext()) { g(ref v); n++; Mix(v.ToString()); } }
+            else { while (cursor.MoveNext()) n++; }
+            return n.ToString(CultureInfo.InvariantCulture) + ":" + hash.ToString("x16", CultureInfo.InvariantCulture);
+        }
+    }
+
+    /// <summary>Samples the process working set every 100 ms and keeps the maximum.</summary>
+    internal sealed class PeakMemorySampler : IDisposable
+    {
+        private readonly Timer _timer;
+        private long _peak;
+
+        internal PeakMemorySampler()
+        {
+            Sample(null);
+            _timer = new Timer(Sample, null, 100, 100);
+        }
+
+        internal double PeakMegaBytes
+        {
+            get
+            {
+                Sample(null);
+                return Interlocked.Read(ref _peak) / (1024.0 * 1024.0);
+            }
+        }
+
+        private void Sample(object? state)
+        {
+            using var p = Process.GetCurrentProcess();
+            long ws = p.WorkingSet64;
+            long cur;
+            while (ws > (cur = Interlocked.Read(ref _peak)) && Interlocked.CompareExchange(ref _peak, ws, cur) != cur) { }
+        }
+
+        public void Dispose() => _timer.Dispose();
+    }
+}
+
+namespace Microsoft.ML.DynMoE.Experiments
+{
+    /// <summary>ML.NET's MLContext.CancelExecution is not public; AutoML calls it to stop a running trainer. We call it by reflection when present.</summary>
+    internal static class MLContextCancellation
+    {
+        private static readonly System.Reflection.MethodInfo? s_cancel = typeof(MLContext).GetMethod("CancelExecution",
+            System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic, null, System.Type.EmptyTypes, null);
+
+        internal static void Cancel(MLContext ml)
+        {
+            try { s_cancel?.Invoke(ml, null); }
+            catch (System.Reflection.TargetInvocationException) { }
+        }
+    }
+}

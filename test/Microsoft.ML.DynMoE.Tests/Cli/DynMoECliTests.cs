@@ -1,0 +1,175 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using Microsoft.ML.DynMoE.Cli;
+using Microsoft.ML.DynMoE.Tests.Experiments;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+
+namespace Microsoft.ML.DynMoE.Tests.Cli;
+
+[TestClass]
+public sealed class DynMoECliTests
+{
+    private string _dir = "";
+
+    [TestInitialize]
+    public void CreateDirectory()
+    {
+        _dir = Path.Combine(Path.GetTempPath(), "dynmoe-cli-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(_dir);
+    }
+
+    [TestCleanup]
+    public void DeleteDirectory()
+    {
+        if (Directory.Exists(_dir))
+            Directory.Delete(_dir, recursive: true);
+    }
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = DynMoECli.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    private static string Iris => ExperimentTestData.DataPath("iris");
+
+    [TestMethod]
+    public void ClassificationWritesLeaderboardChartsAndBestModel()
+    {
+        string outDir = Path.Combine(_dir, "out");
+        var (code, stdout, stderr) = Run("classification", "--dataset", Iris, "--label-col", "Label", "--cv-folds", "2", "--epochs", "2",
+            "--hidden-size", "16", "--families", "dynmoe,topk,dense,lbfgs", "--max-models", "4", "--train-time", "120", "--output", outDir, "--seed", "3");
+        Assert.AreEqual(0, code, stdout + stderr);
+        StringAssert.Contains(stdout, "task multiclass");
+        foreach (var f in new[] { "leaderboard.json", "leaderboard.csv", "leaderboard.txt", "best-model.zip", "metric-vs-activated-experts.png", "dynmoe-expert-count.png", "training-time.png" })
+            Assert.IsTrue(File.Exists(Path.Combine(outDir, f)), f + " missing; output:\n" + stdout);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "leaderboard.json")));
+        var rows = json.RootElement.EnumerateArray().ToArray();
+        Assert.AreEqual(4, rows.Length);
+        var first = rows[0];
+        foreach (var name in new[] { "name", "family", "k", "experts", "finalExperts", "metric", "mean", "std", "activatedExpertsPerToken", "trainSeconds", "status" })
+            Assert.IsTrue(first.TryGetProperty(name, out _), $"leaderboard.json lacks '{name}'");
+        Assert.AreEqual("MacroAccuracy", first.GetProperty("metric").GetString());
+        var dyn = rows.Single(r => r.GetProperty("family").GetString() == "dynmoe");
+        Assert.AreEqual("succeeded", dyn.GetProperty("status").GetString());
+        Assert.AreEqual(4, dyn.GetProperty("experts").GetInt32());
+        Assert.IsTrue(dyn.GetProperty("activatedExpertsPerToken").GetDouble() > 0);
+        Assert.IsTrue(rows.All(r => r.GetProperty("mean").GetDouble() > 0), "2 epochs only check the plumbing, not accuracy");
+    }
+
+    [TestMethod]
+    public void TrainPredictAndInspectRoundTrip()
+    {
+        string model = Path.Combine(_dir, "iris-model.zip");
+        var train = Run("train", "--dataset", Iris, "--label-col", "Label", "--task", "multiclass", "--gating", "top-any", "--experts", "4",
+            "--epochs", "3", "--hidden-size", "16", "--model", model);
+        Assert.AreEqual(0, train.Code, train.Out + train.Err);
+        Assert.IsTrue(File.Exists(model));
+        StringAssert.Contains(train.Out, "epoch 3/3");
+
+        string predictions = Path.Combine(_dir, "pred.csv");
+        var predict = Run("predict", "--model", model, "--dataset", Iris, "--output", predictions);
+        Assert.AreEqual(0, predict.Code, predict.Out + predict.Err);
+        var lines = File.ReadAllLines(predictions);
+        Assert.AreEqual(151, lines.Length);
+        StringAssert.StartsWith(lines[0], "PredictedLabel,Score_");
+        var truth = File.ReadAllLines(Iris).Skip(1).Select(l => l.Split(',')[0]).ToArray();
+        double accuracy = lines.Skip(1).Select(l => l.Split(',')[0]).Zip(truth).Count(p => p.First == p.Second) / 150.0;
+        Assert.IsTrue(accuracy > 0.7, $"training accuracy {accuracy}");
+
+        // The label column may be left out of the file to score.
+        string unlabeled = Path.Combine(_dir, "unlabeled.csv");
+        File.WriteAllLines(unlabeled, File.ReadAllLines(Iris).Select(l => string.Join(",", l.Split(',').Skip(1))));
+        var predict2 = Run("predict", "--model", model, "--dataset", unlabeled, "--output", Path.Combine(_dir, "pred2.csv"));
+        Assert.AreEqual(0, predict2.Code, predict2.Out + predict2.Err);
+        CollectionAssert.AreEqual(lines, File.ReadAllLines(Path.Combine(_dir, "pred2.csv")));
+
+        var inspect = Run("inspect", "--model", model, "--dataset", Iris, "--label-col", "Label");
+        Assert.AreEqual(0, inspect.Code, inspect.Out + inspect.Err);
+        StringAssert.Contains(inspect.Out, "layer 0");
+        StringAssert.Contains(inspect.Out, "layer 1");
+        StringAssert.Contains(inspect.Out, "TopAny");
+        StringAssert.Contains(inspect.Out, "Per class");
+        StringAssert.Contains(inspect.Out, "setosa");
+    }
+
+    [TestMethod]
+    public void RegressionTrainAndBinaryDetectionWork()
+    {
+        string model = Path.Combine(_dir, "concrete.zip");
+        var train = Run("train", "--dataset", ExperimentTestData.DataPath("concrete"), "--label-col", "Label", "--task", "regression", "--gating", "top-k",
+            "--k", "1", "--experts", "2", "--epochs", "1", "--hidden-size", "8", "--model", model);
+        Assert.AreEqual(0, train.Code, train.Out + train.Err);
+        var pred = Run("predict", "--model", model, "--dataset", ExperimentTestData.DataPath("concrete"), "--output", Path.Combine(_dir, "c.csv"));
+        Assert.AreEqual(0, pred.Code, pred.Err);
+        StringAssert.StartsWith(File.ReadLines(Path.Combine(_dir, "c.csv")).First(), "Score");
+
+        var binary = Run("classification", "--dataset", ExperimentTestData.DataPath("breast_cancer"), "--label-col", "Label", "--cv-folds", "2",
+            "--families", "lbfgs", "--output", Path.Combine(_dir, "bc"));
+        Assert.AreEqual(0, binary.Code, binary.Out + binary.Err);
+        StringAssert.Contains(binary.Out, "task binary");
+        StringAssert.Contains(binary.Out, "AreaUnderRocCurve");
+    }
+
+    [TestMethod]
+    public void MissingFileExitsWith2AndNamesTheFile()
+    {
+        var (code, _, err) = Run("classification", "--dataset", Path.Combine(_dir, "nope.csv"), "--label-col", "Label");
+        Assert.AreEqual(2, code);
+        StringAssert.Contains(err, "nope.csv");
+        StringAssert.Contains(err, "not found");
+        StringAssert.Contains(err, "--dataset");
+    }
+
+    [TestMethod]
+    public void UnknownLabelColumnExitsWith2AndListsTheColumns()
+    {
+        var (code, _, err) = Run("classification", "--dataset", Iris, "--label-col", "Species");
+        Assert.AreEqual(2, code);
+        StringAssert.Contains(err, "'Species'");
+        StringAssert.Contains(err, "sepal_length_cm");
+        StringAssert.Contains(err, "--label-col");
+    }
+
+    [TestMethod]
+    public void EmptyFileExitsWith2()
+    {
+        string empty = Path.Combine(_dir, "empty.csv");
+        File.WriteAllText(empty, "");
+        var (code, _, err) = Run("regression", "--dataset", empty, "--label-col", "Label");
+        Assert.AreEqual(2, code);
+        StringAssert.Contains(err, "empty.csv");
+        StringAssert.Contains(err, "empty");
+
+        File.WriteAllText(empty, "Label,x\n");
+        (code, _, err) = Run("train", "--dataset", empty, "--label-col", "Label", "--task", "regression", "--model", Path.Combine(_dir, "m.zip"));
+        Assert.AreEqual(2, code);
+        StringAssert.Contains(err, "data row");
+    }
+
+    [TestMethod]
+    public void NonNumericRegressionLabelExitsWith2()
+    {
+        var (code, _, err) = Run("regression", "--dataset", Iris, "--label-col", "Label");
+        Assert.AreEqual(2, code);
+        StringAssert.Contains(err, "'Label'");
+        StringAssert.Contains(err, "non-numeric");
+        StringAssert.Contains(err, "dynmoe classification");
+    }
+
+    [TestMethod]
+    public void BadArgumentsExitWith2()
+    {
+        Assert.AreEqual(2, Run("classification", "--label-col", "Label").Code, "missing --dataset");
+        Assert.AreEqual(2, Run("train", "--dataset", Iris, "--label-col", "Label", "--task", "ranking", "--model", "m.zip").Code, "bad --task");
+        Assert.AreEqual(2, Run("classification", "--dataset", Iris, "--label-col", "Label", "--families", "xgboost").Code);
+        var (code, _, err) = Run("predict", "--model", Path.Combine(_dir, "missing.zip"), "--dataset", Iris, "--output", Path.Combine(_dir, "p.csv"));
+        Assert.AreEqual(2, code);
+        StringAssert.Contains(err, "missing.zip");
+        Assert.AreEqual(2, Run("frobnicate").Code);
+    }
+}

@@ -100,7 +100,7 @@ public sealed class ExpertBank : nn.Module<Tensor, Tensor, Tensor, Tensor>
         if (pairCount == 0)
         {
             // Keep the graph connected so backward through an all-unrouted batch still works.
-            return output.add(combineWeights.sum().mul(0)).MoveToOuterDisposeScope();
+            return output.add(ScalarArgument.Multiply(combineWeights.sum(), 0)).MoveToOuterDisposeScope();
         }
 
         var expertIndex = pairs.select(1, 0);

@@ -100,7 +100,7 @@ public sealed class MoELayer : nn.Module<Tensor, Tensor>
         get
         {
             using var scope = NewDisposeScope();
-            return (int)_expertMask.gt(0).sum().item<long>();
+            return (int)ScalarArgument.GreaterThan(_expertMask, 0).sum().item<long>();
         }
     }
 

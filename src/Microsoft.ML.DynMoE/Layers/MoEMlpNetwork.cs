@@ -74,7 +74,7 @@ public sealed class MoEMlpNetwork : nn.Module<Tensor, Tensor>
         }
 
         var output = Head.forward(FinalNorm.forward(hidden));
-        var auxiliary = MoELayers[0].AuxiliaryLoss!.add(0);
+        var auxiliary = ScalarArgument.Add(MoELayers[0].AuxiliaryLoss!, 0);
         for (int i = 1; i < MoELayers.Count; i++)
         {
             auxiliary = auxiliary.add(MoELayers[i].AuxiliaryLoss!);

@@ -57,7 +57,7 @@ public sealed class TopAnyGate : nn.Module<Tensor, Tensor, GateDecision>
         // Straight-through sign: forward is exactly sign(margin) in {0, 1}; backward is the identity onto margin.
         var hard = margin.detach().sign();
         var gates = hard.add(margin.sub(margin.detach()));
-        var active = hard.gt(0);
+        var active = ScalarArgument.GreaterThan(hard, 0);
         var unrouted = active.any(1).logical_not();
 
         Tensor routed = active;
@@ -65,13 +65,13 @@ public sealed class TopAnyGate : nn.Module<Tensor, Tensor, GateDecision>
         if (!training)
         {
             // DS eval fallback: a token with no active expert goes to argmax_e s_e with weight 1.
-            var best = nn.functional.one_hot(scores.argmax(1), scores.shape[1]).gt(0);
+            var best = ScalarArgument.GreaterThan(nn.functional.one_hot(scores.argmax(1), scores.shape[1]), 0);
             var fallback = best.logical_and(unrouted.unsqueeze(1));
             routed = active.logical_or(fallback);
             combineSource = gates.add(fallback.to(ScalarType.Float32));
         }
 
-        var counts = routed.sum(1, type: ScalarType.Float32).clamp_min(1);
+        var counts = ScalarArgument.ClampMin(routed.sum(1, type: ScalarType.Float32), 1);
         var combine = combineSource.div(counts.unsqueeze(1));
         var auxiliary = ComputeAuxiliaryLoss(embeddings, maskFloat, gates);
         var decision = new GateDecision(

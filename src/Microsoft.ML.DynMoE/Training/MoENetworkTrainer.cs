@@ -168,7 +168,7 @@ internal static class MoENetworkTrainer
             TrainingObjective.BinaryCrossEntropy => nn.functional.binary_cross_entropy_with_logits(output.squeeze(1), labels, reduction: nn.Reduction.None),
             _ => output.squeeze(1).sub(labels).square(),
         };
-        return perRow.mul(weights).sum().div(weights.sum().clamp_min(1e-12));
+        return perRow.mul(weights).sum().div(ScalarArgument.ClampMin(weights.sum(), 1e-12));
     }
 
     private static (double Loss, double Metric) Evaluate(MoEMlpNetwork network, ITrainingBatchSource data, NetworkTrainingSettings settings)
@@ -188,7 +188,7 @@ internal static class MoENetworkTrainer
             metricSum += settings.Objective switch
             {
                 TrainingObjective.CrossEntropy => output.argmax(1).eq(y).to_type(ScalarType.Float32).mul(w).sum().item<float>(),
-                TrainingObjective.BinaryCrossEntropy => output.squeeze(1).gt(0).to_type(ScalarType.Float32).eq(y).to_type(ScalarType.Float32).mul(w).sum().item<float>(),
+                TrainingObjective.BinaryCrossEntropy => ScalarArgument.GreaterThan(output.squeeze(1), 0).to_type(ScalarType.Float32).eq(y).to_type(ScalarType.Float32).mul(w).sum().item<float>(),
                 _ => output.squeeze(1).sub(y).square().mul(w).sum().item<float>(),
             };
         }

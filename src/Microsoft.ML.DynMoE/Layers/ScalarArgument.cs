@@ -1,0 +1,49 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.DynMoE.Layers;
+
+/// <summary>
+/// Tensor-with-number operations for per-step code. An implicit number-to-<see cref="Scalar"/> conversion leaves the
+/// Scalar to its finalizer, which may run while the native call that received the Scalar's handle is still executing
+/// (seen once after ~16 fits in one process: "Expected false to be true" in <c>Scalar::toDouble</c> under
+/// <c>clamp_min</c>). Holding the Scalar in a <c>using</c> keeps it reachable for the whole call and frees it promptly.
+/// </summary>
+internal static class ScalarArgument
+{
+    public static Tensor ClampMin(Tensor tensor, double minimum)
+    {
+        using Scalar value = minimum.ToScalar();
+        return tensor.clamp_min(value);
+    }
+
+    public static Tensor Multiply(Tensor tensor, double factor)
+    {
+        using Scalar value = factor.ToScalar();
+        return tensor.mul(value);
+    }
+
+    public static Tensor Add(Tensor tensor, double addend)
+    {
+        using Scalar value = addend.ToScalar();
+        return tensor.add(value);
+    }
+
+    public static Tensor GreaterThan(Tensor tensor, double threshold)
+    {
+        using Scalar value = threshold.ToScalar();
+        return tensor.gt(value);
+    }
+
+    public static Tensor EqualTo(Tensor tensor, double other)
+    {
+        using Scalar value = other.ToScalar();
+        return tensor.eq(value);
+    }
+
+    public static Tensor MaskedFill(Tensor tensor, Tensor mask, double fill)
+    {
+        using Scalar value = fill.ToScalar();
+        return tensor.masked_fill(mask, value);
+    }
+}

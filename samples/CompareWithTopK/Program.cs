@@ -1,78 +1,100 @@
 using System;
-using System.Diagnostics;
 using System.IO;
 using System.Linq;
+using System.Threading;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using Microsoft.ML.DynMoE;
-using Microsoft.ML.DynMoE.Layers;
+using Microsoft.ML.DynMoE.Experiments;
 
-// Trains DynMoE (top-any, adaptive), the same network with fixed top-k gating for several k and expert counts,
-// and a dense network of matching width on one shipped data set, and prints a leaderboard.
-// Usage: dotnet run --project samples/CompareWithTopK -c Release [-- <csv with Label first> [epochs]]
-string repoRoot = FindRepoRoot();
-string dataPath = args.Length > 0 ? args[0] : Path.Combine(repoRoot, "samples", "data", "digits", "data.csv");
-int epochs = args.Length > 1 ? int.Parse(args[1]) : 20;
-string outputDir = Path.Combine(repoRoot, "samples", "CompareWithTopK", "output");
-Directory.CreateDirectory(outputDir);
+namespace CompareWithTopK;
 
-var ml = new MLContext(seed: 1);
-int columns = File.ReadLines(dataPath).First().Split(',').Length;
-var data = ml.Data.CreateTextLoader(new[]
+/// <summary>
+/// The main job: on one shipped data set (digits by default), train DynMoE, the same network with fixed top-k gating
+/// for k ∈ {1, 2, 4} × experts ∈ {4, 8, 16}, a dense network and LightGbm/FastTree/SDCA/L-BFGS on the same 80/20 split,
+/// print the leaderboard, and write it (txt/csv/json), the charts and the best model.
+/// Usage: dotnet run --project samples/CompareWithTopK -c Release [-- [data.csv] [--epochs N] [--seconds N] [--output DIR] [--fast]]
+/// The CSV's first column is the label (class names or numbers); every other column is a numeric feature.
+/// </summary>
+public static class Program
 {
-    new TextLoader.Column("Label", DataKind.String, 0),
-    new TextLoader.Column("Features", DataKind.Single, 1, columns - 1),
-}, separatorChar: ',', hasHeader: true).Load(dataPath);
-var split = ml.Data.TrainTestSplit(data, testFraction: 0.2, seed: 1);
-Console.WriteLine($"Data: {dataPath} ({columns - 1} features), 80/20 split, {epochs} epochs per network, 1 TorchSharp thread.");
+    public static int Main(string[] args) => Run(args, Console.Out);
 
-var candidates = new (string Name, Action<DynMoEMulticlassTrainer.Options> Configure)[]
-{
-    ("DynMoE top-any (4 -> <=16 experts)", o => { o.Gating = GatingKind.TopAny; o.NumberOfExperts = 4; o.MaximumNumberOfExperts = 16; }),
-    ("Top-1 of 4", o => { o.Gating = GatingKind.TopK; o.TopK = 1; o.NumberOfExperts = 4; }),
-    ("Top-2 of 4", o => { o.Gating = GatingKind.TopK; o.TopK = 2; o.NumberOfExperts = 4; }),
-    ("Top-1 of 8", o => { o.Gating = GatingKind.TopK; o.TopK = 1; o.NumberOfExperts = 8; }),
-    ("Top-2 of 8", o => { o.Gating = GatingKind.TopK; o.TopK = 2; o.NumberOfExperts = 8; }),
-    ("Dense FFN (width 2x64)", o => { o.Gating = GatingKind.Dense; o.ExpertHiddenSize = 128; }),
-};
-
-Console.WriteLine();
-Console.WriteLine($"{"candidate",-36} {"macro-acc",9} {"micro-acc",9} {"act/token",9} {"experts",12} {"train s",8}");
-ITransformer? best = null;
-double bestAccuracy = -1;
-foreach (var (name, configure) in candidates)
-{
-    var options = new DynMoEMulticlassTrainer.Options { NumberOfEpochs = epochs, Device = DynMoEDevice.Cpu };
-    configure(options);
-    var pipeline = ml.Transforms.Conversion.MapValueToKey("Label")
-        .Append(ml.MulticlassClassification.Trainers.DynMoE(options))
-        .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
-    var stopwatch = Stopwatch.StartNew();
-    var model = pipeline.Fit(split.TrainSet);
-    double seconds = stopwatch.Elapsed.TotalSeconds;
-    var metrics = ml.MulticlassClassification.Evaluate(model.Transform(split.TestSet));
-    var routing = ((System.Collections.Generic.IEnumerable<ITransformer>)model)
-        .OfType<MulticlassPredictionTransformer<DynMoEMulticlassModelParameters>>().Single().Model.Routing;
-    string experts = string.Join("/", routing.Layers.Select(l => l.InitialExperts)) + " -> " + string.Join("/", routing.Layers.Select(l => l.ActiveExperts));
-    Console.WriteLine($"{name,-36} {metrics.MacroAccuracy,9:F4} {metrics.MicroAccuracy,9:F4} {routing.MeanActivatedExpertsPerToken,9:F2} {experts,12} {seconds,8:F1}");
-    if (metrics.MacroAccuracy > bestAccuracy)
+    public static int Run(string[] args, TextWriter output)
     {
-        bestAccuracy = metrics.MacroAccuracy;
-        best = model;
+        string repoRoot = FindRepoRoot();
+        string dataPath = Path.Combine(repoRoot, "samples", "data", "digits", "data.csv");
+        string outputDir = Path.Combine(repoRoot, "samples", "CompareWithTopK", "output");
+        int epochs = 20;
+        uint seconds = 170;
+        bool fast = false;
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--epochs": epochs = int.Parse(args[++i]); break;
+                case "--seconds": seconds = uint.Parse(args[++i]); break;
+                case "--output": outputDir = args[++i]; break;
+                case "--fast": fast = true; break;
+                default:
+                    if (args[i].StartsWith("--", StringComparison.Ordinal) || !File.Exists(args[i]))
+                    {
+                        Console.Error.WriteLine($"Unknown option or missing file '{args[i]}'. Usage: [data.csv] [--epochs N] [--seconds N] [--output DIR] [--fast]");
+                        return 2;
+                    }
+                    dataPath = args[i];
+                    break;
+            }
+        }
+        if (fast)
+            epochs = Math.Min(epochs, 2);
+        Directory.CreateDirectory(outputDir);
+
+        var ml = new MLContext(seed: 1);
+        int columns = File.ReadLines(dataPath).First().Split(',').Length;
+        var data = ml.Data.CreateTextLoader(new[]
+        {
+            new TextLoader.Column("Label", DataKind.String, 0),
+            new TextLoader.Column("Features", DataKind.Single, 1, columns - 1),
+        }, separatorChar: ',', hasHeader: true).Load(dataPath);
+        var keyed = ml.Transforms.Conversion.MapValueToKey("Label").Fit(data).Transform(data);
+        var split = ml.Data.TrainTestSplit(keyed, testFraction: 0.2, seed: 1);
+        output.WriteLine($"Data: {dataPath} ({columns - 1} features), 80/20 split, {epochs} epochs for every network, budget {seconds} s.");
+
+        var experiment = ml.DynMoE().CreateExperiment(new DynMoEExperimentSettings { Seed = 1, NumberOfEpochs = epochs })
+            .SetDataset(ml.Data.Cache(split.TrainSet), ml.Data.Cache(split.TestSet))
+            .SetMulticlassClassificationMetric(MulticlassClassificationMetric.MacroAccuracy)
+            .SetTrainingTimeInSeconds(seconds)
+            .SetMonitor(new TextWriterMonitor(output));
+        if (fast)
+            experiment.SetMaxModelToExplore(4);
+
+        using var cancel = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        var result = experiment.RunAsync(cancel.Token).GetAwaiter().GetResult();
+
+        var leaderboard = new Leaderboard(result);
+        output.WriteLine();
+        output.WriteLine(leaderboard.ToText());
+        leaderboard.Save(outputDir);
+        foreach (string chart in LeaderboardCharts.SaveAll(result, outputDir))
+            output.WriteLine($"Chart: {chart}");
+        if (result.BestModel is not null)
+        {
+            string modelPath = Path.Combine(outputDir, "best-model.zip");
+            ml.Model.Save(result.BestModel, keyed.Schema, modelPath);
+            output.WriteLine($"Best: {result.BestTrial!.Name} ({result.MetricName} {result.BestTrial.Metric:F4}); model saved to {modelPath}");
+        }
+        output.WriteLine($"Leaderboard files: {outputDir}");
+        return result.BestModel is null ? 1 : 0;
     }
-}
 
-string modelPath = Path.Combine(outputDir, "best-model.zip");
-ml.Model.Save(best!, data.Schema, modelPath);
-Console.WriteLine();
-Console.WriteLine($"Best model (macro accuracy {bestAccuracy:F4}) saved to {modelPath}");
-
-static string FindRepoRoot()
-{
-    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+    private static string FindRepoRoot()
     {
-        if (File.Exists(Path.Combine(dir.FullName, "Microsoft.ML.DynMoE.sln")))
-            return dir.FullName;
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Microsoft.ML.DynMoE.sln")))
+                return dir.FullName;
+        }
+        return Directory.GetCurrentDirectory();
     }
-    return Directory.GetCurrentDirectory();
 }

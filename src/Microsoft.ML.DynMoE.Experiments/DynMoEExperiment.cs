@@ -305,7 +305,7 @@ namespace Microsoft.ML.DynMoE.Experiments
             var budget = TimeSpan.FromSeconds(_settings.MaxExperimentTimeInSeconds);
 
             if (_settings.WarmUp && !ct.IsCancellationRequested)
-                await Task.Run(() => WarmUp(remaining, task, folds[0].Train, seed, ct)).ConfigureAwait(false);
+                await Task.Run(() => WarmUp(remaining, task, folds[0].Train, folds[0].Test, seed, ct)).ConfigureAwait(false);
 
             while (remaining.Count > 0)
             {
@@ -391,7 +391,7 @@ namespace Microsoft.ML.DynMoE.Experiments
             return est;
         }
 
-        private void WarmUp(IReadOnlyList<ExperimentCandidate> candidates, ExperimentTask task, IDataView train, int seed, CancellationToken ct)
+        private void WarmUp(IReadOnlyList<ExperimentCandidate> candidates, ExperimentTask task, IDataView train, IDataView test, int seed, CancellationToken ct)
         {
             var neural = candidates.FirstOrDefault(c => c.Family is CandidateFamily.DynMoE or CandidateFamily.TopK or CandidateFamily.Dense);
             if (neural == null)
@@ -402,7 +402,10 @@ namespace Microsoft.ML.DynMoE.Experiments
             {
                 var ml = new MLContext(seed);
                 var trainer = neural.CreateTrainer(new CandidateBuildContext(ml, task, settings, seed, ct));
-                (_featurizer != null ? _featurizer(ml).Append(trainer) : trainer).Fit(train);
+                var model = (_featurizer != null ? _featurizer(ml).Append(trainer) : trainer).Fit(train);
+                // Score the first test fold too, so the first trial's scoring throughput includes neither JIT
+                // compilation nor filling a lazily cached test view.
+                TrialRunner.TouchScores(model.Transform(test));
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.IO;
 using System.Numerics.Tensors;
 using TorchSharp.Modules;
@@ -22,6 +23,7 @@ internal sealed class CompiledLayerNorm
     public static CompiledLayerNorm FromModule(LayerNorm norm, double epsilon = 1e-5)
         => new(CompiledMoEMlp.ToArray(norm.weight!), CompiledMoEMlp.ToArray(norm.bias!), epsilon);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Apply(ReadOnlySpan<float> input, Span<float> output)
     {
         int n = _weight.Length;

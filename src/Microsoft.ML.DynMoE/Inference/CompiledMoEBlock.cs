@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.IO;
 using System.Numerics.Tensors;
 using Microsoft.ML.DynMoE.Layers;
@@ -74,7 +75,7 @@ internal sealed class CompiledMoEBlock
             for (int x = 0; x < e; x++)
             {
                 var column = gateVectors.AsSpan(x * d, d);
-                float norm2 = MathF.Max(TensorPrimitives.Norm(column), 1e-12f);
+                float norm2 = MathF.Max(DenseKernels.Norm(column), 1e-12f);
                 TensorPrimitives.Divide(column, norm2, column);
             }
             thresholds = CompiledMoEMlp.ToArray(layer.Thresholds!);
@@ -91,6 +92,7 @@ internal sealed class CompiledMoEBlock
     }
 
     /// <summary>Runs the MoE layer on one normalised token; returns how many experts it activated.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Forward(ReadOnlySpan<float> x, Span<float> output, CompiledMoEMlp.Scratch scratch)
     {
         output[..ModelDimension].Clear();
@@ -116,15 +118,16 @@ internal sealed class CompiledMoEBlock
         return 1;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int RouteTopAny(ReadOnlySpan<float> x, Span<float> weights, float[] scoresBuffer)
     {
         int d = ModelDimension;
-        float norm = MathF.Max(TensorPrimitives.Norm(x[..d]), 1e-12f);
+        float norm = MathF.Max(DenseKernels.Norm(x[..d]), 1e-12f);
         Span<float> scores = scoresBuffer.AsSpan(0, SlotCount);
         int active = 0, best = 0;
         for (int e = 0; e < scores.Length; e++)
         {
-            float cosine = TensorPrimitives.Dot(x[..d], _gateVectors.AsSpan(e * d, d)) / norm;
+            float cosine = DenseKernels.Dot(x[..d], _gateVectors.AsSpan(e * d, d)) / norm;
             scores[e] = ScalarMath.Sigmoid(cosine) * _mask[e];
             bool on = scores[e] - _thresholds[e] > 0f;
             weights[e] = on ? 1f : 0f;
@@ -142,6 +145,7 @@ internal sealed class CompiledMoEBlock
         return active;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int RouteTopK(ReadOnlySpan<float> x, Span<float> weights, float[] scoresBuffer)
     {
         int d = ModelDimension;
@@ -152,7 +156,7 @@ internal sealed class CompiledMoEBlock
         {
             if (_mask[e] > 0f)
             {
-                logits[e] = TensorPrimitives.Dot(x[..d], _gateVectors.AsSpan(e * d, d));
+                logits[e] = DenseKernels.Dot(x[..d], _gateVectors.AsSpan(e * d, d));
                 max = MathF.Max(max, logits[e]);
                 activeSlots++;
             }
@@ -183,6 +187,7 @@ internal sealed class CompiledMoEBlock
         return k;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void AddExpert(int expert, float weight, ReadOnlySpan<float> x, Span<float> output, float[] hiddenBuffer)
     {
         int d = ModelDimension, h = HiddenDimension;
@@ -191,7 +196,7 @@ internal sealed class CompiledMoEBlock
         ReadOnlySpan<float> b1 = _bias1.AsSpan(expert * h, h);
         for (int j = 0; j < h; j++)
         {
-            float pre = TensorPrimitives.Dot(w1.Slice(j * d, d), x[..d]) + b1[j];
+            float pre = DenseKernels.Dot(w1.Slice(j * d, d), x[..d]) + b1[j];
             hidden[j] = _activation switch
             {
                 ExpertActivation.Relu => MathF.Max(pre, 0f),
@@ -206,9 +211,9 @@ internal sealed class CompiledMoEBlock
         {
             float a = hidden[j] * weight;
             if (a != 0f)
-                TensorPrimitives.MultiplyAdd(w2.Slice(j * d, d), a, y, y);
+                DenseKernels.MultiplyAdd(w2.Slice(j * d, d), a, y);
         }
-        TensorPrimitives.MultiplyAdd(_bias2.AsSpan(expert * d, d), weight, y, y);
+        DenseKernels.MultiplyAdd(_bias2.AsSpan(expert * d, d), weight, y);
     }
 
     private static float[] TransposeColumns(float[] matrix, int rows, int columns)

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
@@ -86,6 +87,7 @@ public abstract class DynMoEModelParameters<TOutput> : ModelParametersBase<TOutp
     }
 
     /// <summary>Runs the network on one row of raw features; returns the network output in the thread's scratch buffer.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private protected ReadOnlySpan<float> Evaluate(in VBuffer<float> features, Span<int> activatedPerLayer = default)
     {
         if (features.Length != FeatureCount)

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 
 namespace Microsoft.ML.DynMoE;
 
@@ -31,6 +32,7 @@ internal sealed class FeatureStandardizer
         return new FeatureStandardizer(m, inv);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Apply(ReadOnlySpan<float> input, Span<float> output)
     {
         System.Numerics.Tensors.TensorPrimitives.Subtract(input, Mean, output);

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.DynMoE.PerformanceTests;
 
 /// <summary>
-/// One MoE layer, forward + backward, 4096 tokens, d = 256, h = 512, all E slots active.
+/// One MoE layer, forward + backward, 1024/4096/16384 tokens, d = 256, h = 512, all E slots active.
 /// Top-any thresholds are set so about 4 experts fire per token at both E = 8 and E = 64 (cost should follow the
 /// activated experts, not the slot count); the dense baseline has hidden width = (measured mean activated experts) × h.
 /// </summary>
@@ -23,6 +23,10 @@ public class MoELayerBenchmarks
 
     [Params(8, 64)]
     public int Experts { get; set; }
+
+    /// <summary>Tokens per forward; the top-any thresholds and dense width are calibrated once at <see cref="Tokens"/>.</summary>
+    [Params(1024, 4096, 16384)]
+    public int TokenCount { get; set; } = Tokens;
 
     [Params("TopAny", "TopK2", "DenseEqualWidth")]
     public string Layer { get; set; } = "TopAny";
@@ -86,7 +90,7 @@ public class MoELayerBenchmarks
         _layer = Create(Layer, Experts);
         _layer.train();
         torch.random.manual_seed(3);
-        _input = torch.randn(Tokens, ModelDimension).requires_grad_(true);
+        _input = torch.randn(TokenCount, ModelDimension).requires_grad_(true);
     }
 
     /// <summary>Quick mode only: <see cref="ExpertBank.MaximumPaddingRatio"/> of the layer under test.</summary>

@@ -79,7 +79,7 @@ namespace Microsoft.ML.DynMoE.Experiments
             }
             plot.Title($"{result.MetricName} vs activated experts per token");
             plot.XLabel("mean activated experts per token (cost)");
-            plot.YLabel($"{result.MetricName} (mean over {result.NumberOfFolds} folds)");
+            plot.YLabel(result.NumberOfFolds > 1 ? $"{result.MetricName} (mean over {result.NumberOfFolds} folds)" : $"{result.MetricName} (validation set)");
             plot.ShowLegend(Edge.Bottom);
             plot.Axes.Margins(0.2, 0.12);
             plot.SavePng(path, width, height);

@@ -98,6 +98,36 @@ public sealed class DynMoECliTests
     }
 
     [TestMethod]
+    public void ModelSavedHereScoresIdenticallyInANewProcessWithoutRegistration()
+    {
+        string model = Path.Combine(_dir, "iris-model.zip");
+        var train = Run("train", "--dataset", Iris, "--label-col", "Label", "--task", "multiclass", "--epochs", "3", "--hidden-size", "16", "--model", model);
+        Assert.AreEqual(0, train.Code, train.Out + train.Err);
+        string here = Path.Combine(_dir, "here.csv");
+        var predictHere = Run("predict", "--model", model, "--dataset", Iris, "--output", here);
+        Assert.AreEqual(0, predictHere.Code, predictHere.Out + predictHere.Err);
+
+        // A fresh process: the CLI assembly next to this test assembly, run with the test's runtime config and deps.
+        string directory = AppContext.BaseDirectory;
+        string there = Path.Combine(_dir, "there.csv");
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string arg in new[]
+        {
+            "exec", "--runtimeconfig", Path.Combine(directory, "Microsoft.ML.DynMoE.Tests.runtimeconfig.json"),
+            "--depsfile", Path.Combine(directory, "Microsoft.ML.DynMoE.Tests.deps.json"), Path.Combine(directory, "dynmoe.dll"),
+            "predict", "--model", model, "--dataset", Iris, "--output", there,
+        })
+        {
+            start.ArgumentList.Add(arg);
+        }
+        using var child = System.Diagnostics.Process.Start(start)!;
+        string childOutput = child.StandardOutput.ReadToEnd() + child.StandardError.ReadToEnd();
+        child.WaitForExit();
+        Assert.AreEqual(0, child.ExitCode, childOutput);
+        CollectionAssert.AreEqual(File.ReadAllLines(here), File.ReadAllLines(there));
+    }
+
+    [TestMethod]
     public void RegressionTrainAndBinaryDetectionWork()
     {
         string model = Path.Combine(_dir, "concrete.zip");

@@ -10,6 +10,16 @@ internal static class ScalarMath
 
     public static float Silu(float x) => (float)(x / (1.0 + Math.Exp(-x)));
 
+    /// <summary>Softmax shifted by the largest value first, so logits above ~88 do not overflow to NaN.</summary>
+    public static void SoftMax(ReadOnlySpan<float> logits, Span<float> probabilities)
+    {
+        float max = System.Numerics.Tensors.TensorPrimitives.Max(logits);
+        System.Numerics.Tensors.TensorPrimitives.Subtract(logits, max, probabilities);
+        System.Numerics.Tensors.TensorPrimitives.Exp(probabilities, probabilities);
+        float sum = System.Numerics.Tensors.TensorPrimitives.Sum(probabilities);
+        System.Numerics.Tensors.TensorPrimitives.Divide(probabilities, sum, probabilities);
+    }
+
     public static float Sigmoid(float x) => (float)(1.0 / (1.0 + Math.Exp(-(double)x)));
 
     /// <summary>

@@ -14,10 +14,6 @@ namespace Microsoft.ML.DynMoE.Layers;
 /// </summary>
 public sealed class ExpertBank : nn.Module<Tensor, Tensor, Tensor, Tensor>
 {
-    private readonly Parameter _weight1;
-    private readonly Parameter _bias1;
-    private readonly Parameter _weight2;
-    private readonly Parameter _bias2;
     private readonly ExpertActivation _activation;
 
     /// <summary>Creates <paramref name="expertCount"/> experts initialized like <c>nn.Linear</c> (uniform in ±1/sqrt(fan_in)).</summary>
@@ -40,14 +36,10 @@ public sealed class ExpertBank : nn.Module<Tensor, Tensor, Tensor, Tensor>
 
         double bound1 = 1.0 / Math.Sqrt(modelDimension);
         double bound2 = 1.0 / Math.Sqrt(hiddenDimension);
-        _weight1 = new Parameter(UniformSymmetric(bound1, expertCount, modelDimension, hiddenDimension), true);
-        _bias1 = new Parameter(UniformSymmetric(bound1, expertCount, hiddenDimension), true);
-        _weight2 = new Parameter(UniformSymmetric(bound2, expertCount, hiddenDimension, modelDimension), true);
-        _bias2 = new Parameter(UniformSymmetric(bound2, expertCount, modelDimension), true);
-        register_parameter("weight1", _weight1);
-        register_parameter("bias1", _bias1);
-        register_parameter("weight2", _weight2);
-        register_parameter("bias2", _bias2);
+        register_parameter("weight1", new Parameter(UniformSymmetric(bound1, expertCount, modelDimension, hiddenDimension), true));
+        register_parameter("bias1", new Parameter(UniformSymmetric(bound1, expertCount, hiddenDimension), true));
+        register_parameter("weight2", new Parameter(UniformSymmetric(bound2, expertCount, hiddenDimension, modelDimension), true));
+        register_parameter("bias2", new Parameter(UniformSymmetric(bound2, expertCount, modelDimension), true));
     }
 
     /// <summary>Number of expert slots E.</summary>
@@ -60,22 +52,22 @@ public sealed class ExpertBank : nn.Module<Tensor, Tensor, Tensor, Tensor>
     public int HiddenDimension { get; }
 
     /// <summary>First projections, <c>[E, d, h]</c>.</summary>
-    public Tensor Weight1 => _weight1;
+    public Tensor Weight1 => get_parameter("weight1")!;
 
     /// <summary>First biases, <c>[E, h]</c>.</summary>
-    public Tensor Bias1 => _bias1;
+    public Tensor Bias1 => get_parameter("bias1")!;
 
     /// <summary>Second projections, <c>[E, h, d]</c>.</summary>
-    public Tensor Weight2 => _weight2;
+    public Tensor Weight2 => get_parameter("weight2")!;
 
     /// <summary>Second biases, <c>[E, d]</c>.</summary>
-    public Tensor Bias2 => _bias2;
+    public Tensor Bias2 => get_parameter("bias2")!;
 
     /// <summary>Runs expert <paramref name="expert"/> on every row of <paramref name="rows"/> (<c>[n, d]</c>).</summary>
     public Tensor ExpertForward(int expert, Tensor rows)
     {
         using var scope = NewDisposeScope();
-        return Feedforward(rows, _weight1[expert], _bias1[expert], _weight2[expert], _bias2[expert]).MoveToOuterDisposeScope();
+        return Feedforward(rows, Weight1[expert], Bias1[expert], Weight2[expert], Bias2[expert]).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -140,10 +132,10 @@ public sealed class ExpertBank : nn.Module<Tensor, Tensor, Tensor, Tensor>
         // unbind, not per-expert indexing: the backward of E separate select() calls would materialize E full-size
         // zero gradients per weight (quadratic in E); unbind's backward stacks the slices once. Likewise split, not
         // narrow, for the row groups.
-        var weight1 = _weight1.unbind(0);
-        var bias1 = _bias1.unbind(0);
-        var weight2 = _weight2.unbind(0);
-        var bias2 = _bias2.unbind(0);
+        var weight1 = Weight1.unbind(0);
+        var bias1 = Bias1.unbind(0);
+        var weight2 = Weight2.unbind(0);
+        var bias2 = Bias2.unbind(0);
         var groupSizes = new long[usedExperts.Count];
         for (int i = 0; i < groupSizes.Length; i++) groupSizes[i] = perExpert[usedExperts[i]];
         var groups = usedExperts.Count == 1 ? new[] { gathered } : gathered.split(groupSizes, 0);
@@ -174,7 +166,7 @@ public sealed class ExpertBank : nn.Module<Tensor, Tensor, Tensor, Tensor>
             .index_copy(0, rowIndex, gathered)
             .view(usedExperts.Count, largestGroup, ModelDimension);
 
-        Tensor weight1 = _weight1, bias1 = _bias1, weight2 = _weight2, bias2 = _bias2;
+        Tensor weight1 = Weight1, bias1 = Bias1, weight2 = Weight2, bias2 = Bias2;
         if (usedExperts.Count != ExpertCount)
         {
             var used = torch.tensor(usedExperts.Select(e => (long)e).ToArray()).to(gathered.device);

@@ -17,7 +17,6 @@ public sealed class MoELayer : nn.Module<Tensor, Tensor>
     private readonly TopAnyGate? _topAnyGate;
     private readonly TopKGate? _topKGate;
     private readonly ExpertBank _experts;
-    private readonly Tensor _expertMask;
     private RoutingStatistics _statistics;
     private Tensor? _auxiliaryLoss;
     private Tensor? _lastActivatedCounts;
@@ -53,14 +52,16 @@ public sealed class MoELayer : nn.Module<Tensor, Tensor>
         _experts = new ExpertBank("experts", slots, Options.ModelDimension, Options.ExpertHiddenDimension, Options.Activation);
         register_module("experts", _experts);
 
-        _expertMask = torch.zeros(slots);
+        var mask = torch.zeros(slots);
         using (torch.no_grad())
         {
-            _expertMask.narrow(0, 0, initiallyActive).fill_(1);
+            using var one = 1.ToScalar();
+            mask.narrow(0, 0, initiallyActive).fill_(one);
         }
 
-        // Persistent, so Module.save/load carry the active set with the weights.
-        register_buffer("expert_mask", _expertMask, true);
+        // Persistent, so Module.save/load carry the active set with the weights. Looked up by name (ExpertMask), not
+        // cached: Module.to(device or dtype) replaces registered tensors and disposes the old ones.
+        register_buffer("expert_mask", mask, true);
         _statistics = new RoutingStatistics(slots);
     }
 
@@ -74,7 +75,7 @@ public sealed class MoELayer : nn.Module<Tensor, Tensor>
     public Tensor? LastActivatedCounts => _lastActivatedCounts;
 
     /// <summary>Active-slot mask <c>[E_max]</c> float 0/1 (a persistent buffer; <c>[1]</c> for dense).</summary>
-    public Tensor ExpertMask => _expertMask;
+    public Tensor ExpertMask => get_buffer("expert_mask")!;
 
     /// <summary>Top-any gate embeddings W <c>[d, E_max]</c>; null for other gatings.</summary>
     public Tensor? GateEmbeddings => _topAnyGate?.GateEmbeddings;
@@ -100,7 +101,7 @@ public sealed class MoELayer : nn.Module<Tensor, Tensor>
         get
         {
             using var scope = NewDisposeScope();
-            return (int)ScalarArgument.GreaterThan(_expertMask, 0).sum().item<long>();
+            return (int)ScalarArgument.GreaterThan(ExpertMask, 0).sum().item<long>();
         }
     }
 
@@ -148,7 +149,7 @@ public sealed class MoELayer : nn.Module<Tensor, Tensor>
 
         using var scope = NewDisposeScope();
         using var noGrad = torch.no_grad();
-        float[] mask = _expertMask.cpu().to(ScalarType.Float32).data<float>().ToArray();
+        float[] mask = ExpertMask.cpu().to(ScalarType.Float32).data<float>().ToArray();
         long[] load = _recordedLoad.cpu().data<long>().ToArray();
         var unroutedSum = _recordedUnroutedSum;
         double unroutedNorm = unroutedSum.norm().item<float>();
@@ -186,8 +187,8 @@ public sealed class MoELayer : nn.Module<Tensor, Tensor>
             removed.Remove(keep);
         }
 
-        var newMask = torch.tensor(nowActive.Select(v => v ? 1f : 0f).ToArray()).to(_expertMask.dtype).to(_expertMask.device);
-        _expertMask.copy_(newMask);
+        var newMask = torch.tensor(nowActive.Select(v => v ? 1f : 0f).ToArray()).to(ExpertMask.dtype).to(ExpertMask.device);
+        ExpertMask.copy_(newMask);
         ClearRecords();
         return new ExpertAdaptation(removed, added, before, nowActive.Count(v => v));
     }
@@ -220,8 +221,8 @@ public sealed class MoELayer : nn.Module<Tensor, Tensor>
         {
             var gateInput = tokens.to(ScalarType.Float32);
             GateDecision decision = _topAnyGate is not null
-                ? _topAnyGate.forward(gateInput, _expertMask)
-                : _topKGate!.forward(gateInput, _expertMask);
+                ? _topAnyGate.forward(gateInput, ExpertMask)
+                : _topKGate!.forward(gateInput, ExpertMask);
             output = _experts.forward(tokens, decision.Routed, decision.CombineWeights.to(tokens.dtype));
             activatedCounts = decision.Routed.sum(1, type: ScalarType.Int64);
             auxiliary = decision.AuxiliaryLoss;

@@ -12,8 +12,6 @@ namespace Microsoft.ML.DynMoE.Layers;
 /// </summary>
 public sealed class TopAnyGate : nn.Module<Tensor, Tensor, GateDecision>
 {
-    private readonly Parameter _gateEmbeddings;
-    private readonly Parameter _thresholds;
     private readonly AuxiliaryLossKind _auxiliaryLoss;
 
     /// <summary>Creates the gate with <c>W</c> orthogonal (orthonormal columns when E ≤ d) and <c>θ = 0</c>.</summary>
@@ -30,29 +28,27 @@ public sealed class TopAnyGate : nn.Module<Tensor, Tensor, GateDecision>
             // Orthogonal rows on [E, d], transposed, as in the reference: unit-norm, mutually orthogonal columns when E <= d.
             var rows = torch.empty(slotCount, modelDimension);
             nn.init.orthogonal_(rows);
-            _gateEmbeddings = new Parameter(rows.t().contiguous().DetachFromDisposeScope(), true);
+            register_parameter("gate_embeddings", new Parameter(rows.t().contiguous().DetachFromDisposeScope(), true));
         }
 
-        _thresholds = new Parameter(torch.zeros(slotCount), true);
-        register_parameter("gate_embeddings", _gateEmbeddings);
-        register_parameter("thresholds", _thresholds);
+        register_parameter("thresholds", new Parameter(torch.zeros(slotCount), true));
     }
 
     /// <summary>Gate embeddings W, <c>[d, E]</c>.</summary>
-    public Tensor GateEmbeddings => _gateEmbeddings;
+    public Tensor GateEmbeddings => get_parameter("gate_embeddings")!;
 
     /// <summary>Threshold logits θ, <c>[E]</c>; the effective threshold is <c>sigmoid(θ)</c>.</summary>
-    public Tensor Thresholds => _thresholds;
+    public Tensor Thresholds => get_parameter("thresholds")!;
 
     /// <summary>Routes <paramref name="tokens"/> (<c>[S, d]</c>, float32) over the slots enabled by <paramref name="mask"/> (<c>[E]</c> 0/1).</summary>
     public override GateDecision forward(Tensor tokens, Tensor mask)
     {
         using var scope = NewDisposeScope();
-        var embeddings = _gateEmbeddings.to(ScalarType.Float32);
+        var embeddings = GateEmbeddings.to(ScalarType.Float32);
         var maskFloat = mask.to(ScalarType.Float32);
         var cosine = RoutingLosses.NormalizeRows(tokens).matmul(RoutingLosses.NormalizeColumns(embeddings));
         var scores = torch.sigmoid(cosine).mul(maskFloat);
-        var margin = nn.functional.relu(scores.sub(torch.sigmoid(_thresholds.to(ScalarType.Float32))));
+        var margin = nn.functional.relu(scores.sub(torch.sigmoid(Thresholds.to(ScalarType.Float32))));
 
         // Straight-through sign: forward is exactly sign(margin) in {0, 1}; backward is the identity onto margin.
         var hard = margin.detach().sign();

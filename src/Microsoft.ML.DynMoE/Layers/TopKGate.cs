@@ -11,7 +11,6 @@ namespace Microsoft.ML.DynMoE.Layers;
 /// </summary>
 public sealed class TopKGate : nn.Module<Tensor, Tensor, GateDecision>
 {
-    private readonly Parameter _routerWeights;
     private readonly int _k;
     private readonly AuxiliaryLossKind _auxiliaryLoss;
 
@@ -27,12 +26,11 @@ public sealed class TopKGate : nn.Module<Tensor, Tensor, GateDecision>
         _k = k;
         _auxiliaryLoss = auxiliaryLoss;
         double bound = 1.0 / System.Math.Sqrt(modelDimension);
-        _routerWeights = new Parameter(torch.rand(modelDimension, slotCount).mul_(2 * bound).sub_(bound), true);
-        register_parameter("router_weights", _routerWeights);
+        register_parameter("router_weights", new Parameter(torch.rand(modelDimension, slotCount).mul_(2 * bound).sub_(bound), true));
     }
 
     /// <summary>Router weights <c>[d, E]</c>.</summary>
-    public Tensor RouterWeights => _routerWeights;
+    public Tensor RouterWeights => get_parameter("router_weights")!;
 
     /// <summary>Experts per token.</summary>
     public int K => _k;
@@ -42,7 +40,7 @@ public sealed class TopKGate : nn.Module<Tensor, Tensor, GateDecision>
     {
         using var scope = NewDisposeScope();
         var inactive = ScalarArgument.EqualTo(mask, 0).unsqueeze(0);
-        var logits = ScalarArgument.MaskedFill(tokens.matmul(_routerWeights.to(ScalarType.Float32)), inactive, double.NegativeInfinity);
+        var logits = ScalarArgument.MaskedFill(tokens.matmul(RouterWeights.to(ScalarType.Float32)), inactive, double.NegativeInfinity);
         var probabilities = torch.softmax(logits, 1);
         var (topValues, topIndices) = probabilities.topk(_k, 1, true, true);
         var weights = topValues.div(topValues.sum(1, true));

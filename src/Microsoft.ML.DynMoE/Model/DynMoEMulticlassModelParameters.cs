@@ -59,7 +59,7 @@ public sealed class DynMoEMulticlassModelParameters : DynMoEModelParameters<VBuf
         {
             var logits = Evaluate(src);
             var editor = VBufferEditor.Create(ref dst, classes);
-            System.Numerics.Tensors.TensorPrimitives.SoftMax(logits[..classes], editor.Values);
+            Inference.ScalarMath.SoftMax(logits[..classes], editor.Values);
             dst = editor.Commit();
         };
         return (ValueMapper<TSrc, TDst>)(Delegate)map;

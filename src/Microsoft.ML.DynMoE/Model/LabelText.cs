@@ -9,8 +9,10 @@ internal static class LabelText
     public static Func<string> CreateGetter(DataViewRow row, DataViewSchema.Column column)
     {
         var type = column.Type;
-        if (type is KeyDataViewType)
+        if (type is KeyDataViewType keyType)
         {
+            if (keyType.RawType != typeof(uint))
+                throw new ArgumentOutOfRangeException(nameof(column), $"Label column '{column.Name}' is a key of {keyType.RawType.Name}; routing by label reads UInt32 keys (what MapValueToKey produces).");
             var keyGetter = row.GetGetter<uint>(column);
             VBuffer<ReadOnlyMemory<char>> names = default;
             bool hasNames = column.Annotations.Schema.GetColumnOrNull(AnnotationUtils.Kinds.KeyValues)?.Type is VectorDataViewType { ItemType: TextDataViewType };

@@ -34,9 +34,9 @@ public sealed class DynMoEMulticlassTrainer : DynMoETrainerBase<MulticlassPredic
     /// <inheritdoc />
     protected override void CheckLabelCompatible(SchemaShape.Column labelCol)
     {
-        if (!labelCol.IsKey || labelCol.Kind != SchemaShape.Column.VectorKind.Scalar)
+        if (!labelCol.IsKey || labelCol.Kind != SchemaShape.Column.VectorKind.Scalar || labelCol.ItemType != NumberDataViewType.UInt32)
             throw new ArgumentOutOfRangeException(nameof(DynMoETrainerOptionsBase.LabelColumnName),
-                $"Label column '{labelCol.Name}' must be a key for multiclass classification, but it is {Describe(labelCol)}. " +
+                $"Label column '{labelCol.Name}' must be a UInt32 key for multiclass classification, but it is {Describe(labelCol)}. " +
                 $"Add mlContext.Transforms.Conversion.MapValueToKey(\"{labelCol.Name}\") before the trainer.");
     }
 

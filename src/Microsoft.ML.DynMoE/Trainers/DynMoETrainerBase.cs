@@ -49,7 +49,18 @@ public abstract class DynMoETrainerBase<TTransformer, TModel, TOptions> : Traine
         Host.CheckValue(trainData, nameof(trainData));
         ValidateSchema(SchemaShape.Create(trainData.Schema), "training");
         if (validationData is not null)
+        {
             ValidateSchema(SchemaShape.Create(validationData.Schema), "validation");
+            foreach (string column in new[] { FeatureColumn.Name, LabelColumn.Name })
+            {
+                var trainType = trainData.Schema[column].Type;
+                var validationType = validationData.Schema[column].Type;
+                if (!trainType.Equals(validationType))
+                    throw new ArgumentOutOfRangeException(nameof(validationData),
+                        $"Column '{column}' is {validationType} in the validation data but {trainType} in the training data. " +
+                        "Apply the same fitted featurization (and the same MapValueToKey) to both.");
+            }
+        }
         return TrainTransformer(trainData, validationData);
     }
 
@@ -188,7 +199,7 @@ public abstract class DynMoETrainerBase<TTransformer, TModel, TOptions> : Traine
     private static void LogSkippedRows(IChannel ch, TrainingDataReader reader, string dataName)
     {
         if (reader.RowsWithMissingLabel > 0)
-            ch.Info(MessageSensitivity.None, $"DynMoE skipped {reader.RowsWithMissingLabel} {dataName} rows with a missing label.");
+            ch.Info(MessageSensitivity.None, $"DynMoE skipped {reader.RowsWithMissingLabel} {dataName} rows with a missing or infinite label.");
         if (reader.RowsWithNonFiniteFeatures > 0)
             ch.Info(MessageSensitivity.None, $"DynMoE skipped {reader.RowsWithNonFiniteFeatures} {dataName} rows with NaN or infinite features (SkipRowsWithNonFiniteFeatures).");
         if (reader.RowsWithInvalidWeight > 0)

@@ -32,7 +32,9 @@ internal sealed class StreamingBatchSource : ITrainingBatchSource
     public IEnumerable<TrainingBatch> GetBatches(int batchSize, Random? shuffle)
     {
         int f = FeatureCount;
-        int capacity = shuffle is null ? 1 : Math.Max(batchSize, ShuffleBufferRows);
+        // The shuffle buffer stays within the cache budget (at least one batch), so streaming memory is bounded by it.
+        int capacity = shuffle is null ? 1 : (int)Math.Max(Math.Min(batchSize, _rows), Math.Min(ShuffleBufferRows, _reader.CacheRows));
+        batchSize = (int)Math.Max(1, Math.Min(batchSize, _rows));
         var pool = new float[capacity * f];
         var poolLabels = new float[capacity];
         var poolWeights = new float[capacity];

@@ -10,7 +10,7 @@ namespace Microsoft.ML.DynMoE;
 internal delegate ValueGetter<float> LabelGetterFactory(DataViewRow row, DataViewSchema.Column label);
 
 /// <summary>
-/// Reads the training <see cref="IDataView"/> once: validates every row (missing labels are skipped and counted;
+/// Reads the training <see cref="IDataView"/> once: validates every row (missing or infinite labels are skipped and counted;
 /// NaN/∞ features fail with the column and row, or are skipped when asked), learns the feature standardisation,
 /// and caches the standardised rows when they fit <see cref="DynMoETrainerOptionsBase.MaximumCacheBytes"/>.
 /// Beyond the budget it returns a streaming source that re-reads the view every epoch.
@@ -38,6 +38,9 @@ internal sealed class TrainingDataReader
     public int FeatureCount { get; }
 
     public long RowsUsed { get; private set; }
+
+    /// <summary>Rows the cache budget holds; the streaming shuffle buffer stays within it too.</summary>
+    public long CacheRows { get; private set; }
 
     public long RowsWithMissingLabel { get; private set; }
 
@@ -73,8 +76,9 @@ internal sealed class TrainingDataReader
         double labelMean = 0, labelM2 = 0;
         long rowBytes = (f + 2L) * sizeof(float);
         long cacheRows = cacheBytes / rowBytes;
-        var cache = new RowBlockStore(f);
+        var cache = new RowBlockStore(f, cacheRows);
         bool caching = cacheRows > 0;
+        CacheRows = cacheRows;
 
         foreach (var (row, label, weight) in ReadRows(checkAlive))
         {
@@ -168,7 +172,7 @@ internal sealed class TrainingDataReader
                 checkAlive();
 
             labelGetter(ref label);
-            if (float.IsNaN(label))
+            if (!float.IsFinite(label))
             {
                 RowsWithMissingLabel++;
                 continue;

@@ -23,6 +23,7 @@ internal sealed class InMemoryBatchSource : ITrainingBatchSource
             order[i] = i;
         shuffle?.Shuffle(order);
 
+        batchSize = Math.Max(1, Math.Min(batchSize, rows));
         var batch = new TrainingBatch(batchSize, FeatureCount);
         for (int start = 0; start < rows; start += batchSize)
         {

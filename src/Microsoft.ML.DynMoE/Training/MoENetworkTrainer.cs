@@ -97,16 +97,20 @@ internal static class MoENetworkTrainer
                 if (validation is not null)
                 {
                     (validationLoss, validationMetric) = Evaluate(network, validation, settings);
-                    if (validationLoss < bestValidationLoss - 1e-7)
+                    // Only early stopping picks weights by validation loss; otherwise validation is reported, never used.
+                    if (settings.EarlyStoppingPatience > 0 && double.IsFinite(validationLoss.Value))
                     {
-                        bestValidationLoss = validationLoss.Value;
-                        epochsWithoutImprovement = 0;
-                        DisposeState(bestState);
-                        bestState = Snapshot(network);
-                    }
-                    else
-                    {
-                        epochsWithoutImprovement++;
+                        if (validationLoss < bestValidationLoss - 1e-7)
+                        {
+                            bestValidationLoss = validationLoss.Value;
+                            epochsWithoutImprovement = 0;
+                            DisposeState(bestState);
+                            bestState = Snapshot(network);
+                        }
+                        else
+                        {
+                            epochsWithoutImprovement++;
+                        }
                     }
                 }
 
@@ -176,7 +180,7 @@ internal static class MoENetworkTrainer
         network.eval();
         using var noGrad = torch.no_grad();
         double lossSum = 0, weightSum = 0, metricSum = 0;
-        foreach (var batch in data.GetBatches(settings.BatchSize * 4, null))
+        foreach (var batch in data.GetBatches(EvaluationBatchSize(settings), null))
         {
             settings.CancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
@@ -209,7 +213,7 @@ internal static class MoENetworkTrainer
             layer.ResetRoutingStatistics();
         using (torch.no_grad())
         {
-            foreach (var batch in data.GetBatches(settings.BatchSize * 4, null))
+            foreach (var batch in data.GetBatches(EvaluationBatchSize(settings), null))
             {
                 settings.CancellationToken.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
@@ -233,6 +237,9 @@ internal static class MoENetworkTrainer
         }
         return routing;
     }
+
+    /// <summary>Evaluation needs no gradients, so it can take larger batches than training.</summary>
+    private static int EvaluationBatchSize(NetworkTrainingSettings settings) => (int)Math.Min(settings.BatchSize * 4L, 1 << 16);
 
     private static Dictionary<string, Tensor> Snapshot(nn.Module network)
     {

@@ -9,13 +9,21 @@ namespace Microsoft.ML.DynMoE.Training;
 /// </summary>
 internal sealed class RowBlockStore
 {
-    private const int RowsPerBlock = 8192;
+    private const int MaximumRowsPerBlock = 8192;
+
+    private readonly int _rowsPerBlock;
 
     private readonly List<float[]> _features = new();
     private readonly List<float[]> _labels = new();
     private readonly List<float[]> _weights = new();
 
-    public RowBlockStore(int featureCount) => FeatureCount = featureCount;
+    /// <param name="featureCount">Floats per row.</param>
+    /// <param name="maximumRows">Rows the cache may hold; blocks are never larger than that (or than an array can be).</param>
+    public RowBlockStore(int featureCount, long maximumRows = MaximumRowsPerBlock)
+    {
+        FeatureCount = featureCount;
+        _rowsPerBlock = (int)Math.Max(1, Math.Min(Math.Min(MaximumRowsPerBlock, maximumRows), Array.MaxLength / Math.Max(1, featureCount)));
+    }
 
     public int FeatureCount { get; }
 
@@ -23,14 +31,14 @@ internal sealed class RowBlockStore
 
     public void Add(ReadOnlySpan<float> features, float label, float weight)
     {
-        int offset = Count % RowsPerBlock;
+        int offset = Count % _rowsPerBlock;
         if (offset == 0)
         {
-            _features.Add(new float[RowsPerBlock * FeatureCount]);
-            _labels.Add(new float[RowsPerBlock]);
-            _weights.Add(new float[RowsPerBlock]);
+            _features.Add(new float[_rowsPerBlock * FeatureCount]);
+            _labels.Add(new float[_rowsPerBlock]);
+            _weights.Add(new float[_rowsPerBlock]);
         }
-        int block = Count / RowsPerBlock;
+        int block = Count / _rowsPerBlock;
         features.CopyTo(_features[block].AsSpan(offset * FeatureCount, FeatureCount));
         _labels[block][offset] = label;
         _weights[block][offset] = weight;
@@ -45,9 +53,9 @@ internal sealed class RowBlockStore
         Count = 0;
     }
 
-    public Span<float> Features(int row) => _features[row / RowsPerBlock].AsSpan(row % RowsPerBlock * FeatureCount, FeatureCount);
+    public Span<float> Features(int row) => _features[row / _rowsPerBlock].AsSpan(row % _rowsPerBlock * FeatureCount, FeatureCount);
 
-    public ref float Label(int row) => ref _labels[row / RowsPerBlock][row % RowsPerBlock];
+    public ref float Label(int row) => ref _labels[row / _rowsPerBlock][row % _rowsPerBlock];
 
-    public float Weight(int row) => _weights[row / RowsPerBlock][row % RowsPerBlock];
+    public float Weight(int row) => _weights[row / _rowsPerBlock][row % _rowsPerBlock];
 }

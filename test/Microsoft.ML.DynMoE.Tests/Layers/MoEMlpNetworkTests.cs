@@ -62,6 +62,35 @@ public sealed class MoEMlpNetworkTests
     }
 
     [TestMethod]
+    public void MovingTheNetworkKeepsEveryGatingUsable()
+    {
+        // Module.to replaces registered parameters and buffers (the path a CUDA move takes); the layers must follow.
+        foreach (var gating in new[] { GatingKind.TopAny, GatingKind.TopK, GatingKind.Dense })
+        {
+            torch.random.manual_seed(5);
+            using var network = new MoEMlpNetwork(new MoEMlpNetworkOptions
+            {
+                InputDimension = 6, OutputDimension = 3, NumberOfLayers = 2,
+                Layer = new MoELayerOptions { ModelDimension = 8, ExpertHiddenDimension = 8, Gating = gating, InitialExperts = 3, MaximumExperts = 4, TopK = 2 },
+            });
+            network.eval();
+            using var scope = NewDisposeScope();
+            var input = torch.randn(16, 6);
+            var before = network.forward(input).data<float>().ToArray();
+
+            network.to(ScalarType.Float64);
+            var after = network.forward(input.to(ScalarType.Float64)).to(ScalarType.Float32).data<float>().ToArray();
+            Assert.AreEqual(ScalarType.Float64, network.MoELayers[0].Experts.Weight1.dtype, gating.ToString());
+            for (int i = 0; i < before.Length; i++)
+                Assert.AreEqual(before[i], after[i], 1e-4, $"{gating}, output {i}");
+
+            network.train();
+            network.forward(input.to(ScalarType.Float64)).sum().backward();
+            Assert.IsNotNull(network.MoELayers[0].Experts.Weight1.grad, gating.ToString());
+        }
+    }
+
+    [TestMethod]
     public void NetworkHasTheDocumentedStructureAndWeightedAuxiliaryLoss()
     {
         using var network = Network(initialExperts: 2);

@@ -79,7 +79,7 @@ public sealed class TrainerBadInputTests
         var ml = Ml;
         var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() =>
             ml.MulticlassClassification.Trainers.DynMoE(Fast()).Fit(ml.Data.LoadFromEnumerable(Rows(20))));
-        AssertMessage(e, "Label column 'Label' must be a key for multiclass classification", "a scalar of String", "MapValueToKey(\"Label\")");
+        AssertMessage(e, "Label column 'Label' must be a UInt32 key for multiclass classification", "a scalar of String", "MapValueToKey(\"Label\")");
     }
 
     [TestMethod]
@@ -134,16 +134,37 @@ public sealed class TrainerBadInputTests
     }
 
     [TestMethod]
-    public void RowsWithMissingLabelsAreSkippedAndCounted()
+    public void RowsWithMissingOrInfiniteLabelsAreSkippedAndCounted()
     {
         var ml = Ml;
         var rows = Rows(30).ToArray();
         rows[3].Target = float.NaN;
-        rows[9].Target = float.NaN;
+        rows[9].Target = float.PositiveInfinity;
         var log = new List<string>();
         ml.Log += (_, m) => { if (m.Message.Contains("DynMoE skipped")) lock (log) log.Add(m.Message); };
         ml.Regression.Trainers.DynMoE(labelColumnName: "Target", numberOfEpochs: 1).Fit(ml.Data.LoadFromEnumerable(rows));
-        Assert.IsTrue(log.Any(m => m.EndsWith("DynMoE skipped 2 training rows with a missing label.")), string.Join("\n", log));
+        Assert.IsTrue(log.Any(m => m.EndsWith("DynMoE skipped 2 training rows with a missing or infinite label.")), string.Join("\n", log));
+    }
+
+    [TestMethod]
+    public void KeyLabelOfAnotherRawTypeSuggestsMapValueToKey()
+    {
+        var ml = Ml;
+        var rows = Enumerable.Range(0, 20).Select(i => new ByteKeyRow { Label = (byte)(i % 3 + 1), Features = new float[] { i, i % 3, 1 } });
+        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.MulticlassClassification.Trainers.DynMoE(Fast()).Fit(ml.Data.LoadFromEnumerable(rows)));
+        AssertMessage(e, "Label column 'Label' must be a UInt32 key", "Key<Byte>", "MapValueToKey(\"Label\")");
+    }
+
+    [TestMethod]
+    public void ValidationDataWithOtherColumnTypesIsRejected()
+    {
+        var ml = Ml;
+        var train = ml.Transforms.Conversion.MapValueToKey("Label").Fit(ml.Data.LoadFromEnumerable(Rows(20))).Transform(ml.Data.LoadFromEnumerable(Rows(20)));
+        var wide = ml.Transforms.Conversion.MapValueToKey("Label").Fit(ml.Data.LoadFromEnumerable(Rows(20)))
+            .Transform(ml.Data.LoadFromEnumerable(Enumerable.Range(0, 10).Select(i => new WideRow { Label = i % 2 == 0 ? "a" : "b" })));
+        var trainer = ml.MulticlassClassification.Trainers.DynMoE(Fast());
+        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => trainer.Fit(train, wide));
+        AssertMessage(e, "Column 'Features' is Vector<Single, 5> in the validation data but Vector<Single, 3> in the training data", "same fitted featurization");
     }
 
     [TestMethod]
@@ -200,6 +221,12 @@ public sealed class TrainerBadInputTests
             AssertMessage(fit, "no usable CUDA device");
         }
         Assert.AreEqual(TorchSharp.DeviceType.CPU, DeviceSelection.Resolve(DynMoEDevice.Auto, () => false).type);
+    }
+
+    private sealed class ByteKeyRow
+    {
+        [KeyType(3)] public byte Label { get; set; }
+        [VectorType(3)] public float[] Features { get; set; } = new float[3];
     }
 
     private sealed class WideRow

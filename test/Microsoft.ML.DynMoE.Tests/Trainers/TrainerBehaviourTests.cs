@@ -186,6 +186,35 @@ public sealed class TrainerBehaviourTests
     }
 
     [TestMethod]
+    public void WithoutEarlyStoppingAValidationSetIsOnlyReported()
+    {
+        var ml = new MLContext(seed: 4);
+        var data = ml.Transforms.Conversion.MapValueToKey("Label").Fit(TestData.LoadNumeric(ml, "iris", DataKind.String))
+            .Transform(TestData.LoadNumeric(ml, "iris", DataKind.String));
+        var split = ml.Data.TrainTestSplit(data, 0.3, seed: 4);
+        DynMoEMulticlassTrainer Trainer(List<DynMoETrainingProgress> reports) => ml.MulticlassClassification.Trainers.DynMoE(new DynMoEMulticlassTrainer.Options
+        {
+            NumberOfEpochs = 6, HiddenSize = 16, ExpertHiddenSize = 16, Seed = 9, Progress = new SynchronousProgress(reports.Add),
+        });
+        var withValidation = new List<DynMoETrainingProgress>();
+        var alone = Scores(Trainer(new List<DynMoETrainingProgress>()).Fit(split.TrainSet), split.TestSet);
+        var reported = Scores(Trainer(withValidation).Fit(split.TrainSet, split.TestSet), split.TestSet);
+        Assert.IsTrue(withValidation.All(r => r.ValidationLoss.HasValue));
+        for (int i = 0; i < alone.Length; i++)
+            CollectionAssert.AreEqual(alone[i], reported[i], "the final epoch's weights must be kept");
+    }
+
+    [TestMethod]
+    public void SoftMaxOfLargeLogitsStaysFinite()
+    {
+        var probabilities = new float[3];
+        ScalarMath.SoftMax(new float[] { 100, 0, -5 }, probabilities);
+        Assert.AreEqual(1f, probabilities[0], 1e-6);
+        Assert.AreEqual(MathF.Exp(-100), probabilities[1], 1e-30);
+        Assert.IsTrue(probabilities.All(float.IsFinite));
+    }
+
+    [TestMethod]
     public void ManagedScoringMatchesTorchSharpForwardForEveryGating()
     {
         foreach (var gating in new[] { GatingKind.TopAny, GatingKind.TopK, GatingKind.Dense })

@@ -54,7 +54,7 @@ public abstract class DynMoETrainerOptionsBase : TrainerInputBaseWithWeight
     /// <summary>Training device (default <see cref="DynMoEDevice.Auto"/>).</summary>
     public DynMoEDevice Device = DynMoEDevice.Auto;
 
-    /// <summary>With a validation set: stop after this many epochs without improvement and keep the best weights (default 0 = off).</summary>
+    /// <summary>With a validation set: stop after this many epochs without improvement and keep the best weights (default 0 = off: validation loss is only reported and the last epoch's weights are kept).</summary>
     public int EarlyStoppingPatience;
 
     /// <summary>Cancels training; <c>Fit</c> then throws <see cref="OperationCanceledException"/> and returns no model.</summary>

@@ -88,14 +88,14 @@ public abstract class DynMoEModelParameters<TOutput> : ModelParametersBase<TOutp
 
     /// <summary>Runs the network on one row of raw features; returns the network output in the thread's scratch buffer.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private protected ReadOnlySpan<float> Evaluate(in VBuffer<float> features, Span<int> activatedPerLayer = default)
+    private protected ReadOnlySpan<float> Evaluate(in VBuffer<float> features, Span<int> activatedPerLayer = default, long[][]? expertLoad = null)
     {
         if (features.Length != FeatureCount)
             throw Host.Except($"The feature vector has {features.Length} values, but this DynMoE model was trained on {FeatureCount}. Score with the same featurization as training.");
         var scratch = _scratch.Value!;
         features.CopyTo(scratch.Raw);
         Standardizer.Apply(scratch.Raw, scratch.Standardized);
-        Network.Forward(scratch.Standardized, scratch.Output, scratch.Network, activatedPerLayer);
+        Network.Forward(scratch.Standardized, scratch.Output, scratch.Network, activatedPerLayer, expertLoad);
         return scratch.Output;
     }
 
@@ -119,28 +119,21 @@ public abstract class DynMoEModelParameters<TOutput> : ModelParametersBase<TOutp
         var featureGetter = cursor.GetGetter<VBuffer<float>>(feature);
         var labelText = label is DataViewSchema.Column lc ? LabelText.CreateGetter(cursor, lc) : null;
         var buffer = default(VBuffer<float>);
-        var activated = new int[Network.LayerCount];
-        var scratch = new RowScratch(this);
+        var row = RoutingTally.CreateRowBuffers(Network);
         while (cursor.MoveNext())
         {
             featureGetter(ref buffer);
             if (buffer.Length != FeatureCount)
                 throw Host.Except($"Feature column '{featureColumnName}' has {buffer.Length} values, but the model was trained on {FeatureCount}.");
-            buffer.CopyTo(scratch.Raw);
-            Standardizer.Apply(scratch.Raw, scratch.Standardized);
-            RoutingTally? group = null;
+            row.Clear();
+            Evaluate(buffer, row.Activated, row.ExpertLoad);
+            overall.Count(row);
             if (labelText is not null)
             {
                 string key = labelText();
-                if (!byLabel.TryGetValue(key, out group))
+                if (!byLabel.TryGetValue(key, out var group))
                     byLabel[key] = group = new RoutingTally(Network);
-            }
-            Network.Forward(scratch.Standardized, scratch.Output, scratch.Network, activated, overall.ExpertLoad);
-            overall.Count(activated);
-            if (group is not null)
-            {
-                Network.Forward(scratch.Standardized, scratch.Output, scratch.Network, activated, group.ExpertLoad);
-                group.Count(activated);
+                group.Count(row);
             }
         }
         return new DynMoERoutingReport(overall.ToSummary(Routing), byLabel.ToDictionary(p => p.Key, p => p.Value.ToSummary(Routing)));

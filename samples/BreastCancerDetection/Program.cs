@@ -24,21 +24,7 @@ public static class Program
     public static int Main(string[] args) => Run(args);
 
     /// <summary>Runs the whole sample; returns 0 on success. <c>--fast</c> trains for a few epochs (tests).</summary>
-    public static int Run(string[] args)
-    {
-        try
-        {
-            var arguments = SampleArguments.Parse(args);
-            var (config, dataPath, outputDirectory) = arguments.Resolve("BreastCancerDetection", "BreastCancerModel.mbconfig");
-            RunSample(config, dataPath, outputDirectory, arguments.Fast);
-            return 0;
-        }
-        catch (Exception ex)
-        {
-            Console.Error.WriteLine(ex);
-            return 1;
-        }
-    }
+    public static int Run(string[] args) => SampleArguments.Run(args, "BreastCancerDetection", "BreastCancerModel.mbconfig", RunSample);
 
     private static void RunSample(SampleConfig config, string dataPath, string outputDirectory, bool fast)
     {

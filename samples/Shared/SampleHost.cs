@@ -105,6 +105,26 @@ internal sealed class SampleArguments
         throw new DirectoryNotFoundException("Could not find Microsoft.ML.DynMoE.sln above " + AppContext.BaseDirectory + "; pass --data and --output.");
     }
 
+    /// <summary>
+    /// A sample's entry: parses the arguments, resolves config, data and output folder, runs <paramref name="sample"/>
+    /// (config, data path, output folder, fast) and returns 0, or prints the error and returns 1.
+    /// </summary>
+    public static int Run(string[] args, string sampleName, string configFileName, Action<SampleConfig, string, string, bool> sample)
+    {
+        try
+        {
+            var arguments = Parse(args);
+            var (config, dataPath, outputDirectory) = arguments.Resolve(sampleName, configFileName);
+            sample(config, dataPath, outputDirectory, arguments.Fast);
+            return 0;
+        }
+        catch (Exception ex)
+        {
+            Console.Error.WriteLine(ex);
+            return 1;
+        }
+    }
+
     /// <summary>Resolves the config (copied next to the executable), the data file and the output folder.</summary>
     public (SampleConfig Config, string DataPath, string OutputDirectory) Resolve(string sampleName, string configFileName)
     {

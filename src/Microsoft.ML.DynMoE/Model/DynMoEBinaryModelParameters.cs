@@ -47,13 +47,7 @@ public sealed class DynMoEBinaryModelParameters : DynMoEModelParameters<float>, 
         return new DynMoEBinaryModelParameters(env, ctx);
     }
 
-    /// <inheritdoc />
-    protected override void SaveCore(ModelSaveContext ctx)
-    {
-        base.SaveCore(ctx);
-        ctx.SetVersionInfo(GetVersionInfo());
-        SaveState(ctx);
-    }
+    private protected override VersionInfo SavedVersionInfo => GetVersionInfo();
 
     /// <inheritdoc />
     public override ValueMapper<TSrc, TDst> GetMapper<TSrc, TDst>()

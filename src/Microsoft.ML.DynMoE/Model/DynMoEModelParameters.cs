@@ -74,15 +74,24 @@ public abstract class DynMoEModelParameters<TOutput> : ModelParametersBase<TOutp
     /// <inheritdoc />
     public abstract ValueMapper<TSrc, TDst> GetMapper<TSrc, TDst>();
 
-    /// <param name="ctx">The save context.</param>
-    /// <param name="writeTaskState">Writes the task's own fields; the loading constructor reads them after the base ones.</param>
-    private protected void SaveState(ModelSaveContext ctx, Action<BinaryWriter>? writeTaskState = null)
+    /// <summary>The concrete class's version header; its static <c>Create</c> checks the same one on load.</summary>
+    private protected abstract VersionInfo SavedVersionInfo { get; }
+
+    /// <summary>Writes the task's own fields; the loading constructor reads them after the shared ones.</summary>
+    private protected virtual void WriteTaskState(BinaryWriter writer)
     {
+    }
+
+    /// <inheritdoc />
+    protected sealed override void SaveCore(ModelSaveContext ctx)
+    {
+        base.SaveCore(ctx);
+        ctx.SetVersionInfo(SavedVersionInfo);
         var writer = ctx.Writer;
         CompiledMoEMlp.WriteArray(writer, Standardizer.Mean);
         CompiledMoEMlp.WriteArray(writer, Standardizer.InverseStd);
         WriteRouting(writer, Routing);
-        writeTaskState?.Invoke(writer);
+        WriteTaskState(writer);
         ctx.SaveBinaryStream(NetworkStreamName, w => Network.Save(w));
     }
 

@@ -42,13 +42,7 @@ public sealed class DynMoEMulticlassModelParameters : DynMoEModelParameters<VBuf
         return new DynMoEMulticlassModelParameters(env, ctx);
     }
 
-    /// <inheritdoc />
-    protected override void SaveCore(ModelSaveContext ctx)
-    {
-        base.SaveCore(ctx);
-        ctx.SetVersionInfo(GetVersionInfo());
-        SaveState(ctx);
-    }
+    private protected override VersionInfo SavedVersionInfo => GetVersionInfo();
 
     /// <inheritdoc />
     public override ValueMapper<TSrc, TDst> GetMapper<TSrc, TDst>()

@@ -52,16 +52,12 @@ public sealed class DynMoERegressionModelParameters : DynMoEModelParameters<floa
         return new DynMoERegressionModelParameters(env, ctx);
     }
 
-    /// <inheritdoc />
-    protected override void SaveCore(ModelSaveContext ctx)
+    private protected override VersionInfo SavedVersionInfo => GetVersionInfo();
+
+    private protected override void WriteTaskState(System.IO.BinaryWriter writer)
     {
-        base.SaveCore(ctx);
-        ctx.SetVersionInfo(GetVersionInfo());
-        SaveState(ctx, writer =>
-        {
-            writer.Write(LabelMean);
-            writer.Write(LabelScale);
-        });
+        writer.Write(LabelMean);
+        writer.Write(LabelScale);
     }
 
     /// <inheritdoc />

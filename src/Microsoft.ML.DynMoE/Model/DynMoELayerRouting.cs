@@ -41,7 +41,7 @@ public sealed class DynMoELayerRouting
     /// <summary>Tokens routed to each slot (length = <see cref="MaximumExperts"/>).</summary>
     public IReadOnlyList<long> ExpertLoad { get; }
 
-    /// <summary>Active experts after each training epoch (training data only; empty for computed reports).</summary>
+    /// <summary>Active experts after each training epoch, plus one last entry when early stopping restored an earlier epoch's weights (training data only; empty for computed reports).</summary>
     public IReadOnlyList<int> ExpertCountHistory { get; }
 
     /// <inheritdoc />

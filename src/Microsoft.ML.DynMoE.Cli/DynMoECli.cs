@@ -83,7 +83,7 @@ namespace Microsoft.ML.DynMoE.Cli
             var epochs = new Option<int>("--epochs") { Description = "Epoch budget of every neural candidate.", DefaultValueFactory = _ => 30 };
             var families = new Option<string?>("--families") { Description = "Comma-separated families to include (dynmoe,topk,dense,lightgbm,fasttree,sdca,lbfgs). Default: all." };
             var maxModels = new Option<int>("--max-models") { Description = "Maximum number of candidates to train.", DefaultValueFactory = _ => int.MaxValue };
-            var hidden = new Option<int>("--hidden-size") { Description = "Hidden and expert width of the neural candidates.", DefaultValueFactory = _ => 64 };
+            var hidden = new Option<int>("--model-dimension", "--hidden-size") { Description = "Hidden and expert width of the neural candidates.", DefaultValueFactory = _ => 64 };
             var threads = ThreadsOption();
             var cmd = new System.CommandLine.Command(name, description) { dataset, label, hasHeader, trainTime, folds, output, seed, epochs, families, maxModels, hidden, threads };
             cmd.SetAction(pr => Guard(io, () => ExperimentRunner.Run(io, new ExperimentArgs
@@ -98,7 +98,7 @@ namespace Microsoft.ML.DynMoE.Cli
                 Epochs = pr.GetValue(epochs),
                 Families = pr.GetValue(families),
                 MaxModels = pr.GetValue(maxModels),
-                HiddenSize = pr.GetValue(hidden),
+                ModelDimension = pr.GetValue(hidden),
                 Threads = pr.GetValue(threads),
                 Regression = regression,
             }, ct)));
@@ -117,7 +117,7 @@ namespace Microsoft.ML.DynMoE.Cli
             var k = new Option<int>("--k") { Description = "Experts per token for top-k gating.", DefaultValueFactory = _ => 2 };
             var experts = new Option<int>("--experts") { Description = "Experts per layer (initial count for top-any).", DefaultValueFactory = _ => 4 };
             var epochs = new Option<int>("--epochs") { Description = "Training epochs.", DefaultValueFactory = _ => 30 };
-            var hidden = new Option<int>("--hidden-size") { Description = "Hidden and expert width.", DefaultValueFactory = _ => 64 };
+            var hidden = new Option<int>("--model-dimension", "--hidden-size") { Description = "Hidden and expert width.", DefaultValueFactory = _ => 64 };
             var seed = new Option<int>("--seed") { Description = "Seed.", DefaultValueFactory = _ => 0 };
             var model = new Option<string>("--model") { Description = "Output model file (.zip).", Required = true };
             var threads = ThreadsOption();
@@ -132,7 +132,7 @@ namespace Microsoft.ML.DynMoE.Cli
                 K = pr.GetValue(k),
                 Experts = pr.GetValue(experts),
                 Epochs = pr.GetValue(epochs),
-                HiddenSize = pr.GetValue(hidden),
+                ModelDimension = pr.GetValue(hidden),
                 Seed = pr.GetValue(seed),
                 ModelPath = pr.GetValue(model)!,
                 Threads = pr.GetValue(threads),

@@ -23,7 +23,7 @@ namespace Microsoft.ML.DynMoE.Cli
         public int Epochs = 30;
         public string? Families;
         public int MaxModels = int.MaxValue;
-        public int HiddenSize = 64;
+        public int ModelDimension = 64;
         public int Threads = 1;
         public bool Regression;
     }
@@ -77,8 +77,8 @@ namespace Microsoft.ML.DynMoE.Cli
                 Seed = a.Seed,
                 LabelColumnName = ds.LabelColumn,
                 NumberOfEpochs = a.Epochs,
-                HiddenSize = a.HiddenSize,
-                ExpertHiddenSize = a.HiddenSize,
+                ModelDimension = a.ModelDimension,
+                ExpertHiddenDimension = a.ModelDimension,
                 MaxModels = a.MaxModels,
                 NumberOfThreads = a.Threads,
             };

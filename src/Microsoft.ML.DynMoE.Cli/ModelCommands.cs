@@ -21,7 +21,7 @@ namespace Microsoft.ML.DynMoE.Cli
         public int K = 2;
         public int Experts = 4;
         public int Epochs = 30;
-        public int HiddenSize = 64;
+        public int ModelDimension = 64;
         public int Seed;
         public string ModelPath = "";
         public int Threads = 1;
@@ -66,7 +66,7 @@ namespace Microsoft.ML.DynMoE.Cli
             if (!string.IsNullOrEmpty(dir))
                 Directory.CreateDirectory(dir);
 
-            var settings = new DynMoEExperimentSettings { Seed = a.Seed, LabelColumnName = ds.LabelColumn, NumberOfEpochs = a.Epochs, HiddenSize = a.HiddenSize, ExpertHiddenSize = a.HiddenSize, NumberOfThreads = a.Threads };
+            var settings = new DynMoEExperimentSettings { Seed = a.Seed, LabelColumnName = ds.LabelColumn, NumberOfEpochs = a.Epochs, ModelDimension = a.ModelDimension, ExpertHiddenDimension = a.ModelDimension, NumberOfThreads = a.Threads };
             var progress = new LineProgress(io.Output);
             Action<DynMoETrainerOptionsBase> configure = o => o.Progress = progress;
             var candidate = a.Gating switch

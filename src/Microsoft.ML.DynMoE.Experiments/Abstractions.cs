@@ -112,10 +112,10 @@ namespace Microsoft.ML.DynMoE.Experiments
         public int NumberOfEpochs { get; set; } = 30;
 
         /// <summary>Hidden size of the neural candidates. Default 64.</summary>
-        public int HiddenSize { get; set; } = 64;
+        public int ModelDimension { get; set; } = 64;
 
         /// <summary>Hidden size of one expert. Default 64. The dense candidate uses 2x this width (the compute of top-2 routing).</summary>
-        public int ExpertHiddenSize { get; set; } = 64;
+        public int ExpertHiddenDimension { get; set; } = 64;
 
         /// <summary>Number of MoE layers of the neural candidates. Default 2.</summary>
         public int NumberOfLayers { get; set; } = 2;

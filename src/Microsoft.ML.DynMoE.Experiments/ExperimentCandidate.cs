@@ -86,7 +86,7 @@ namespace Microsoft.ML.DynMoE.Experiments
             => new ExperimentCandidate("DynMoE", CandidateFamily.DynMoE, null, initialExperts, 40 + initialExperts, ctx => DynMoEBridge.CreateTrainer(ctx, o =>
             {
                 o.Gating = GatingKind.TopAny;
-                o.NumberOfExperts = initialExperts;
+                o.InitialExperts = initialExperts;
                 configure?.Invoke(o);
             }));
 
@@ -102,25 +102,25 @@ namespace Microsoft.ML.DynMoE.Experiments
             {
                 o.Gating = GatingKind.TopK;
                 o.TopK = k;
-                o.NumberOfExperts = experts;
-                o.MaximumNumberOfExperts = experts;
+                o.InitialExperts = experts;
+                o.MaximumExperts = experts;
                 o.Adaptation = AdaptationSchedule.Off;
                 configure?.Invoke(o);
             }));
         }
 
         /// <summary>Dense network: the same layers with one feed-forward block of width <paramref name="width"/>
-        /// (default 2 x <see cref="DynMoEExperimentSettings.ExpertHiddenSize"/>, the compute of top-2 routing).</summary>
+        /// (default 2 x <see cref="DynMoEExperimentSettings.ExpertHiddenDimension"/>, the compute of top-2 routing).</summary>
         /// <param name="width">Feed-forward width; null for the matched default.</param>
         /// <param name="configure">Optional change of the trainer options.</param>
         public static ExperimentCandidate Dense(int? width = null, Action<DynMoETrainerOptionsBase>? configure = null)
             => new ExperimentCandidate("Dense", CandidateFamily.Dense, null, null, 15, ctx => DynMoEBridge.CreateTrainer(ctx, o =>
             {
                 o.Gating = GatingKind.Dense;
-                o.NumberOfExperts = 1;
-                o.MaximumNumberOfExperts = 1;
+                o.InitialExperts = 1;
+                o.MaximumExperts = 1;
                 o.Adaptation = AdaptationSchedule.Off;
-                o.ExpertHiddenSize = width ?? 2 * ctx.Settings.ExpertHiddenSize;
+                o.ExpertHiddenDimension = width ?? 2 * ctx.Settings.ExpertHiddenDimension;
                 configure?.Invoke(o);
             }));
 

@@ -13,13 +13,13 @@ public static class DynMoECatalog
     /// <param name="featureColumnName">Known-size Single vector of features.</param>
     /// <param name="exampleWeightColumnName">Optional Single weight column.</param>
     /// <param name="gating">Top-any (DynMoE), top-k or dense.</param>
-    /// <param name="numberOfExperts">Experts at the start of training.</param>
+    /// <param name="initialExperts">Experts at the start of training.</param>
     /// <param name="numberOfEpochs">Passes over the data.</param>
     /// <param name="topK">Experts per token for top-k gating (default 2).</param>
     public static DynMoEMulticlassTrainer DynMoE(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
         string labelColumnName = DefaultColumnNames.Label, string featureColumnName = DefaultColumnNames.Features, string? exampleWeightColumnName = null,
-        GatingKind gating = GatingKind.TopAny, int numberOfExperts = 4, int numberOfEpochs = 30, int? topK = null)
-        => catalog.DynMoE(Configure(new DynMoEMulticlassTrainer.Options(), labelColumnName, featureColumnName, exampleWeightColumnName, gating, numberOfExperts, numberOfEpochs, topK));
+        GatingKind gating = GatingKind.TopAny, int initialExperts = 4, int numberOfEpochs = 30, int? topK = null)
+        => catalog.DynMoE(Configure(new DynMoEMulticlassTrainer.Options(), labelColumnName, featureColumnName, exampleWeightColumnName, gating, initialExperts, numberOfEpochs, topK));
 
     /// <summary>Creates a DynMoE multiclass trainer from options.</summary>
     /// <param name="catalog">The multiclass trainers catalog.</param>
@@ -33,13 +33,13 @@ public static class DynMoECatalog
     /// <param name="featureColumnName">Known-size Single vector of features.</param>
     /// <param name="exampleWeightColumnName">Optional Single weight column.</param>
     /// <param name="gating">Top-any (DynMoE), top-k or dense.</param>
-    /// <param name="numberOfExperts">Experts at the start of training.</param>
+    /// <param name="initialExperts">Experts at the start of training.</param>
     /// <param name="numberOfEpochs">Passes over the data.</param>
     /// <param name="topK">Experts per token for top-k gating (default 2).</param>
     public static DynMoEBinaryTrainer DynMoE(this BinaryClassificationCatalog.BinaryClassificationTrainers catalog,
         string labelColumnName = DefaultColumnNames.Label, string featureColumnName = DefaultColumnNames.Features, string? exampleWeightColumnName = null,
-        GatingKind gating = GatingKind.TopAny, int numberOfExperts = 4, int numberOfEpochs = 30, int? topK = null)
-        => catalog.DynMoE(Configure(new DynMoEBinaryTrainer.Options(), labelColumnName, featureColumnName, exampleWeightColumnName, gating, numberOfExperts, numberOfEpochs, topK));
+        GatingKind gating = GatingKind.TopAny, int initialExperts = 4, int numberOfEpochs = 30, int? topK = null)
+        => catalog.DynMoE(Configure(new DynMoEBinaryTrainer.Options(), labelColumnName, featureColumnName, exampleWeightColumnName, gating, initialExperts, numberOfEpochs, topK));
 
     /// <summary>Creates a DynMoE binary trainer from options.</summary>
     /// <param name="catalog">The binary trainers catalog.</param>
@@ -53,13 +53,13 @@ public static class DynMoECatalog
     /// <param name="featureColumnName">Known-size Single vector of features.</param>
     /// <param name="exampleWeightColumnName">Optional Single weight column.</param>
     /// <param name="gating">Top-any (DynMoE), top-k or dense.</param>
-    /// <param name="numberOfExperts">Experts at the start of training.</param>
+    /// <param name="initialExperts">Experts at the start of training.</param>
     /// <param name="numberOfEpochs">Passes over the data.</param>
     /// <param name="topK">Experts per token for top-k gating (default 2).</param>
     public static DynMoERegressionTrainer DynMoE(this RegressionCatalog.RegressionTrainers catalog,
         string labelColumnName = DefaultColumnNames.Label, string featureColumnName = DefaultColumnNames.Features, string? exampleWeightColumnName = null,
-        GatingKind gating = GatingKind.TopAny, int numberOfExperts = 4, int numberOfEpochs = 30, int? topK = null)
-        => catalog.DynMoE(Configure(new DynMoERegressionTrainer.Options(), labelColumnName, featureColumnName, exampleWeightColumnName, gating, numberOfExperts, numberOfEpochs, topK));
+        GatingKind gating = GatingKind.TopAny, int initialExperts = 4, int numberOfEpochs = 30, int? topK = null)
+        => catalog.DynMoE(Configure(new DynMoERegressionTrainer.Options(), labelColumnName, featureColumnName, exampleWeightColumnName, gating, initialExperts, numberOfEpochs, topK));
 
     /// <summary>Creates a DynMoE regression trainer from options.</summary>
     /// <param name="catalog">The regression trainers catalog.</param>
@@ -74,7 +74,7 @@ public static class DynMoECatalog
         options.FeatureColumnName = features;
         options.ExampleWeightColumnName = weight;
         options.Gating = gating;
-        options.NumberOfExperts = experts;
+        options.InitialExperts = experts;
         options.NumberOfEpochs = epochs;
         if (topK is int k)
             options.TopK = k;

@@ -27,9 +27,9 @@ public static class BenchmarkModels
     {
         DynMoEMulticlassTrainer.Options Neural(GatingKind gating, int experts) => new()
         {
-            Gating = gating, TopK = 2, NumberOfExperts = experts, MaximumNumberOfExperts = 16,
+            Gating = gating, TopK = 2, InitialExperts = experts, MaximumExperts = 16,
             NumberOfEpochs = epochs, BatchSize = batchSize, Device = DynMoEDevice.Cpu, MaximumCacheBytes = cacheBytes,
-            ExpertHiddenSize = gating == GatingKind.Dense ? 128 : 64,
+            ExpertHiddenDimension = gating == GatingKind.Dense ? 128 : 64,
         };
         return name switch
         {

@@ -41,8 +41,8 @@ namespace Microsoft.ML.DynMoE.Experiments
             o.FeatureColumnName = s.FeatureColumnName;
             o.ExampleWeightColumnName = s.ExampleWeightColumnName;
             o.NumberOfEpochs = s.NumberOfEpochs;
-            o.HiddenSize = s.HiddenSize;
-            o.ExpertHiddenSize = s.ExpertHiddenSize;
+            o.ModelDimension = s.ModelDimension;
+            o.ExpertHiddenDimension = s.ExpertHiddenDimension;
             o.NumberOfLayers = s.NumberOfLayers;
             o.BatchSize = s.BatchSize;
             o.LearningRate = s.LearningRate;

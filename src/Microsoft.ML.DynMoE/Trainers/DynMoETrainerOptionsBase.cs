@@ -6,32 +6,32 @@ using Microsoft.ML.Trainers;
 namespace Microsoft.ML.DynMoE;
 
 /// <summary>
-/// Options shared by the DynMoE trainers. The network is <c>input → Linear(HiddenSize) → NumberOfLayers ×
-/// [x + MoE(LayerNorm(x))] → LayerNorm → head</c>; each MoE layer holds up to <see cref="MaximumNumberOfExperts"/>
-/// expert FFNs of width <see cref="ExpertHiddenSize"/>. Features are standardised inside the model.
+/// Options shared by the DynMoE trainers. The network is <c>input → Linear(ModelDimension) → NumberOfLayers ×
+/// [x + MoE(LayerNorm(x))] → LayerNorm → head</c>; each MoE layer holds up to <see cref="MaximumExperts"/>
+/// expert FFNs of width <see cref="ExpertHiddenDimension"/>. Features are standardised inside the model.
 /// </summary>
 public abstract class DynMoETrainerOptionsBase : TrainerInputBaseWithWeight
 {
     /// <summary>Routing: <see cref="GatingKind.TopAny"/> (DynMoE, default), fixed <see cref="GatingKind.TopK"/>, or one <see cref="GatingKind.Dense"/> FFN.</summary>
     public GatingKind Gating = GatingKind.TopAny;
 
-    /// <summary>Experts per token for <see cref="GatingKind.TopK"/> (default 2; must not exceed <see cref="NumberOfExperts"/>).</summary>
+    /// <summary>Experts per token for <see cref="GatingKind.TopK"/> (default 2; must not exceed <see cref="InitialExperts"/>).</summary>
     public int TopK = 2;
 
     /// <summary>Experts active when training starts (default 4). Top-any adapts this during training; top-k keeps it.</summary>
-    public int NumberOfExperts = 4;
+    public int InitialExperts = 4;
 
     /// <summary>Expert slots per layer, the most top-any can grow to (default 16).</summary>
-    public int MaximumNumberOfExperts = 16;
+    public int MaximumExperts = 16;
 
     /// <summary>MoE blocks (default 2).</summary>
     public int NumberOfLayers = 2;
 
     /// <summary>Width of the residual stream (default 64).</summary>
-    public int HiddenSize = 64;
+    public int ModelDimension = 64;
 
     /// <summary>Hidden width of each expert FFN (default 64). For <see cref="GatingKind.Dense"/> it is the FFN width.</summary>
-    public int ExpertHiddenSize = 64;
+    public int ExpertHiddenDimension = 64;
 
     /// <summary>Passes over the training data (default 30).</summary>
     public int NumberOfEpochs = 30;
@@ -87,12 +87,12 @@ public abstract class DynMoETrainerOptionsBase : TrainerInputBaseWithWeight
                 throw new ArgumentOutOfRangeException(name, value, $"{name} {rule}.");
         }
 
-        Check(NumberOfExperts >= 1, nameof(NumberOfExperts), NumberOfExperts, "must be at least 1");
-        Check(MaximumNumberOfExperts >= NumberOfExperts, nameof(MaximumNumberOfExperts), MaximumNumberOfExperts, $"must be at least NumberOfExperts ({NumberOfExperts})");
-        Check(Gating != GatingKind.TopK || (TopK >= 1 && TopK <= NumberOfExperts), nameof(TopK), TopK, $"must be between 1 and NumberOfExperts ({NumberOfExperts}) for top-k gating");
+        Check(InitialExperts >= 1, nameof(InitialExperts), InitialExperts, "must be at least 1");
+        Check(MaximumExperts >= InitialExperts, nameof(MaximumExperts), MaximumExperts, $"must be at least InitialExperts ({InitialExperts})");
+        Check(Gating != GatingKind.TopK || (TopK >= 1 && TopK <= InitialExperts), nameof(TopK), TopK, $"must be between 1 and InitialExperts ({InitialExperts}) for top-k gating");
         Check(NumberOfLayers >= 1, nameof(NumberOfLayers), NumberOfLayers, "must be at least 1");
-        Check(HiddenSize >= 1, nameof(HiddenSize), HiddenSize, "must be at least 1");
-        Check(ExpertHiddenSize >= 1, nameof(ExpertHiddenSize), ExpertHiddenSize, "must be at least 1");
+        Check(ModelDimension >= 1, nameof(ModelDimension), ModelDimension, "must be at least 1");
+        Check(ExpertHiddenDimension >= 1, nameof(ExpertHiddenDimension), ExpertHiddenDimension, "must be at least 1");
         Check(NumberOfEpochs >= 1, nameof(NumberOfEpochs), NumberOfEpochs, "must be at least 1");
         Check(BatchSize >= 1, nameof(BatchSize), BatchSize, "must be at least 1");
         Check(LearningRate > 0 && float.IsFinite(LearningRate), nameof(LearningRate), LearningRate, "must be a positive finite number");
@@ -108,11 +108,11 @@ public abstract class DynMoETrainerOptionsBase : TrainerInputBaseWithWeight
 
     internal MoELayerOptions ToLayerOptions() => new()
     {
-        ModelDimension = HiddenSize,
-        ExpertHiddenDimension = ExpertHiddenSize,
+        ModelDimension = ModelDimension,
+        ExpertHiddenDimension = ExpertHiddenDimension,
         Gating = Gating,
         TopK = TopK,
-        InitialExperts = Gating == GatingKind.Dense ? 1 : NumberOfExperts,
-        MaximumExperts = Gating == GatingKind.Dense ? 1 : (Gating == GatingKind.TopK ? NumberOfExperts : MaximumNumberOfExperts),
+        InitialExperts = Gating == GatingKind.Dense ? 1 : InitialExperts,
+        MaximumExperts = Gating == GatingKind.Dense ? 1 : (Gating == GatingKind.TopK ? InitialExperts : MaximumExperts),
     };
 }

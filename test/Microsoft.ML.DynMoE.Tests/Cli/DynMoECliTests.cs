@@ -42,7 +42,7 @@ public sealed class DynMoECliTests
     {
         string outDir = Path.Combine(_dir, "out");
         var (code, stdout, stderr) = Run("classification", "--dataset", Iris, "--label-col", "Label", "--cv-folds", "2", "--epochs", "2",
-            "--hidden-size", "16", "--families", "dynmoe,topk,dense,lbfgs", "--max-models", "4", "--train-time", "120", "--output", outDir, "--seed", "3");
+            "--model-dimension", "16", "--families", "dynmoe,topk,dense,lbfgs", "--max-models", "4", "--train-time", "120", "--output", outDir, "--seed", "3");
         Assert.AreEqual(0, code, stdout + stderr);
         StringAssert.Contains(stdout, "task multiclass");
         foreach (var f in new[] { "leaderboard.json", "leaderboard.csv", "leaderboard.txt", "best-model.zip", "metric-vs-activated-experts.png", "dynmoe-expert-count.png", "training-time.png" })
@@ -66,7 +66,7 @@ public sealed class DynMoECliTests
     {
         string model = Path.Combine(_dir, "iris-model.zip");
         var train = Run("train", "--dataset", Iris, "--label-col", "Label", "--task", "multiclass", "--gating", "top-any", "--experts", "4",
-            "--epochs", "3", "--hidden-size", "16", "--model", model);
+            "--epochs", "3", "--model-dimension", "16", "--model", model);
         Assert.AreEqual(0, train.Code, train.Out + train.Err);
         Assert.IsTrue(File.Exists(model));
         StringAssert.Contains(train.Out, "epoch 3/3");
@@ -101,7 +101,7 @@ public sealed class DynMoECliTests
     public void ModelSavedHereScoresIdenticallyInANewProcessWithoutRegistration()
     {
         string model = Path.Combine(_dir, "iris-model.zip");
-        var train = Run("train", "--dataset", Iris, "--label-col", "Label", "--task", "multiclass", "--epochs", "3", "--hidden-size", "16", "--model", model);
+        var train = Run("train", "--dataset", Iris, "--label-col", "Label", "--task", "multiclass", "--epochs", "3", "--model-dimension", "16", "--model", model);
         Assert.AreEqual(0, train.Code, train.Out + train.Err);
         string here = Path.Combine(_dir, "here.csv");
         var predictHere = Run("predict", "--model", model, "--dataset", Iris, "--output", here);
@@ -132,7 +132,7 @@ public sealed class DynMoECliTests
     {
         string model = Path.Combine(_dir, "concrete.zip");
         var train = Run("train", "--dataset", ExperimentTestData.DataPath("concrete"), "--label-col", "Label", "--task", "regression", "--gating", "top-k",
-            "--k", "1", "--experts", "2", "--epochs", "1", "--hidden-size", "8", "--model", model);
+            "--k", "1", "--experts", "2", "--epochs", "1", "--model-dimension", "8", "--model", model);
         Assert.AreEqual(0, train.Code, train.Out + train.Err);
         var pred = Run("predict", "--model", model, "--dataset", ExperimentTestData.DataPath("concrete"), "--output", Path.Combine(_dir, "c.csv"));
         Assert.AreEqual(0, pred.Code, pred.Err);

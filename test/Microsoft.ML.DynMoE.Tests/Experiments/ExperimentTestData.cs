@@ -23,8 +23,8 @@ internal static class ExperimentTestData
     {
         Seed = 7,
         NumberOfEpochs = 2,
-        HiddenSize = 16,
-        ExpertHiddenSize = 16,
+        ModelDimension = 16,
+        ExpertHiddenDimension = 16,
         BatchSize = 32,
         RefitBestModel = false,
     };

@@ -32,7 +32,7 @@ public sealed class TrainerBadInputTests
             Flag = i % 2 == 0,
         });
 
-    private static DynMoEMulticlassTrainer.Options Fast() => new() { NumberOfEpochs = 2, HiddenSize = 8, ExpertHiddenSize = 8 };
+    private static DynMoEMulticlassTrainer.Options Fast() => new() { NumberOfEpochs = 2, ModelDimension = 8, ExpertHiddenDimension = 8 };
 
     private static IEstimator<ITransformer> Multiclass(MLContext ml, DynMoEMulticlassTrainer.Options? options = null)
         => ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.MulticlassClassification.Trainers.DynMoE(options ?? Fast()));
@@ -174,11 +174,11 @@ public sealed class TrainerBadInputTests
         var e1 = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.MulticlassClassification.Trainers.DynMoE(new DynMoEMulticlassTrainer.Options { NumberOfEpochs = 0 }));
         Assert.AreEqual("NumberOfEpochs", e1.ParamName);
         StringAssert.Contains(e1.Message, "NumberOfEpochs must be at least 1.");
-        var e2 = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.MulticlassClassification.Trainers.DynMoE(new DynMoEMulticlassTrainer.Options { Gating = Microsoft.ML.DynMoE.Layers.GatingKind.TopK, TopK = 5, NumberOfExperts = 4 }));
+        var e2 = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.MulticlassClassification.Trainers.DynMoE(new DynMoEMulticlassTrainer.Options { Gating = Microsoft.ML.DynMoE.Layers.GatingKind.TopK, TopK = 5, InitialExperts = 4 }));
         Assert.AreEqual("TopK", e2.ParamName);
-        StringAssert.Contains(e2.Message, "TopK must be between 1 and NumberOfExperts (4) for top-k gating.");
-        var e3 = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.MulticlassClassification.Trainers.DynMoE(new DynMoEMulticlassTrainer.Options { MaximumNumberOfExperts = 2, NumberOfExperts = 4 }));
-        Assert.AreEqual("MaximumNumberOfExperts", e3.ParamName);
+        StringAssert.Contains(e2.Message, "TopK must be between 1 and InitialExperts (4) for top-k gating.");
+        var e3 = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.MulticlassClassification.Trainers.DynMoE(new DynMoEMulticlassTrainer.Options { MaximumExperts = 2, InitialExperts = 4 }));
+        Assert.AreEqual("MaximumExperts", e3.ParamName);
         var e4 = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.MulticlassClassification.Trainers.DynMoE(new DynMoEMulticlassTrainer.Options { LearningRate = float.NaN }));
         Assert.AreEqual("LearningRate", e4.ParamName);
     }

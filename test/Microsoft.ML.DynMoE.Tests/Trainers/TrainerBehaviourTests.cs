@@ -34,7 +34,7 @@ public sealed class TrainerBehaviourTests
     {
         var ml = new MLContext(seed: seed);
         var data = TestData.LoadNumeric(ml, "iris", DataKind.String);
-        var options = new DynMoEMulticlassTrainer.Options { NumberOfEpochs = 8, HiddenSize = 16, ExpertHiddenSize = 16 };
+        var options = new DynMoEMulticlassTrainer.Options { NumberOfEpochs = 8, ModelDimension = 16, ExpertHiddenDimension = 16 };
         configure?.Invoke(options);
         var pipeline = ml.Transforms.Conversion.MapValueToKey("Label")
             .Append(ml.MulticlassClassification.Trainers.DynMoE(options))
@@ -104,7 +104,7 @@ public sealed class TrainerBehaviourTests
         var ml = new MLContext(seed: 1);
         var data = ml.Transforms.Conversion.MapValueToKey("Label").Fit(TestData.LoadNumeric(ml, "iris", DataKind.String))
             .Transform(TestData.LoadNumeric(ml, "iris", DataKind.String));
-        var trainer = ml.MulticlassClassification.Trainers.DynMoE(new DynMoEMulticlassTrainer.Options { NumberOfEpochs = 6, HiddenSize = 16, ExpertHiddenSize = 16 });
+        var trainer = ml.MulticlassClassification.Trainers.DynMoE(new DynMoEMulticlassTrainer.Options { NumberOfEpochs = 6, ModelDimension = 16, ExpertHiddenDimension = 16 });
         var folds = ml.MulticlassClassification.CrossValidate(data, trainer, numberOfFolds: 3);
         Assert.HasCount(3, folds);
         Assert.IsTrue(folds.All(f => f.Metrics.MicroAccuracy > 0.6), string.Join(", ", folds.Select(f => f.Metrics.MicroAccuracy)));
@@ -119,7 +119,7 @@ public sealed class TrainerBehaviourTests
     [TestMethod]
     public void RoutingInsightReportsLayersAndPerLabelStatistics()
     {
-        var (ml, data, model) = TrainIris(configure: o => { o.NumberOfExperts = 2; o.MaximumNumberOfExperts = 6; });
+        var (ml, data, model) = TrainIris(configure: o => { o.InitialExperts = 2; o.MaximumExperts = 6; });
         var trained = ((IEnumerable<ITransformer>)model).OfType<MulticlassPredictionTransformer<DynMoEMulticlassModelParameters>>().Single().Model;
         Assert.HasCount(2, trained.Routing.Layers);
         foreach (var layer in trained.Routing.Layers)
@@ -194,7 +194,7 @@ public sealed class TrainerBehaviourTests
         var split = ml.Data.TrainTestSplit(data, 0.3, seed: 4);
         DynMoEMulticlassTrainer Trainer(List<DynMoETrainingProgress> reports) => ml.MulticlassClassification.Trainers.DynMoE(new DynMoEMulticlassTrainer.Options
         {
-            NumberOfEpochs = 6, HiddenSize = 16, ExpertHiddenSize = 16, Seed = 9, Progress = new SynchronousProgress(reports.Add),
+            NumberOfEpochs = 6, ModelDimension = 16, ExpertHiddenDimension = 16, Seed = 9, Progress = new SynchronousProgress(reports.Add),
         });
         var withValidation = new List<DynMoETrainingProgress>();
         var alone = Scores(Trainer(new List<DynMoETrainingProgress>()).Fit(split.TrainSet), split.TestSet);

@@ -22,7 +22,8 @@ public sealed class ExpertBank : nn.Module<Tensor, Tensor, Tensor, Tensor>
     /// <param name="modelDimension">Token width d.</param>
     /// <param name="hiddenDimension">Hidden width h of each expert.</param>
     /// <param name="activation">Nonlinearity between the two projections.</param>
-    public ExpertBank(string name, int expertCount, int modelDimension, int hiddenDimension, ExpertActivation activation)
+    /// <param name="generator">Random generator for the initial weights; null draws from the global torch generator.</param>
+    public ExpertBank(string name, int expertCount, int modelDimension, int hiddenDimension, ExpertActivation activation, Generator? generator = null)
         : base(name)
     {
         if (expertCount < 1) throw new ArgumentOutOfRangeException(nameof(expertCount), expertCount, "expertCount must be at least 1.");
@@ -36,10 +37,10 @@ public sealed class ExpertBank : nn.Module<Tensor, Tensor, Tensor, Tensor>
 
         double bound1 = 1.0 / Math.Sqrt(modelDimension);
         double bound2 = 1.0 / Math.Sqrt(hiddenDimension);
-        register_parameter("weight1", new Parameter(UniformSymmetric(bound1, expertCount, modelDimension, hiddenDimension), true));
-        register_parameter("bias1", new Parameter(UniformSymmetric(bound1, expertCount, hiddenDimension), true));
-        register_parameter("weight2", new Parameter(UniformSymmetric(bound2, expertCount, hiddenDimension, modelDimension), true));
-        register_parameter("bias2", new Parameter(UniformSymmetric(bound2, expertCount, modelDimension), true));
+        register_parameter("weight1", new Parameter(UniformSymmetric(generator, bound1, expertCount, modelDimension, hiddenDimension), true));
+        register_parameter("bias1", new Parameter(UniformSymmetric(generator, bound1, expertCount, hiddenDimension), true));
+        register_parameter("weight2", new Parameter(UniformSymmetric(generator, bound2, expertCount, hiddenDimension, modelDimension), true));
+        register_parameter("bias2", new Parameter(UniformSymmetric(generator, bound2, expertCount, modelDimension), true));
     }
 
     /// <summary>Number of expert slots E.</summary>
@@ -195,6 +196,6 @@ public sealed class ExpertBank : nn.Module<Tensor, Tensor, Tensor, Tensor>
         return torch.addmm(bias2, Activate(hidden), weight2, 1, 1);
     }
 
-    private static Tensor UniformSymmetric(double bound, params long[] shape)
-        => torch.rand(shape).mul_(2 * bound).sub_(bound);
+    private static Tensor UniformSymmetric(Generator? generator, double bound, params long[] shape)
+        => torch.rand(shape, generator: generator).mul_(2 * bound).sub_(bound);
 }

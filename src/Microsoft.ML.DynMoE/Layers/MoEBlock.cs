@@ -10,11 +10,12 @@ public sealed class MoEBlock : nn.Module<Tensor, Tensor>
     /// <summary>Creates the block.</summary>
     /// <param name="name">Module name.</param>
     /// <param name="options">MoE layer settings; <see cref="MoELayerOptions.ModelDimension"/> is the residual width.</param>
-    public MoEBlock(string name, MoELayerOptions options)
+    /// <param name="generator">Random generator for the initial weights; null draws from the global torch generator.</param>
+    public MoEBlock(string name, MoELayerOptions options, Generator? generator = null)
         : base(name)
     {
         Norm = nn.LayerNorm(options.ModelDimension);
-        MoE = new MoELayer("moe", options);
+        MoE = new MoELayer("moe", options, generator);
         register_module("norm", Norm);
         register_module("moe", MoE);
     }

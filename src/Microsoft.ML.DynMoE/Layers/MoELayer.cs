@@ -27,7 +27,8 @@ public sealed class MoELayer : nn.Module<Tensor, Tensor>
     /// <summary>Creates the layer: all <see cref="MoELayerOptions.MaximumExperts"/> slots allocated, the first <see cref="MoELayerOptions.InitialExperts"/> active.</summary>
     /// <param name="name">Module name.</param>
     /// <param name="options">Layer settings; validated and copied.</param>
-    public MoELayer(string name, MoELayerOptions options)
+    /// <param name="generator">Random generator for the initial weights; null draws from the global torch generator.</param>
+    public MoELayer(string name, MoELayerOptions options, Generator? generator = null)
         : base(name)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -40,16 +41,16 @@ public sealed class MoELayer : nn.Module<Tensor, Tensor>
         switch (Options.Gating)
         {
             case GatingKind.TopAny:
-                _topAnyGate = new TopAnyGate("gate", Options.ModelDimension, slots, aux);
+                _topAnyGate = new TopAnyGate("gate", Options.ModelDimension, slots, aux, generator);
                 register_module("gate", _topAnyGate);
                 break;
             case GatingKind.TopK:
-                _topKGate = new TopKGate("gate", Options.ModelDimension, slots, Options.TopK, aux);
+                _topKGate = new TopKGate("gate", Options.ModelDimension, slots, Options.TopK, aux, generator);
                 register_module("gate", _topKGate);
                 break;
         }
 
-        _experts = new ExpertBank("experts", slots, Options.ModelDimension, Options.ExpertHiddenDimension, Options.Activation);
+        _experts = new ExpertBank("experts", slots, Options.ModelDimension, Options.ExpertHiddenDimension, Options.Activation, generator);
         register_module("experts", _experts);
 
         var mask = torch.zeros(slots);
@@ -239,6 +240,27 @@ public sealed class MoELayer : nn.Module<Tensor, Tensor>
         Replace(ref _auxiliaryLoss, auxiliary);
         Replace(ref _lastActivatedCounts, activatedCounts);
         return output.reshape(input.shape).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Routes only the tokens of <paramref name="input"/> (<c>[batch, seq, d]</c>) where <paramref name="tokenMask"/>
+    /// (<c>[batch, seq]</c> bool) is true; the other positions (padding) get 0. Padding never reaches the gate, so it is
+    /// never routed, recorded for adaptation, counted in the auxiliary losses or in the routing statistics.
+    /// </summary>
+    /// <param name="input">Tokens <c>[batch, seq, d]</c>.</param>
+    /// <param name="tokenMask">True for real tokens; null routes every position.</param>
+    public Tensor forward(Tensor input, Tensor? tokenMask)
+    {
+        if (tokenMask is null)
+        {
+            return forward(input);
+        }
+
+        using var scope = NewDisposeScope();
+        var flat = input.reshape(-1, Options.ModelDimension);
+        var index = tokenMask.reshape(-1).nonzero().reshape(-1);
+        var routed = forward(flat.index_select(0, index));
+        return torch.zeros_like(flat).index_copy(0, index, routed).reshape(input.shape).MoveToOuterDisposeScope();
     }
 
     /// <summary>Disposes the tensors kept across forwards.</summary>

@@ -9,16 +9,16 @@ namespace Microsoft.ML.DynMoE.Layers;
 /// <summary>
 /// Feed-forward MoE network for tabular data: <c>h = InputProjection(x)</c>; for each block <c>h = h + MoE(Norm(h))</c>;
 /// <c>logits = Head(FinalNorm(h))</c>. Maps <c>[N, InputDimension]</c> to <c>[N, OutputDimension]</c>.
-/// Initialization draws from the global torch generator, so it is deterministic after <c>torch.manual_seed</c>.
+/// Initialization draws from the given generator (or the global one when none is given).
 /// </summary>
-public sealed class MoEMlpNetwork : nn.Module<Tensor, Tensor>
+public sealed class MoEMlpNetwork : MoENetwork
 {
     private readonly MoEBlock[] _blocks;
-    private Tensor? _auxiliaryLoss;
 
     /// <summary>Creates the network.</summary>
     /// <param name="options">Settings; validated and copied.</param>
-    public MoEMlpNetwork(MoEMlpNetworkOptions options)
+    /// <param name="generator">Random generator for the initial weights; null draws from the global torch generator.</param>
+    public MoEMlpNetwork(MoEMlpNetworkOptions options, Generator? generator = null)
         : base(nameof(MoEMlpNetwork))
     {
         System.ArgumentNullException.ThrowIfNull(options);
@@ -26,17 +26,17 @@ public sealed class MoEMlpNetwork : nn.Module<Tensor, Tensor>
         Options = options.Clone();
         int width = Options.Layer.ModelDimension;
 
-        InputProjection = nn.Linear(Options.InputDimension, width);
+        InputProjection = Initialization.Linear(Options.InputDimension, width, generator);
         register_module("input_projection", InputProjection);
         _blocks = new MoEBlock[Options.NumberOfLayers];
         for (int i = 0; i < _blocks.Length; i++)
         {
-            _blocks[i] = new MoEBlock($"block{i}", Options.Layer);
+            _blocks[i] = new MoEBlock($"block{i}", Options.Layer, generator);
             register_module($"block{i}", _blocks[i]);
         }
 
         FinalNorm = nn.LayerNorm(width);
-        Head = nn.Linear(width, Options.OutputDimension);
+        Head = Initialization.Linear(width, Options.OutputDimension, generator);
         register_module("final_norm", FinalNorm);
         register_module("head", Head);
         MoELayers = _blocks.Select(b => b.MoE).ToArray();
@@ -58,10 +58,7 @@ public sealed class MoEMlpNetwork : nn.Module<Tensor, Tensor>
     public Linear Head { get; }
 
     /// <summary>The MoE layer of every block, in order.</summary>
-    public IReadOnlyList<MoELayer> MoELayers { get; }
-
-    /// <summary>Sum of the layers' auxiliary losses from the last forward, already multiplied by <see cref="MoEMlpNetworkOptions.AuxiliaryLossWeight"/>; null before any forward.</summary>
-    public Tensor? AuxiliaryLoss => _auxiliaryLoss;
+    public override IReadOnlyList<MoELayer> MoELayers { get; }
 
     /// <summary>Computes logits <c>[N, OutputDimension]</c> from <paramref name="input"/> <c>[N, InputDimension]</c>.</summary>
     public override Tensor forward(Tensor input)
@@ -74,21 +71,7 @@ public sealed class MoEMlpNetwork : nn.Module<Tensor, Tensor>
         }
 
         var output = Head.forward(FinalNorm.forward(hidden));
-        var auxiliary = ScalarArgument.Add(MoELayers[0].AuxiliaryLoss!, 0);
-        for (int i = 1; i < MoELayers.Count; i++)
-        {
-            auxiliary = auxiliary.add(MoELayers[i].AuxiliaryLoss!);
-        }
-
-        _auxiliaryLoss?.Dispose();
-        _auxiliaryLoss = auxiliary.mul(Options.AuxiliaryLossWeight).DetachFromDisposeScope();
+        CollectAuxiliaryLoss(Options.AuxiliaryLossWeight, output.device);
         return output.MoveToOuterDisposeScope();
-    }
-
-    /// <summary>Disposes the tensors kept across forwards.</summary>
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) _auxiliaryLoss?.Dispose();
-        base.Dispose(disposing);
     }
 }

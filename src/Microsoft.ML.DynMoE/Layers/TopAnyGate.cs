@@ -19,15 +19,15 @@ public sealed class TopAnyGate : nn.Module<Tensor, Tensor, GateDecision>
     /// <param name="modelDimension">Token width d.</param>
     /// <param name="slotCount">Number of expert slots E.</param>
     /// <param name="auxiliaryLoss">Resolved auxiliary loss: DiverseAndSimple, DiverseSimpleBalanceEfficiency or None.</param>
-    public TopAnyGate(string name, int modelDimension, int slotCount, AuxiliaryLossKind auxiliaryLoss)
+    /// <param name="generator">Random generator for the initial weights; null draws from the global torch generator.</param>
+    public TopAnyGate(string name, int modelDimension, int slotCount, AuxiliaryLossKind auxiliaryLoss, Generator? generator = null)
         : base(name)
     {
         _auxiliaryLoss = auxiliaryLoss;
         using (var scope = NewDisposeScope())
         {
             // Orthogonal rows on [E, d], transposed, as in the reference: unit-norm, mutually orthogonal columns when E <= d.
-            var rows = torch.empty(slotCount, modelDimension);
-            nn.init.orthogonal_(rows);
+            var rows = generator is null ? nn.init.orthogonal_(torch.empty(slotCount, modelDimension)) : Orthogonal(slotCount, modelDimension, generator);
             register_parameter("gate_embeddings", new Parameter(rows.t().contiguous().DetachFromDisposeScope(), true));
         }
 
@@ -76,6 +76,19 @@ public sealed class TopAnyGate : nn.Module<Tensor, Tensor, GateDecision>
             unrouted.MoveToOuterDisposeScope(),
             auxiliary.MoveToOuterDisposeScope());
         return decision;
+    }
+
+    /// <summary>
+    /// <c>orthogonal_</c> drawn from <paramref name="generator"/> (torch's takes only the global one): the Q factor of a
+    /// Gaussian matrix, signs fixed by R's diagonal, so rows are orthonormal when rows ≤ columns and columns otherwise.
+    /// </summary>
+    private static Tensor Orthogonal(int rows, int columns, Generator generator)
+    {
+        bool tall = rows > columns;
+        var gaussian = tall ? torch.randn(rows, columns, generator: generator) : torch.randn(columns, rows, generator: generator);
+        var (q, r) = torch.linalg.qr(gaussian);
+        q = q.mul(r.diagonal().sign().unsqueeze(0));
+        return tall ? q : q.t();
     }
 
     private Tensor ComputeAuxiliaryLoss(Tensor embeddings, Tensor mask, Tensor gates)

@@ -20,13 +20,14 @@ public sealed class TopKGate : nn.Module<Tensor, Tensor, GateDecision>
     /// <param name="slotCount">Number of expert slots E.</param>
     /// <param name="k">Experts per token.</param>
     /// <param name="auxiliaryLoss">Resolved auxiliary loss: SwitchLoadBalancing or None.</param>
-    public TopKGate(string name, int modelDimension, int slotCount, int k, AuxiliaryLossKind auxiliaryLoss)
+    /// <param name="generator">Random generator for the initial weights; null draws from the global torch generator.</param>
+    public TopKGate(string name, int modelDimension, int slotCount, int k, AuxiliaryLossKind auxiliaryLoss, Generator? generator = null)
         : base(name)
     {
         _k = k;
         _auxiliaryLoss = auxiliaryLoss;
         double bound = 1.0 / System.Math.Sqrt(modelDimension);
-        register_parameter("router_weights", new Parameter(torch.rand(modelDimension, slotCount).mul_(2 * bound).sub_(bound), true));
+        register_parameter("router_weights", new Parameter(torch.rand(modelDimension, slotCount, generator: generator).mul_(2 * bound).sub_(bound), true));
     }
 
     /// <summary>Router weights <c>[d, E]</c>.</summary>

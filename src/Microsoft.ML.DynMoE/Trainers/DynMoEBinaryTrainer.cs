@@ -1,5 +1,6 @@
 using System;
 using Microsoft.ML.Data;
+using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Training;
 using Microsoft.ML.Runtime;
 using Microsoft.ML.Trainers;
@@ -59,7 +60,7 @@ public sealed class DynMoEBinaryTrainer : DynMoETrainerBase<BinaryPredictionTran
                 "Check the data, the split, or any filter in front of the trainer.");
     }
 
-    private protected override DynMoEBinaryModelParameters CreateModel(FeatureStandardizer standardizer, TrainedNetwork trained, TrainingDataReader reader)
+    private protected override DynMoEBinaryModelParameters CreateModel(FeatureStandardizer standardizer, TrainedNetwork<CompiledMoEMlp> trained, TrainingDataReader reader)
         => new(Host, standardizer, trained.Network, ToSummary(trained, reader.RowsUsed));
 
     /// <inheritdoc />

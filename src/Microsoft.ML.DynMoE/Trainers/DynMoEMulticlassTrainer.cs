@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using Microsoft.ML.Data;
+using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Training;
 using Microsoft.ML.Runtime;
 using Microsoft.ML.Trainers;
@@ -64,7 +65,7 @@ public sealed class DynMoEMulticlassTrainer : DynMoETrainerBase<MulticlassPredic
                 "Check the data, the split, or any filter in front of the trainer.");
     }
 
-    private protected override DynMoEMulticlassModelParameters CreateModel(FeatureStandardizer standardizer, TrainedNetwork trained, TrainingDataReader reader)
+    private protected override DynMoEMulticlassModelParameters CreateModel(FeatureStandardizer standardizer, TrainedNetwork<CompiledMoEMlp> trained, TrainingDataReader reader)
         => new(Host, standardizer, trained.Network, ToSummary(trained, reader.RowsUsed));
 
     /// <inheritdoc />

@@ -1,5 +1,6 @@
 using System;
 using Microsoft.ML.Data;
+using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Training;
 using Microsoft.ML.Runtime;
 using Microsoft.ML.Trainers;
@@ -46,7 +47,7 @@ public sealed class DynMoERegressionTrainer : DynMoETrainerBase<RegressionPredic
 
     private protected override int GetOutputDimension(DataViewSchema.Column label) => 1;
 
-    private protected override DynMoERegressionModelParameters CreateModel(FeatureStandardizer standardizer, TrainedNetwork trained, TrainingDataReader reader)
+    private protected override DynMoERegressionModelParameters CreateModel(FeatureStandardizer standardizer, TrainedNetwork<CompiledMoEMlp> trained, TrainingDataReader reader)
         => new(Host, standardizer, trained.Network, ToSummary(trained, reader.RowsUsed), reader.LabelShift, reader.LabelDivisor);
 
     /// <inheritdoc />

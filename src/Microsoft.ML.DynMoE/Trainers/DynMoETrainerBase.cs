@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using Microsoft.ML.Data;
+using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Layers;
 using Microsoft.ML.DynMoE.Training;
 using Microsoft.ML.Runtime;
@@ -128,7 +129,7 @@ public abstract class DynMoETrainerBase<TTransformer, TModel, TOptions> : Traine
     {
     }
 
-    private protected abstract TModel CreateModel(FeatureStandardizer standardizer, TrainedNetwork trained, TrainingDataReader reader);
+    private protected abstract TModel CreateModel(FeatureStandardizer standardizer, TrainedNetwork<CompiledMoEMlp> trained, TrainingDataReader reader);
 
     /// <inheritdoc />
     protected override TModel TrainModelCore(TrainContext context)
@@ -162,16 +163,16 @@ public abstract class DynMoETrainerBase<TTransformer, TModel, TOptions> : Traine
             LogSkippedRows(ch, validationReader, "validation");
         }
 
+        var network = new MoEMlpNetworkOptions
+        {
+            InputDimension = reader.FeatureCount,
+            OutputDimension = GetOutputDimension(label),
+            NumberOfLayers = options.NumberOfLayers,
+            Layer = options.ToLayerOptions(),
+            AuxiliaryLossWeight = options.AuxiliaryLossWeight,
+        };
         var settings = new NetworkTrainingSettings
         {
-            Network = new MoEMlpNetworkOptions
-            {
-                InputDimension = reader.FeatureCount,
-                OutputDimension = GetOutputDimension(label),
-                NumberOfLayers = options.NumberOfLayers,
-                Layer = options.ToLayerOptions(),
-                AuxiliaryLossWeight = options.AuxiliaryLossWeight,
-            },
             Objective = Objective,
             Epochs = options.NumberOfEpochs,
             BatchSize = options.BatchSize,
@@ -191,7 +192,7 @@ public abstract class DynMoETrainerBase<TTransformer, TModel, TOptions> : Traine
                 options.Progress?.Report(progress);
             },
         };
-        var trained = MoENetworkTrainer.Train(settings, source, validation);
+        var trained = MoENetworkTrainer.Train(settings, generator => new MoEMlpNetwork(network, generator), n => CompiledMoEMlp.FromNetwork((MoEMlpNetwork)n), source, validation);
         ch.Info(MessageSensitivity.None, $"DynMoE routing after training: {string.Join("; ", trained.Routing.Select(r => r.ToString()))}");
         return CreateModel(standardizer, trained, reader);
     }
@@ -206,5 +207,5 @@ public abstract class DynMoETrainerBase<TTransformer, TModel, TOptions> : Traine
             ch.Info(MessageSensitivity.None, $"DynMoE skipped {reader.RowsWithInvalidWeight} {dataName} rows with a missing, negative or infinite weight.");
     }
 
-    private protected static DynMoERoutingSummary ToSummary(TrainedNetwork trained, long rows) => new(trained.Routing, rows);
+    private protected static DynMoERoutingSummary ToSummary(TrainedNetwork<CompiledMoEMlp> trained, long rows) => new(trained.Routing, rows);
 }

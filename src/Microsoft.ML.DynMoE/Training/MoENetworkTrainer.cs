@@ -10,19 +10,23 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.DynMoE.Training;
 
 /// <summary>
-/// The TorchSharp training loop shared by every DynMoE trainer: AdamW with cosine decay, task loss plus the MoE
-/// layers' weighted auxiliary losses, the expert adaptation schedule around each step, optional early stopping on
-/// a validation set (restoring the best weights), and a final eval pass that measures routing on the training data.
+/// The TorchSharp training loop shared by every DynMoE trainer (tabular MLP, text and image encoders): AdamW with
+/// linear warm-up and cosine decay, task loss plus the MoE layers' weighted auxiliary losses, the expert adaptation
+/// schedule around each step, optional early stopping on a validation set (restoring the best weights), and a final
+/// eval pass that measures routing on the training data. Initial weights come from a generator of the run's own seed,
+/// so concurrent trainings in one process do not share random state.
 /// </summary>
 internal static class MoENetworkTrainer
 {
-    public static TrainedNetwork Train(NetworkTrainingSettings settings, ITrainingBatchSource train, ITrainingBatchSource? validation)
+    /// <summary>Trains the network <paramref name="createNetwork"/> builds and returns it compiled by <paramref name="compile"/>.</summary>
+    public static TrainedNetwork<TCompiled> Train<TCompiled>(NetworkTrainingSettings settings, Func<Generator, MoENetwork> createNetwork,
+        Func<MoENetwork, TCompiled> compile, ITrainingBatchSource train, ITrainingBatchSource? validation)
     {
         int previousThreads = torch.get_num_threads();
         torch.set_num_threads(settings.Threads);
         try
         {
-            return TrainCore(settings, train, validation);
+            return TrainCore(settings, createNetwork, compile, train, validation);
         }
         finally
         {
@@ -30,21 +34,36 @@ internal static class MoENetworkTrainer
         }
     }
 
-    private static TrainedNetwork TrainCore(NetworkTrainingSettings settings, ITrainingBatchSource train, ITrainingBatchSource? validation)
+    /// <summary>Learning rate of step <paramref name="step"/>: linear warm-up over the first steps, then cosine decay to 5% of the peak.</summary>
+    internal static double LearningRateAt(long step, long totalSteps, long warmupSteps, double peak)
     {
-        torch.random.manual_seed(settings.Seed);
+        if (step < warmupSteps)
+            return peak * (step + 1) / warmupSteps;
+        double minimum = peak * 0.05;
+        long decaySteps = Math.Max(1, totalSteps - warmupSteps);
+        double progress = Math.Min(1.0, (double)(step - warmupSteps) / decaySteps);
+        return minimum + (peak - minimum) * (1 + Math.Cos(Math.PI * progress)) / 2;
+    }
+
+    private static TrainedNetwork<TCompiled> TrainCore<TCompiled>(NetworkTrainingSettings settings, Func<Generator, MoENetwork> createNetwork,
+        Func<MoENetwork, TCompiled> compile, ITrainingBatchSource train, ITrainingBatchSource? validation)
+    {
         var shuffle = new Random(settings.Seed);
         var stopwatch = Stopwatch.StartNew();
 
-        using var network = new MoEMlpNetwork(settings.Network);
+        MoENetwork network;
+        using (var generator = new Generator(unchecked((ulong)settings.Seed), torch.CPU))
+            network = createNetwork(generator);
+        using var owned = network;
         network.to(settings.Device);
         var layers = network.MoELayers;
         var history = layers.Select(l => new List<int>()).ToArray();
 
         int stepsPerEpoch = (int)Math.Max(1, (train.RowCount + settings.BatchSize - 1) / settings.BatchSize);
         long totalSteps = (long)stepsPerEpoch * settings.Epochs;
+        long warmupSteps = (long)Math.Round(totalSteps * settings.WarmupFraction);
         using var optimizer = torch.optim.AdamW(network.parameters(), lr: settings.LearningRate, weight_decay: settings.WeightDecay);
-        var schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max: totalSteps, eta_min: settings.LearningRate * 0.05);
+        var parameters = network.parameters().Where(p => p.requires_grad).ToArray();
 
         Dictionary<string, Tensor>? bestState = null;
         double bestValidationLoss = double.PositiveInfinity;
@@ -68,6 +87,9 @@ internal static class MoENetworkTrainer
                     settings.CheckAlive?.Invoke();
 
                     using var scope = NewDisposeScope();
+                    double learningRate = LearningRateAt(globalStep, totalSteps, warmupSteps, settings.LearningRate);
+                    foreach (var group in optimizer.ParamGroups)
+                        group.LearningRate = learningRate;
                     settings.Adaptation.BeforeStep(layers, stepInEpoch, stepsPerEpoch, globalStep);
                     var (x, y, w) = ToTensors(batch, settings.Objective, settings.Device);
                     var logits = network.forward(x);
@@ -76,8 +98,9 @@ internal static class MoENetworkTrainer
 
                     optimizer.zero_grad();
                     loss.backward();
+                    if (settings.GradientClipNorm > 0)
+                        nn.utils.clip_grad_norm_(parameters, settings.GradientClipNorm);
                     optimizer.step();
-                    schedule.step();
                     settings.Adaptation.AfterStep(layers, stepInEpoch, stepsPerEpoch, globalStep);
 
                     double batchWeight = w.sum().item<float>();
@@ -139,9 +162,9 @@ internal static class MoENetworkTrainer
             }
 
             var routing = MeasureRouting(network, train, settings, history);
-            return new TrainedNetwork
+            return new TrainedNetwork<TCompiled>
             {
-                Network = CompiledMoEMlp.FromNetwork(network),
+                Network = compile(network),
                 Routing = routing,
                 EpochsRun = epochsRun,
                 FinalTrainingLoss = lastTrainingLoss,
@@ -175,7 +198,7 @@ internal static class MoENetworkTrainer
         return perRow.mul(weights).sum().div(ScalarArgument.ClampMin(weights.sum(), 1e-12));
     }
 
-    private static (double Loss, double Metric) Evaluate(MoEMlpNetwork network, ITrainingBatchSource data, NetworkTrainingSettings settings)
+    private static (double Loss, double Metric) Evaluate(MoENetwork network, ITrainingBatchSource data, NetworkTrainingSettings settings)
     {
         network.eval();
         using var noGrad = torch.no_grad();
@@ -205,7 +228,7 @@ internal static class MoENetworkTrainer
     }
 
     /// <summary>Eval-mode pass over the training data: how the final model routes the data it learned from.</summary>
-    private static IReadOnlyList<DynMoELayerRouting> MeasureRouting(MoEMlpNetwork network, ITrainingBatchSource data, NetworkTrainingSettings settings, List<int>[] history)
+    private static IReadOnlyList<DynMoELayerRouting> MeasureRouting(MoENetwork network, ITrainingBatchSource data, NetworkTrainingSettings settings, List<int>[] history)
     {
         network.eval();
         var layers = network.MoELayers;

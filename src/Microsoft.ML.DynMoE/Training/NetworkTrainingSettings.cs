@@ -7,12 +7,15 @@ namespace Microsoft.ML.DynMoE.Training;
 /// <summary>Everything the TorchSharp training loop needs besides the data; free of ML.NET types.</summary>
 internal sealed class NetworkTrainingSettings
 {
-    public required MoEMlpNetworkOptions Network { get; init; }
     public required TrainingObjective Objective { get; init; }
     public required int Epochs { get; init; }
     public required int BatchSize { get; init; }
     public required double LearningRate { get; init; }
     public required double WeightDecay { get; init; }
+    /// <summary>Fraction of all steps spent warming the learning rate up linearly from 0 (0 = none).</summary>
+    public double WarmupFraction { get; init; }
+    /// <summary>Largest global gradient norm before the step (0 = no clipping).</summary>
+    public double GradientClipNorm { get; init; }
     public required AdaptationSchedule Adaptation { get; init; }
     public required TorchSharp.torch.Device Device { get; init; }
     public required int Seed { get; init; }

@@ -1,0 +1,99 @@
+using System;
+using System.IO;
+using System.Runtime.CompilerServices;
+using Microsoft.ML.DynMoE.Layers;
+
+namespace Microsoft.ML.DynMoE.Inference;
+
+/// <summary>
+/// <see cref="MultiHeadSelfAttention"/> over the S real tokens of one sequence. Padding is simply absent here: a padded
+/// key gets a logit 1e9 below the others in training, whose softmax weight is exactly 0 in float32, as here.
+/// </summary>
+internal sealed class CompiledSelfAttention
+{
+    private readonly float[] _qkvWeight;    // [3d, d]
+    private readonly float[] _qkvBias;      // [3d]
+    private readonly float[] _outputWeight; // [d, d]
+    private readonly float[] _outputBias;   // [d]
+
+    private CompiledSelfAttention(int modelDimension, int heads, float[] qkvWeight, float[] qkvBias, float[] outputWeight, float[] outputBias)
+    {
+        ModelDimension = modelDimension;
+        Heads = heads;
+        _qkvWeight = qkvWeight;
+        _qkvBias = qkvBias;
+        _outputWeight = outputWeight;
+        _outputBias = outputBias;
+    }
+
+    public int ModelDimension { get; }
+
+    public int Heads { get; }
+
+    public static CompiledSelfAttention FromModule(MultiHeadSelfAttention attention)
+        => new(attention.ModelDimension, attention.Heads,
+            CompiledMoEMlp.ToArray(attention.QueryKeyValue.weight!), CompiledMoEMlp.ToArray(attention.QueryKeyValue.bias!),
+            CompiledMoEMlp.ToArray(attention.Output.weight!), CompiledMoEMlp.ToArray(attention.Output.bias!));
+
+    /// <summary>Writes the attention output for the <paramref name="count"/> token rows of <paramref name="input"/> into <paramref name="output"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Forward(ReadOnlySpan<float> input, int count, Span<float> output, Span<float> qkv, Span<float> attended, Span<float> weights)
+    {
+        int d = ModelDimension, headDimension = d / Heads;
+        for (int t = 0; t < count; t++)
+            DenseKernels.Linear(_qkvWeight, _qkvBias, input.Slice(t * d, d), qkv.Slice(t * 3 * d, 3 * d));
+
+        float scale = 1f / MathF.Sqrt(headDimension);
+        attended[..(count * d)].Clear();
+        for (int h = 0; h < Heads; h++)
+        {
+            int offset = h * headDimension;
+            for (int i = 0; i < count; i++)
+            {
+                ReadOnlySpan<float> query = qkv.Slice(i * 3 * d + offset, headDimension);
+                float max = float.NegativeInfinity;
+                for (int j = 0; j < count; j++)
+                {
+                    weights[j] = DenseKernels.Dot(query, qkv.Slice(j * 3 * d + d + offset, headDimension)) * scale;
+                    max = MathF.Max(max, weights[j]);
+                }
+
+                double sum = 0;
+                for (int j = 0; j < count; j++)
+                {
+                    weights[j] = MathF.Exp(weights[j] - max);
+                    sum += weights[j];
+                }
+
+                Span<float> target = attended.Slice(i * d + offset, headDimension);
+                for (int j = 0; j < count; j++)
+                    DenseKernels.MultiplyAdd(qkv.Slice(j * 3 * d + 2 * d + offset, headDimension), (float)(weights[j] / sum), target);
+            }
+        }
+
+        for (int t = 0; t < count; t++)
+            DenseKernels.Linear(_outputWeight, _outputBias, attended.Slice(t * d, d), output.Slice(t * d, d));
+    }
+
+    public void Save(BinaryWriter writer)
+    {
+        writer.Write(ModelDimension);
+        writer.Write(Heads);
+        CompiledMoEMlp.WriteArray(writer, _qkvWeight);
+        CompiledMoEMlp.WriteArray(writer, _qkvBias);
+        CompiledMoEMlp.WriteArray(writer, _outputWeight);
+        CompiledMoEMlp.WriteArray(writer, _outputBias);
+    }
+
+    public static CompiledSelfAttention Load(BinaryReader reader)
+    {
+        int d = reader.ReadInt32(), heads = reader.ReadInt32();
+        if (d < 1 || heads < 1 || d % heads != 0)
+            throw new InvalidDataException($"The DynMoE attention records width {d} with {heads} heads; the heads must divide the width.");
+        float[] qkvWeight = CompiledMoEMlp.ReadArray(reader), qkvBias = CompiledMoEMlp.ReadArray(reader);
+        float[] outputWeight = CompiledMoEMlp.ReadArray(reader), outputBias = CompiledMoEMlp.ReadArray(reader);
+        if (qkvWeight.Length != 3L * d * d || qkvBias.Length != 3 * d || outputWeight.Length != (long)d * d || outputBias.Length != d)
+            throw new InvalidDataException($"The DynMoE attention arrays have the wrong lengths for width {d}.");
+        return new CompiledSelfAttention(d, heads, qkvWeight, qkvBias, outputWeight, outputBias);
+    }
+}

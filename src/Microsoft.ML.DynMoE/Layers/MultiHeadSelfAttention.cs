@@ -1,0 +1,64 @@
+using System;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.DynMoE.Layers;
+
+/// <summary>
+/// Multi-head self-attention with a key-padding mask: <c>softmax(Q Kᵀ / √d_h + mask) V</c> per head, heads
+/// concatenated and projected. Padded keys get a large negative logit rather than −∞, so a row whose keys are all
+/// padding stays finite (it is discarded by the pooling anyway) and real rows are exactly as with −∞.
+/// </summary>
+public sealed class MultiHeadSelfAttention : nn.Module<Tensor, Tensor?, Tensor>
+{
+    /// <summary>Logit given to padded keys.</summary>
+    public const double MaskedLogit = -1e9;
+
+    /// <summary>Creates the projections (torch's Linear init).</summary>
+    /// <param name="name">Module name.</param>
+    /// <param name="modelDimension">Token width d; divisible by <paramref name="heads"/>.</param>
+    /// <param name="heads">Number of heads.</param>
+    /// <param name="generator">Random generator; null draws from the global torch generator.</param>
+    public MultiHeadSelfAttention(string name, int modelDimension, int heads, Generator? generator = null)
+        : base(name)
+    {
+        if (heads < 1 || modelDimension % heads != 0)
+            throw new ArgumentOutOfRangeException(nameof(heads), heads, $"The number of heads must divide ModelDimension ({modelDimension}).");
+        ModelDimension = modelDimension;
+        Heads = heads;
+        QueryKeyValue = Initialization.Linear(modelDimension, 3 * modelDimension, generator);
+        Output = Initialization.Linear(modelDimension, modelDimension, generator);
+        register_module("qkv", QueryKeyValue);
+        register_module("output", Output);
+    }
+
+    /// <summary>Token width d.</summary>
+    public int ModelDimension { get; }
+
+    /// <summary>Number of heads.</summary>
+    public int Heads { get; }
+
+    /// <summary>Joint projection to queries, keys and values (<c>[3d, d]</c> weight: rows 0..d-1 queries, then keys, then values).</summary>
+    public Linear QueryKeyValue { get; }
+
+    /// <summary>Output projection.</summary>
+    public Linear Output { get; }
+
+    /// <summary>Attends over <paramref name="input"/> <c>[N, S, d]</c>; <paramref name="keyMask"/> <c>[N, S]</c> is true for real tokens (null: all real).</summary>
+    public override Tensor forward(Tensor input, Tensor? keyMask)
+    {
+        using var scope = NewDisposeScope();
+        long n = input.shape[0], s = input.shape[1];
+        int headDimension = ModelDimension / Heads;
+        var qkv = QueryKeyValue.forward(input).view(n, s, 3, Heads, headDimension).permute(2, 0, 3, 1, 4);
+        var query = qkv[0];
+        var key = qkv[1];
+        var value = qkv[2];
+        var logits = ScalarArgument.Multiply(query.matmul(key.transpose(-2, -1)), 1.0 / Math.Sqrt(headDimension));
+        if (keyMask is not null)
+            logits = ScalarArgument.MaskedFill(logits, keyMask.logical_not().view(n, 1, 1, s), MaskedLogit);
+        var attended = torch.softmax(logits, -1).matmul(value).transpose(1, 2).reshape(n, s, ModelDimension);
+        return Output.forward(attended).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,11 @@
+namespace Microsoft.ML.DynMoE.Layers;
+
+/// <summary>How a <see cref="TransformerEncoder"/> turns its token states into one vector for the head.</summary>
+public enum SequencePooling
+{
+    /// <summary>Mean of the final states of the real (non-padding) tokens.</summary>
+    Mean,
+
+    /// <summary>The final state of a learned [CLS] token prepended to every sequence.</summary>
+    ClassToken,
+}

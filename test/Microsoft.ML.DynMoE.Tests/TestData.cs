@@ -23,4 +23,12 @@ internal static class TestData
         }, separatorChar: ',', hasHeader: true);
         return loader.Load(path);
     }
+
+    /// <summary>Loads the shipped spam subset as (Label: Boolean, Text), RFC-4180 quoting.</summary>
+    public static IDataView LoadSpam(MLContext mlContext)
+        => mlContext.Data.CreateTextLoader(new[]
+        {
+            new TextLoader.Column("Label", DataKind.Boolean, 0),
+            new TextLoader.Column("Text", DataKind.String, 1),
+        }, separatorChar: ',', hasHeader: true, allowQuoting: true).Load(PathOf("spam_assassin"));
 }

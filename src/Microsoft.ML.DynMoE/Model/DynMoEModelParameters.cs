@@ -39,14 +39,14 @@ public abstract class DynMoEModelParameters<TOutput> : ModelParametersBase<TOutp
     {
         // *** Binary format ***
         // float[] (count-prefixed): feature means; float[]: inverse standard deviations;
-        // routing summary (see WriteRouting); the network in its own stream.
+        // routing summary (see DynMoERoutingSummary.Write); the network in its own stream.
         var reader = ctx.Reader;
         var mean = CompiledMoEMlp.ReadArray(reader);
         var inverseStd = CompiledMoEMlp.ReadArray(reader);
         Host.CheckDecode(mean.Length == inverseStd.Length);
         Standardizer = new FeatureStandardizer(mean, inverseStd);
         int featureCount = mean.Length;
-        Routing = ReadRouting(reader);
+        Routing = DynMoERoutingSummary.Read(reader);
         CompiledMoEMlp? network = null;
         if (!ctx.TryLoadBinaryStream(NetworkStreamName, r => network = CompiledMoEMlp.Load(r)))
             throw Host.ExceptDecode($"The DynMoE model is missing its '{NetworkStreamName}' stream.");
@@ -90,7 +90,7 @@ public abstract class DynMoEModelParameters<TOutput> : ModelParametersBase<TOutp
         var writer = ctx.Writer;
         CompiledMoEMlp.WriteArray(writer, Standardizer.Mean);
         CompiledMoEMlp.WriteArray(writer, Standardizer.InverseStd);
-        WriteRouting(writer, Routing);
+        Routing.Write(writer);
         WriteTaskState(writer);
         ctx.SaveBinaryStream(NetworkStreamName, w => Network.Save(w));
     }
@@ -146,48 +146,6 @@ public abstract class DynMoEModelParameters<TOutput> : ModelParametersBase<TOutp
             }
         }
         return new DynMoERoutingReport(overall.ToSummary(Routing), byLabel.ToDictionary(p => p.Key, p => p.Value.ToSummary(Routing)));
-    }
-
-    private static void WriteRouting(BinaryWriter writer, DynMoERoutingSummary routing)
-    {
-        writer.Write(routing.Rows);
-        writer.Write(routing.Layers.Count);
-        foreach (var layer in routing.Layers)
-        {
-            writer.Write(layer.Layer);
-            writer.Write((int)layer.Gating);
-            writer.Write(layer.InitialExperts);
-            writer.Write(layer.ActiveExperts);
-            writer.Write(layer.MaximumExperts);
-            writer.Write(layer.MeanActivatedExpertsPerToken);
-            writer.Write(layer.ExpertLoad.Count);
-            foreach (long load in layer.ExpertLoad)
-                writer.Write(load);
-            writer.Write(layer.ExpertCountHistory.Count);
-            foreach (int count in layer.ExpertCountHistory)
-                writer.Write(count);
-        }
-    }
-
-    private static DynMoERoutingSummary ReadRouting(BinaryReader reader)
-    {
-        long rows = reader.ReadInt64();
-        var layers = new DynMoELayerRouting[reader.ReadInt32()];
-        for (int i = 0; i < layers.Length; i++)
-        {
-            int index = reader.ReadInt32();
-            var gating = (GatingKind)reader.ReadInt32();
-            int initial = reader.ReadInt32(), active = reader.ReadInt32(), maximum = reader.ReadInt32();
-            double mean = reader.ReadDouble();
-            var load = new long[reader.ReadInt32()];
-            for (int j = 0; j < load.Length; j++)
-                load[j] = reader.ReadInt64();
-            var history = new int[reader.ReadInt32()];
-            for (int j = 0; j < history.Length; j++)
-                history[j] = reader.ReadInt32();
-            layers[i] = new DynMoELayerRouting(index, gating, initial, active, maximum, mean, load, history);
-        }
-        return new DynMoERoutingSummary(layers, rows);
     }
 
     private sealed class RowScratch

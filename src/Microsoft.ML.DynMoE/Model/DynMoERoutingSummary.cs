@@ -1,6 +1,8 @@
 using System.Collections.Generic;
+using System.IO;
 using System.Linq;
 using System.Text;
+using Microsoft.ML.DynMoE.Layers;
 
 namespace Microsoft.ML.DynMoE;
 
@@ -34,5 +36,55 @@ public sealed class DynMoERoutingSummary
         foreach (var layer in Layers)
             text.AppendLine().Append("  ").Append(layer);
         return text.ToString();
+    }
+
+    internal void Write(BinaryWriter writer)
+    {
+        writer.Write(Rows);
+        writer.Write(Layers.Count);
+        foreach (var layer in Layers)
+        {
+            writer.Write(layer.Layer);
+            writer.Write((int)layer.Gating);
+            writer.Write(layer.InitialExperts);
+            writer.Write(layer.ActiveExperts);
+            writer.Write(layer.MaximumExperts);
+            writer.Write(layer.MeanActivatedExpertsPerToken);
+            writer.Write(layer.ExpertLoad.Count);
+            foreach (long load in layer.ExpertLoad)
+                writer.Write(load);
+            writer.Write(layer.ExpertCountHistory.Count);
+            foreach (int count in layer.ExpertCountHistory)
+                writer.Write(count);
+        }
+    }
+
+    internal static DynMoERoutingSummary Read(BinaryReader reader)
+    {
+        long rows = reader.ReadInt64();
+        var layers = new DynMoELayerRouting[ReadCount(reader, 1024, "routing layers")];
+        for (int i = 0; i < layers.Length; i++)
+        {
+            int index = reader.ReadInt32();
+            var gating = (GatingKind)reader.ReadInt32();
+            int initial = reader.ReadInt32(), active = reader.ReadInt32(), maximum = reader.ReadInt32();
+            double mean = reader.ReadDouble();
+            var load = new long[ReadCount(reader, MoELayerOptions.MaximumSlotLimit, "expert loads")];
+            for (int j = 0; j < load.Length; j++)
+                load[j] = reader.ReadInt64();
+            var history = new int[ReadCount(reader, 1 << 20, "expert-count history entries")];
+            for (int j = 0; j < history.Length; j++)
+                history[j] = reader.ReadInt32();
+            layers[i] = new DynMoELayerRouting(index, gating, initial, active, maximum, mean, load, history);
+        }
+        return new DynMoERoutingSummary(layers, rows);
+    }
+
+    private static int ReadCount(BinaryReader reader, int maximum, string what)
+    {
+        int count = reader.ReadInt32();
+        if (count < 0 || count > maximum)
+            throw new InvalidDataException($"The DynMoE routing summary records {count} {what} (at most {maximum}); the model file is damaged.");
+        return count;
     }
 }

@@ -1,0 +1,109 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using Microsoft.ML.Data;
+using Microsoft.ML.DynMoE.Layers;
+using Microsoft.ML.DynMoE.Sequence;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.DynMoE.Images;
+
+/// <summary>A known-size Single vector of <c>Height × Width × Channels</c> pixels in ML.NET's ExtractPixels layout, cut into patches.</summary>
+internal sealed class ImageSequenceInput : SequenceInput
+{
+    public ImageSequenceInput(string featureColumn, int height, int width, int channels, int patchSize, bool interleavedColors, double pixelMean, double pixelStandardDeviation)
+    {
+        FeatureColumn = featureColumn;
+        Height = height;
+        Width = width;
+        Channels = channels;
+        PatchSize = patchSize;
+        InterleavedColors = interleavedColors;
+        PixelMean = pixelMean;
+        PixelStandardDeviation = pixelStandardDeviation;
+    }
+
+    public string FeatureColumn { get; }
+
+    public int Height { get; }
+
+    public int Width { get; }
+
+    public int Channels { get; }
+
+    public int PatchSize { get; }
+
+    public bool InterleavedColors { get; }
+
+    public double PixelMean { get; }
+
+    public double PixelStandardDeviation { get; }
+
+    public int PatchRows => Height / PatchSize;
+
+    public int PatchColumns => Width / PatchSize;
+
+    public override IReadOnlyList<string> ColumnNames => new[] { FeatureColumn };
+
+    public override int MaximumWidth => Height * Width * Channels;
+
+    public override void CheckSchema(SchemaShape schema, string dataName) => CheckFeatureColumn(schema, dataName, FeatureColumn, Height, Width, Channels);
+
+    /// <summary>Checks the pixel column and returns its size; <paramref name="channels"/> 0 accepts any whole number of channels.</summary>
+    public static int CheckFeatureColumn(SchemaShape schema, string dataName, string name, int height, int width, int channels)
+    {
+        if (!schema.TryFindColumn(name, out var column))
+            throw new ArgumentOutOfRangeException("FeatureColumnName",
+                $"Feature column '{name}' was not found in the {dataName} data. Produce it with mlContext.Transforms.ExtractPixels (or load the pixel columns as one vector) or set FeatureColumnName.");
+        if (column.Kind != SchemaShape.Column.VectorKind.Vector || column.ItemType != NumberDataViewType.Single)
+            throw new ArgumentOutOfRangeException("FeatureColumnName",
+                $"Feature column '{name}' must be a known-size vector of Single pixel values, but it is {Describe(column)}. " +
+                "Use mlContext.Transforms.ExtractPixels after LoadImages and ResizeImages, or Concatenate the pixel columns.");
+        return 0;
+    }
+
+    public override SequenceRowReader CreateReader(DataViewRow row)
+    {
+        var getter = row.GetGetter<VBuffer<float>>(row.Schema[FeatureColumn]);
+        var buffer = default(VBuffer<float>);
+        int size = MaximumWidth;
+        return destination =>
+        {
+            getter(ref buffer);
+            if (buffer.Length != size)
+                throw new InvalidOperationException($"Feature column '{FeatureColumn}' has {buffer.Length} values, but the model reads {Height}×{Width}×{Channels} = {size} pixels.");
+            buffer.CopyTo(destination[..size]);
+            return size;
+        };
+    }
+
+    public override InputEmbedding CreateEmbedding(int modelDimension, Generator generator)
+    {
+        var embedding = new PatchEmbedding("embedding", Height, Width, Channels, PatchSize, InterleavedColors, modelDimension, generator);
+        embedding.SetPixelStatistics(PixelMean, PixelStandardDeviation);
+        return embedding;
+    }
+
+    private protected override void SaveCore(BinaryWriter writer)
+    {
+        writer.Write(FeatureColumn);
+        writer.Write(Height);
+        writer.Write(Width);
+        writer.Write(Channels);
+        writer.Write(PatchSize);
+        writer.Write(InterleavedColors);
+        writer.Write(PixelMean);
+        writer.Write(PixelStandardDeviation);
+    }
+
+    public static new ImageSequenceInput Load(BinaryReader reader)
+    {
+        string column = reader.ReadString();
+        int height = reader.ReadInt32(), width = reader.ReadInt32(), channels = reader.ReadInt32(), patch = reader.ReadInt32();
+        bool interleaved = reader.ReadBoolean();
+        double mean = reader.ReadDouble(), std = reader.ReadDouble();
+        if (height < 1 || width < 1 || channels < 1 || patch < 1 || height % patch != 0 || width % patch != 0 || (long)height * width * channels > 1 << 28)
+            throw new InvalidDataException($"The DynMoE image model records an invalid geometry ({height}×{width}×{channels}, patch {patch}); the file is damaged.");
+        return new ImageSequenceInput(column, height, width, channels, patch, interleaved, mean, std);
+    }
+}

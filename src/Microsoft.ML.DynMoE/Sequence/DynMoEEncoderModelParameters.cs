@@ -1,0 +1,212 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using Microsoft.ML.Data;
+using Microsoft.ML.DynMoE.Images;
+using Microsoft.ML.DynMoE.Inference;
+using Microsoft.ML.DynMoE.Layers;
+using Microsoft.ML.Runtime;
+
+namespace Microsoft.ML.DynMoE.Sequence;
+
+/// <summary>
+/// A trained DynMoE text or image classifier: the fitted input featurization (vocabulary, or image geometry and pixel
+/// scale), the Transformer encoder as managed arrays, and the routing measured during training. Scoring never calls
+/// TorchSharp; it is thread-safe and needs no native library.
+/// </summary>
+public sealed class DynMoEEncoderModelParameters
+{
+    private readonly ThreadLocal<CompiledTransformerEncoder.Scratch> _scratch;
+
+    internal DynMoEEncoderModelParameters(SequenceTask task, SequenceInput input, CompiledTransformerEncoder encoder, DynMoERoutingSummary routing, string[] classNames)
+    {
+        Task = task;
+        Input = input;
+        Encoder = encoder;
+        Routing = routing;
+        ClassNames = classNames;
+        _scratch = new ThreadLocal<CompiledTransformerEncoder.Scratch>(() => Encoder!.CreateScratch());
+    }
+
+    internal SequenceTask Task { get; }
+
+    internal SequenceInput Input { get; }
+
+    internal CompiledTransformerEncoder Encoder { get; }
+
+    /// <summary>Routing of each MoE layer measured on the training data, with the expert-count history over training.</summary>
+    public DynMoERoutingSummary Routing { get; }
+
+    /// <summary>Class names in key order (multiclass), or empty (binary).</summary>
+    public IReadOnlyList<string> ClassNames { get; }
+
+    /// <summary>Number of outputs of the network: classes, or 1 for binary classification.</summary>
+    public int OutputCount => Encoder.OutputDimension;
+
+    /// <summary>Input columns the model reads.</summary>
+    public IReadOnlyList<string> InputColumnNames => Input.ColumnNames;
+
+    /// <summary>Encoder blocks.</summary>
+    public int NumberOfLayers => Encoder.LayerCount;
+
+    /// <summary>Blocks whose FFN is an MoE layer.</summary>
+    public int NumberOfMoELayers => Encoder.MoELayerCount;
+
+    /// <summary>Runs the encoder on one featurized row; <paramref name="output"/> receives the logits.</summary>
+    internal void Score(ReadOnlySpan<float> input, Span<float> output, CompiledTransformerEncoder.RoutingTrace? trace = null)
+        => Encoder.Forward(input, output, _scratch.Value!, trace);
+
+    /// <summary>
+    /// Measures routing on <paramref name="data"/> (which must hold the model's input columns): overall, per label value
+    /// (with <paramref name="labelColumnName"/>), per token position and, for text, per vocabulary token.
+    /// </summary>
+    public DynMoEEncoderRoutingReport ComputeRouting(IDataView data, string? labelColumnName = null)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        Input.CheckSchema(SchemaShape.Create(data.Schema), "routing");
+        DataViewSchema.Column? label = null;
+        if (labelColumnName is not null)
+            label = data.Schema.GetColumnOrNull(labelColumnName)
+                ?? throw new ArgumentOutOfRangeException(nameof(labelColumnName), $"Label column '{labelColumnName}' was not found. Pass an existing column or null.");
+
+        var columns = Input.ColumnNames.Select(n => data.Schema[n]).ToList();
+        if (label is DataViewSchema.Column l)
+            columns.Add(l);
+        using var cursor = data.GetRowCursor(columns);
+        var reader = Input.CreateReader(cursor);
+        var labelText = label is DataViewSchema.Column lc ? LabelText.CreateGetter(cursor, lc) : null;
+        var row = new float[Input.MaximumWidth];
+        var output = new float[Encoder.OutputDimension];
+        var trace = new CompiledTransformerEncoder.RoutingTrace(Encoder);
+        var overall = new Tally(this);
+        var byLabel = new SortedDictionary<string, Tally>(StringComparer.Ordinal);
+        var tokens = new Dictionary<int, (long Count, double Sum)>();
+        int offset = Encoder.UsesClassToken ? 1 : 0;
+        while (cursor.MoveNext())
+        {
+            Array.Clear(row);
+            int length = reader(row);
+            trace.Clear();
+            Score(row.AsSpan(0, length), output, trace);
+            overall.Count(trace, offset);
+            if (labelText is not null)
+            {
+                string key = labelText();
+                if (!byLabel.TryGetValue(key, out var group))
+                    byLabel[key] = group = new Tally(this);
+                group.Count(trace, offset);
+            }
+
+            if (Input is not ImageSequenceInput && Encoder.MoELayerCount > 0)
+            {
+                for (int t = offset; t < trace.States; t++)
+                {
+                    int id = (int)row[t - offset];
+                    double mean = 0;
+                    for (int m = 0; m < Encoder.MoELayerCount; m++)
+                        mean += trace.Activated[m][t];
+                    tokens.TryGetValue(id, out var entry);
+                    tokens[id] = (entry.Count + 1, entry.Sum + mean / Encoder.MoELayerCount);
+                }
+            }
+        }
+
+        var tokenRouting = tokens.OrderByDescending(p => p.Value.Count).ThenBy(p => p.Key)
+            .Select(p => new DynMoETokenRouting(Input.DescribeToken(p.Key) ?? p.Key.ToString(System.Globalization.CultureInfo.InvariantCulture), p.Value.Count, p.Value.Sum / p.Value.Count))
+            .ToArray();
+        var (rows, columnsInGrid) = Input is ImageSequenceInput image ? (image.PatchRows, image.PatchColumns) : (1, Input.MaximumWidth);
+        return new DynMoEEncoderRoutingReport(overall.ToSummary(Routing), byLabel.ToDictionary(p => p.Key, p => p.Value.ToSummary(Routing)),
+            overall.ByPosition(), byLabel.ToDictionary(p => p.Key, p => p.Value.ByPosition()), tokenRouting, rows, columnsInGrid, Encoder.UsesClassToken);
+    }
+
+    internal void Save(BinaryWriter writer)
+    {
+        writer.Write((int)Task);
+        Input.Save(writer);
+        Routing.Write(writer);
+        writer.Write(ClassNames.Count);
+        foreach (string name in ClassNames)
+            writer.Write(name);
+        Encoder.Save(writer);
+    }
+
+    internal static DynMoEEncoderModelParameters Load(BinaryReader reader)
+    {
+        var task = (SequenceTask)reader.ReadInt32();
+        if (!Enum.IsDefined(task))
+            throw new InvalidDataException($"The DynMoE encoder model records an unknown task {(int)task}; the file is damaged.");
+        var input = SequenceInput.Load(reader);
+        var routing = DynMoERoutingSummary.Read(reader);
+        int classes = reader.ReadInt32();
+        if (classes < 0 || classes > 1 << 20)
+            throw new InvalidDataException($"The DynMoE encoder model records {classes} class names; the file is damaged.");
+        var names = new string[classes];
+        for (int i = 0; i < classes; i++)
+            names[i] = reader.ReadString();
+        var encoder = CompiledTransformerEncoder.Load(reader);
+        int expectedOutputs = task == SequenceTask.BinaryClassification ? 1 : Math.Max(classes, 2);
+        if (encoder.OutputDimension != expectedOutputs && !(task == SequenceTask.MulticlassClassification && classes == 0))
+            throw new InvalidDataException($"The DynMoE encoder has {encoder.OutputDimension} outputs but the model records {classes} classes for {task}.");
+        if (encoder.Embedding.MaximumTokens < 1 || (input is ImageSequenceInput im && encoder.Embedding.InputWidth != im.MaximumWidth))
+            throw new InvalidDataException("The DynMoE encoder's input embedding does not match the model's input featurization.");
+        return new DynMoEEncoderModelParameters(task, input, encoder, routing, names);
+    }
+
+    /// <summary>Routing counts over scored sequences: per MoE layer, activated experts per token and per position, and expert load.</summary>
+    private sealed class Tally
+    {
+        private readonly CompiledTransformerEncoder _encoder;
+        private readonly long[] _tokens;
+        private readonly long[] _activated;
+        private readonly long[][] _load;
+        private readonly long[][] _positionCount;
+        private readonly long[][] _positionSum;
+
+        public Tally(DynMoEEncoderModelParameters model)
+        {
+            _encoder = model.Encoder;
+            int layers = _encoder.MoELayerCount, positions = _encoder.Embedding.MaximumTokens;
+            _tokens = new long[layers];
+            _activated = new long[layers];
+            _load = Enumerable.Range(0, layers).Select(i => new long[_encoder.GetMoELayer(i).SlotCount]).ToArray();
+            _positionCount = Enumerable.Range(0, layers).Select(_ => new long[positions]).ToArray();
+            _positionSum = Enumerable.Range(0, layers).Select(_ => new long[positions]).ToArray();
+        }
+
+        public long Sequences { get; private set; }
+
+        public void Count(CompiledTransformerEncoder.RoutingTrace trace, int offset)
+        {
+            Sequences++;
+            for (int m = 0; m < _tokens.Length; m++)
+            {
+                _tokens[m] += trace.States;
+                for (int e = 0; e < _load[m].Length; e++)
+                    _load[m][e] += trace.ExpertLoad[m][e];
+                for (int t = 0; t < trace.States; t++)
+                {
+                    _activated[m] += trace.Activated[m][t];
+                    if (t >= offset)
+                    {
+                        _positionCount[m][t - offset]++;
+                        _positionSum[m][t - offset] += trace.Activated[m][t];
+                    }
+                }
+            }
+        }
+
+        public DynMoERoutingSummary ToSummary(DynMoERoutingSummary trained)
+        {
+            var layers = trained.Layers.Select((layer, i) => new DynMoELayerRouting(
+                layer.Layer, layer.Gating, layer.InitialExperts, layer.ActiveExperts, layer.MaximumExperts,
+                i < _tokens.Length && _tokens[i] > 0 ? (double)_activated[i] / _tokens[i] : 0,
+                i < _load.Length ? _load[i] : Array.Empty<long>(), Array.Empty<int>())).ToArray();
+            return new DynMoERoutingSummary(layers, _tokens.Length == 0 ? 0 : _tokens[0]);
+        }
+
+        public IReadOnlyList<double[]> ByPosition()
+            => _positionSum.Select((sums, m) => sums.Select((s, p) => _positionCount[m][p] == 0 ? double.NaN : (double)s / _positionCount[m][p]).ToArray()).ToArray();
+    }
+}

@@ -1,0 +1,147 @@
+using System;
+using System.Threading;
+using Microsoft.ML.Data;
+using Microsoft.ML.DynMoE.Layers;
+
+namespace Microsoft.ML.DynMoE.Sequence;
+
+/// <summary>
+/// Options shared by the DynMoE Transformer trainers (text and images). The network is a pre-norm Transformer encoder
+/// of <see cref="NumberOfLayers"/> blocks of width <see cref="ModelDimension"/>; the FFN of the blocks chosen by
+/// <see cref="MoELayers"/> is a DynMoE layer of up to <see cref="MaximumExperts"/> experts of width
+/// <see cref="ExpertHiddenDimension"/>, the others a dense FFN of that width.
+/// </summary>
+public abstract class DynMoEEncoderOptionsBase
+{
+    /// <summary>Label column: Boolean for binary classification, a key for multiclass (default "Label").</summary>
+    public string LabelColumnName = DefaultColumnNames.Label;
+
+    /// <summary>Optional Single column of example weights (default none).</summary>
+    public string? ExampleWeightColumnName;
+
+    /// <summary>Routing: <see cref="GatingKind.TopAny"/> (DynMoE, default), fixed <see cref="GatingKind.TopK"/>, or <see cref="GatingKind.Dense"/> (no MoE block).</summary>
+    public GatingKind Gating = GatingKind.TopAny;
+
+    /// <summary>Experts per token for <see cref="GatingKind.TopK"/> (default 2; at most <see cref="InitialExperts"/>).</summary>
+    public int TopK = 2;
+
+    /// <summary>Experts active when training starts (default 4). Top-any adapts this; top-k keeps it.</summary>
+    public int InitialExperts = 4;
+
+    /// <summary>Expert slots per MoE layer, the most top-any can grow to (default 8).</summary>
+    public int MaximumExperts = 8;
+
+    /// <summary>Width of the token vectors (default 64); a multiple of <see cref="NumberOfHeads"/>.</summary>
+    public int ModelDimension = 64;
+
+    /// <summary>Hidden width of each expert FFN and of the dense FFNs (default 128).</summary>
+    public int ExpertHiddenDimension = 128;
+
+    /// <summary>Attention heads (default 4).</summary>
+    public int NumberOfHeads = 4;
+
+    /// <summary>Transformer blocks (default 2).</summary>
+    public int NumberOfLayers = 2;
+
+    /// <summary>Which blocks have a DynMoE FFN (default: the last block and every second one before it).</summary>
+    public MoELayerPlacement MoELayers = MoELayerPlacement.EveryOther;
+
+    /// <summary>Pooling before the classification head (default <see cref="SequencePooling.Mean"/> over real tokens).</summary>
+    public SequencePooling Pooling = SequencePooling.Mean;
+
+    /// <summary>Passes over the training data (default 10).</summary>
+    public int NumberOfEpochs = 10;
+
+    /// <summary>Examples per optimizer step (default 32).</summary>
+    public int BatchSize = 32;
+
+    /// <summary>AdamW peak learning rate (default 0.001), reached after the warm-up and decayed by a cosine schedule to 5%.</summary>
+    public float LearningRate = 1e-3f;
+
+    /// <summary>Fraction of all steps spent warming the learning rate up from 0 (default 0.1).</summary>
+    public float WarmupFraction = 0.1f;
+
+    /// <summary>AdamW decoupled weight decay (default 0.01).</summary>
+    public float WeightDecay = 0.01f;
+
+    /// <summary>Largest global gradient norm per step (default 1; 0 turns clipping off).</summary>
+    public float GradientClipNorm = 1f;
+
+    /// <summary>Weight of the MoE auxiliary losses (default 0.01, as in the DynMoE paper).</summary>
+    public float AuxiliaryLossWeight = 0.01f;
+
+    /// <summary>When top-any records routing and adds/removes experts (default: each epoch, record from 1/2 to 3/4 of its batches, then adapt).</summary>
+    public AdaptationSchedule Adaptation = AdaptationSchedule.PerEpochWindow();
+
+    /// <summary>Training device (default <see cref="DynMoEDevice.Auto"/>).</summary>
+    public DynMoEDevice Device = DynMoEDevice.Auto;
+
+    /// <summary>With a validation set: stop after this many epochs without improvement and keep the best weights (default 0 = off).</summary>
+    public int EarlyStoppingPatience;
+
+    /// <summary>Cancels training; <c>Fit</c> then throws <see cref="OperationCanceledException"/>.</summary>
+    public CancellationToken CancellationToken;
+
+    /// <summary>Receives one report per epoch.</summary>
+    public IProgress<DynMoETrainingProgress>? Progress;
+
+    /// <summary>CPU threads TorchSharp may use while this trainer runs (default 1; the previous setting is restored after Fit).</summary>
+    public int NumberOfThreads = 1;
+
+    /// <summary>Random seed; null uses the <see cref="MLContext"/> seed.</summary>
+    public int? Seed;
+
+    internal virtual void Validate()
+    {
+        Check(!string.IsNullOrEmpty(LabelColumnName), nameof(LabelColumnName), LabelColumnName, "must name the label column");
+        Check(Enum.IsDefined(Gating), nameof(Gating), Gating, "must be TopAny, TopK or Dense");
+        Check(InitialExperts >= 1, nameof(InitialExperts), InitialExperts, "must be at least 1");
+        Check(MaximumExperts >= InitialExperts, nameof(MaximumExperts), MaximumExperts, $"must be at least InitialExperts ({InitialExperts})");
+        Check(Gating != GatingKind.TopK || (TopK >= 1 && TopK <= InitialExperts), nameof(TopK), TopK, $"must be between 1 and InitialExperts ({InitialExperts}) for top-k gating");
+        Check(ModelDimension >= 1, nameof(ModelDimension), ModelDimension, "must be at least 1");
+        Check(NumberOfHeads >= 1 && ModelDimension % NumberOfHeads == 0, nameof(NumberOfHeads), NumberOfHeads, $"must be at least 1 and divide ModelDimension ({ModelDimension})");
+        Check(ExpertHiddenDimension >= 1, nameof(ExpertHiddenDimension), ExpertHiddenDimension, "must be at least 1");
+        Check(NumberOfLayers >= 1, nameof(NumberOfLayers), NumberOfLayers, "must be at least 1");
+        Check(Enum.IsDefined(MoELayers), nameof(MoELayers), MoELayers, "must be EveryOther, All or None");
+        Check(Enum.IsDefined(Pooling), nameof(Pooling), Pooling, "must be Mean or ClassToken");
+        Check(NumberOfEpochs >= 1, nameof(NumberOfEpochs), NumberOfEpochs, "must be at least 1");
+        Check(BatchSize >= 1, nameof(BatchSize), BatchSize, "must be at least 1");
+        Check(LearningRate > 0 && float.IsFinite(LearningRate), nameof(LearningRate), LearningRate, "must be a positive finite number");
+        Check(WarmupFraction >= 0 && WarmupFraction < 1, nameof(WarmupFraction), WarmupFraction, "must be in [0, 1)");
+        Check(WeightDecay >= 0 && float.IsFinite(WeightDecay), nameof(WeightDecay), WeightDecay, "must be zero or a positive finite number");
+        Check(GradientClipNorm >= 0 && float.IsFinite(GradientClipNorm), nameof(GradientClipNorm), GradientClipNorm, "must be zero (off) or a positive finite number");
+        Check(AuxiliaryLossWeight >= 0 && float.IsFinite(AuxiliaryLossWeight), nameof(AuxiliaryLossWeight), AuxiliaryLossWeight, "must be zero or a positive finite number");
+        Check(Adaptation is not null, nameof(Adaptation), "null", "must be set (use AdaptationSchedule.Off to disable adaptation)");
+        Check(Enum.IsDefined(Device), nameof(Device), Device, "must be Auto, Cpu or Cuda");
+        Check(EarlyStoppingPatience >= 0, nameof(EarlyStoppingPatience), EarlyStoppingPatience, "must be zero (off) or positive");
+        Check(NumberOfThreads >= 1, nameof(NumberOfThreads), NumberOfThreads, "must be at least 1");
+    }
+
+    private protected static void Check(bool ok, string name, object? value, string rule)
+    {
+        if (!ok)
+            throw new ArgumentOutOfRangeException(name, value, $"{name} {rule}.");
+    }
+
+    /// <summary>A copy, so a trainer keeps the settings it was created with.</summary>
+    internal DynMoEEncoderOptionsBase CloneOptions() => (DynMoEEncoderOptionsBase)MemberwiseClone();
+
+    internal TransformerEncoderOptions ToEncoderOptions(int outputs) => new()
+    {
+        OutputDimension = outputs,
+        NumberOfLayers = NumberOfLayers,
+        NumberOfHeads = NumberOfHeads,
+        MoELayers = Gating == GatingKind.Dense ? MoELayerPlacement.None : MoELayers,
+        Pooling = Pooling,
+        AuxiliaryLossWeight = AuxiliaryLossWeight,
+        Layer = new MoELayerOptions
+        {
+            ModelDimension = ModelDimension,
+            ExpertHiddenDimension = ExpertHiddenDimension,
+            Gating = Gating == GatingKind.Dense ? GatingKind.TopAny : Gating,
+            TopK = TopK,
+            InitialExperts = InitialExperts,
+            MaximumExperts = Gating == GatingKind.TopK ? InitialExperts : MaximumExperts,
+        },
+    };
+}

@@ -1,0 +1,228 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Runtime.CompilerServices;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.DynMoE.Inference;
+using Microsoft.ML.DynMoE.Sequence;
+using Microsoft.ML.Runtime;
+
+[assembly: LoadableClass(typeof(DynMoEEncoderTransformer), null, typeof(SignatureLoadModel),
+    DynMoEEncoderTransformer.UserName, DynMoEEncoderTransformer.LoaderSignature)]
+[assembly: LoadableClass(typeof(IRowMapper), typeof(DynMoEEncoderTransformer), null, typeof(SignatureLoadRowMapper),
+    DynMoEEncoderTransformer.UserName, DynMoEEncoderTransformer.LoaderSignature)]
+
+namespace Microsoft.ML.DynMoE.Sequence;
+
+/// <summary>
+/// A trained DynMoE text or image classifier in an ML.NET pipeline. Reads the input columns it was trained on and adds
+/// the columns ML.NET's evaluators expect: binary — <c>Score</c> (logit), <c>Probability</c>, <c>PredictedLabel</c>
+/// (Boolean); multiclass — <c>Score</c> (class probabilities, slot names = class names) and <c>PredictedLabel</c> (a key
+/// with the training label's values). Scoring runs on managed arrays; one model serves many threads.
+/// </summary>
+public sealed class DynMoEEncoderTransformer : RowToRowTransformerBase
+{
+    internal const string LoaderSignature = "DynMoEEncoderTrans";
+    internal const string UserName = "DynMoE Transformer-encoder classifier";
+    private const string ModelStreamName = "DynMoEEncoder.bin";
+
+    internal DynMoEEncoderTransformer(IHostEnvironment env, DynMoEEncoderModelParameters model, string scoreColumnName = DefaultColumnNames.Score,
+        string probabilityColumnName = DefaultColumnNames.Probability, string predictedLabelColumnName = DefaultColumnNames.PredictedLabel)
+        : base(Contracts.CheckRef(env, nameof(env)).Register(nameof(DynMoEEncoderTransformer)))
+    {
+        Model = model;
+        ScoreColumnName = scoreColumnName;
+        ProbabilityColumnName = probabilityColumnName;
+        PredictedLabelColumnName = predictedLabelColumnName;
+    }
+
+    /// <summary>The trained model: routing, routing measurement, input columns.</summary>
+    public DynMoEEncoderModelParameters Model { get; }
+
+    /// <summary>Name of the score column.</summary>
+    public string ScoreColumnName { get; }
+
+    /// <summary>Name of the probability column (binary classification only).</summary>
+    public string ProbabilityColumnName { get; }
+
+    /// <summary>Name of the predicted label column.</summary>
+    public string PredictedLabelColumnName { get; }
+
+    private static VersionInfo GetVersionInfo() => new(
+        modelSignature: "DMOEENCT", verWrittenCur: 0x00010001, verReadableCur: 0x00010001, verWeCanReadBack: 0x00010001,
+        loaderSignature: LoaderSignature, loaderAssemblyName: typeof(DynMoEEncoderTransformer).Assembly.FullName);
+
+    private static DynMoEEncoderTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
+    {
+        Contracts.CheckValue(env, nameof(env));
+        ctx.CheckAtModel(GetVersionInfo());
+        // *** Binary format ***
+        // string: score column; string: probability column; string: predicted label column; the model in its own stream.
+        string score = ctx.Reader.ReadString(), probability = ctx.Reader.ReadString(), predicted = ctx.Reader.ReadString();
+        DynMoEEncoderModelParameters? model = null;
+        if (!ctx.TryLoadBinaryStream(ModelStreamName, r => model = DynMoEEncoderModelParameters.Load(r)))
+            throw new InvalidDataException($"The DynMoE encoder model is missing its '{ModelStreamName}' stream.");
+        return new DynMoEEncoderTransformer(env, model!, score, probability, predicted);
+    }
+
+    private static IRowMapper Create(IHostEnvironment env, ModelLoadContext ctx, DataViewSchema inputSchema)
+        => Create(env, ctx).MakeRowMapper(inputSchema);
+
+    /// <inheritdoc />
+    protected override void SaveModel(ModelSaveContext ctx)
+    {
+        Host.CheckValue(ctx, nameof(ctx));
+        ctx.CheckAtModel();
+        ctx.SetVersionInfo(GetVersionInfo());
+        ctx.Writer.Write(ScoreColumnName);
+        ctx.Writer.Write(ProbabilityColumnName);
+        ctx.Writer.Write(PredictedLabelColumnName);
+        ctx.SaveBinaryStream(ModelStreamName, w => Model.Save(w));
+    }
+
+    /// <inheritdoc />
+    protected override IRowMapper MakeRowMapper(DataViewSchema schema) => new Mapper(this, schema);
+
+    /// <summary>Adds the score columns; one forward per row, shared by the row's output getters.</summary>
+    private sealed class Mapper : MapperBase
+    {
+        private readonly DynMoEEncoderTransformer _parent;
+        private readonly int[] _inputColumns;
+        private readonly ConditionalWeakTable<DataViewRow, RowState> _states = new();
+
+        public Mapper(DynMoEEncoderTransformer parent, DataViewSchema inputSchema)
+            : base(parent.Host.Register(nameof(Mapper)), inputSchema, parent)
+        {
+            _parent = parent;
+            parent.Model.Input.CheckSchema(SchemaShape.Create(inputSchema), "input");
+            _inputColumns = parent.Model.Input.ColumnNames.Select(n => inputSchema[n].Index).ToArray();
+        }
+
+        private DynMoEEncoderModelParameters Model => _parent.Model;
+
+        protected override DataViewSchema.DetachedColumn[] GetOutputColumnsCore()
+        {
+            var scoreAnnotations = new DataViewSchema.Annotations.Builder();
+            if (Model.Task == SequenceTask.BinaryClassification)
+            {
+                AddScoreAnnotations(scoreAnnotations, AnnotationUtils.Const.ScoreColumnKind.BinaryClassification, AnnotationUtils.Const.ScoreValueKind.Score);
+                var probabilityAnnotations = new DataViewSchema.Annotations.Builder();
+                AddScoreAnnotations(probabilityAnnotations, AnnotationUtils.Const.ScoreColumnKind.BinaryClassification, AnnotationUtils.Const.ScoreValueKind.Probability);
+                probabilityAnnotations.Add(AnnotationUtils.Kinds.IsNormalized, BooleanDataViewType.Instance, (ref bool value) => value = true);
+                var labelAnnotations = new DataViewSchema.Annotations.Builder();
+                AddScoreAnnotations(labelAnnotations, AnnotationUtils.Const.ScoreColumnKind.BinaryClassification, AnnotationUtils.Const.ScoreValueKind.PredictedLabel);
+                return new[]
+                {
+                    new DataViewSchema.DetachedColumn(_parent.ScoreColumnName, NumberDataViewType.Single, scoreAnnotations.ToAnnotations()),
+                    new DataViewSchema.DetachedColumn(_parent.ProbabilityColumnName, NumberDataViewType.Single, probabilityAnnotations.ToAnnotations()),
+                    new DataViewSchema.DetachedColumn(_parent.PredictedLabelColumnName, BooleanDataViewType.Instance, labelAnnotations.ToAnnotations()),
+                };
+            }
+
+            int classes = Model.OutputCount;
+            var names = new VBuffer<ReadOnlyMemory<char>>(classes, Enumerable.Range(0, classes)
+                .Select(i => (i < Model.ClassNames.Count ? Model.ClassNames[i] : (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture)).AsMemory()).ToArray());
+            var namesType = new VectorDataViewType(TextDataViewType.Instance, classes);
+            ValueGetter<VBuffer<ReadOnlyMemory<char>>> namesGetter = (ref VBuffer<ReadOnlyMemory<char>> value) => names.CopyTo(ref value);
+            AddScoreAnnotations(scoreAnnotations, AnnotationUtils.Const.ScoreColumnKind.MulticlassClassification, AnnotationUtils.Const.ScoreValueKind.Score);
+            scoreAnnotations.Add(AnnotationUtils.Kinds.SlotNames, namesType, namesGetter);
+            scoreAnnotations.Add(AnnotationUtils.Kinds.TrainingLabelValues, namesType, namesGetter);
+            var keyAnnotations = new DataViewSchema.Annotations.Builder();
+            keyAnnotations.Add(AnnotationUtils.Kinds.KeyValues, namesType, namesGetter);
+            AddScoreAnnotations(keyAnnotations, AnnotationUtils.Const.ScoreColumnKind.MulticlassClassification, AnnotationUtils.Const.ScoreValueKind.PredictedLabel);
+            return new[]
+            {
+                new DataViewSchema.DetachedColumn(_parent.ScoreColumnName, new VectorDataViewType(NumberDataViewType.Single, classes), scoreAnnotations.ToAnnotations()),
+                new DataViewSchema.DetachedColumn(_parent.PredictedLabelColumnName, new KeyDataViewType(typeof(uint), classes), keyAnnotations.ToAnnotations()),
+            };
+        }
+
+        private static void AddScoreAnnotations(DataViewSchema.Annotations.Builder builder, string kind, string valueKind)
+        {
+            builder.Add(AnnotationUtils.Kinds.ScoreColumnKind, TextDataViewType.Instance, (ref ReadOnlyMemory<char> value) => value = kind.AsMemory());
+            builder.Add(AnnotationUtils.Kinds.ScoreValueKind, TextDataViewType.Instance, (ref ReadOnlyMemory<char> value) => value = valueKind.AsMemory());
+            builder.Add(AnnotationUtils.Kinds.ScoreColumnSetId, AnnotationUtils.ScoreColumnSetIdType, (ref uint value) => value = 1);
+        }
+
+        protected override Delegate MakeGetter(DataViewRow input, int iinfo, Func<int, bool> activeOutput, out Action disposer)
+        {
+            disposer = null!;
+            var state = _states.GetValue(input, row => new RowState(Model, row));
+            if (Model.Task == SequenceTask.BinaryClassification)
+            {
+                return iinfo switch
+                {
+                    0 => (ValueGetter<float>)((ref float value) => value = state.Logits(input)[0]),
+                    1 => (ValueGetter<float>)((ref float value) => value = ScalarMath.Sigmoid(state.Logits(input)[0])),
+                    _ => (ValueGetter<bool>)((ref bool value) => value = state.Logits(input)[0] > 0),
+                };
+            }
+
+            if (iinfo == 0)
+            {
+                return (ValueGetter<VBuffer<float>>)((ref VBuffer<float> value) =>
+                {
+                    var logits = state.Logits(input);
+                    var editor = VBufferEditor.Create(ref value, logits.Length);
+                    ScalarMath.SoftMax(logits, editor.Values);
+                    value = editor.Commit();
+                });
+            }
+
+            return (ValueGetter<uint>)((ref uint value) =>
+            {
+                var logits = state.Logits(input);
+                int best = 0;
+                for (int i = 1; i < logits.Length; i++)
+                {
+                    if (logits[i] > logits[best])
+                        best = i;
+                }
+
+                // A NaN score (NaN input) has no class: ML.NET's missing key is 0.
+                value = float.IsNaN(logits[best]) ? 0u : (uint)best + 1;
+            });
+        }
+
+        protected override Func<int, bool> GetDependenciesCore(Func<int, bool> activeOutput)
+        {
+            bool any = Enumerable.Range(0, Model.Task == SequenceTask.BinaryClassification ? 3 : 2).Any(activeOutput);
+            return column => any && _inputColumns.Contains(column);
+        }
+
+        protected override void SaveModel(ModelSaveContext ctx) => _parent.SaveModel(ctx);
+    }
+
+    /// <summary>One cursor row's featurized input and logits, recomputed when the row moves.</summary>
+    private sealed class RowState
+    {
+        private readonly DynMoEEncoderModelParameters _model;
+        private readonly SequenceRowReader _reader;
+        private readonly float[] _input;
+        private readonly float[] _logits;
+        private long _position = -1;
+
+        public RowState(DynMoEEncoderModelParameters model, DataViewRow row)
+        {
+            _model = model;
+            _reader = model.Input.CreateReader(row);
+            _input = new float[model.Input.MaximumWidth];
+            _logits = new float[model.OutputCount];
+        }
+
+        public ReadOnlySpan<float> Logits(DataViewRow row)
+        {
+            if (_position != row.Position || row.Position < 0)
+            {
+                Array.Clear(_input);
+                int length = _reader(_input);
+                _model.Score(_input.AsSpan(0, length), _logits);
+                _position = row.Position;
+            }
+
+            return _logits;
+        }
+    }
+}

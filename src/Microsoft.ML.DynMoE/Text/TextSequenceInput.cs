@@ -1,0 +1,99 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using Microsoft.ML.Data;
+using Microsoft.ML.DynMoE.Layers;
+using Microsoft.ML.DynMoE.Sequence;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.DynMoE.Text;
+
+/// <summary>One text column, or a sentence pair joined by the separator, as compact token ids (at most MaximumSequenceLength).</summary>
+internal sealed class TextSequenceInput : SequenceInput
+{
+    public TextSequenceInput(string sentence1, string? sentence2, int maximumLength, TextTruncation truncation, TextVocabulary vocabulary)
+    {
+        Sentence1 = sentence1;
+        Sentence2 = sentence2;
+        MaximumLength = maximumLength;
+        Truncation = truncation;
+        Vocabulary = vocabulary;
+    }
+
+    public string Sentence1 { get; }
+
+    public string? Sentence2 { get; }
+
+    public int MaximumLength { get; }
+
+    public TextTruncation Truncation { get; }
+
+    public TextVocabulary Vocabulary { get; }
+
+    public override IReadOnlyList<string> ColumnNames => Sentence2 is null ? new[] { Sentence1 } : new[] { Sentence1, Sentence2 };
+
+    public override int MaximumWidth => MaximumLength;
+
+    public override void CheckSchema(SchemaShape schema, string dataName) => CheckTextColumns(schema, dataName, Sentence1, Sentence2);
+
+    public static void CheckTextColumns(SchemaShape schema, string dataName, string sentence1, string? sentence2)
+    {
+        foreach (var (name, option) in new[] { (sentence1, "Sentence1ColumnName"), (sentence2, "Sentence2ColumnName") })
+        {
+            if (name is null)
+                continue;
+            if (!schema.TryFindColumn(name, out var column))
+                throw new ArgumentOutOfRangeException(option,
+                    $"Text column '{name}' was not found in the {dataName} data. Set {option} to the column that holds the text.");
+            if (column.Kind != SchemaShape.Column.VectorKind.Scalar || column.ItemType is not TextDataViewType)
+                throw new ArgumentOutOfRangeException(option,
+                    $"Text column '{name}' must be a scalar of Text, but it is {Describe(column)}. Load it as a string (TextLoader DataKind.String, or a string field in your input class).");
+        }
+    }
+
+    public override SequenceRowReader CreateReader(DataViewRow row)
+    {
+        var first = row.GetGetter<ReadOnlyMemory<char>>(row.Schema[Sentence1]);
+        var second = Sentence2 is null ? null : row.GetGetter<ReadOnlyMemory<char>>(row.Schema[Sentence2]);
+        ReadOnlyMemory<char> a = default, b = default;
+        return destination =>
+        {
+            first(ref a);
+            string? pair = null;
+            if (second is not null)
+            {
+                second(ref b);
+                pair = b.ToString();
+            }
+
+            return Vocabulary.Encode(a.ToString(), pair, destination[..MaximumLength], Truncation);
+        };
+    }
+
+    public override InputEmbedding CreateEmbedding(int modelDimension, Generator generator)
+        => new TokenEmbedding("embedding", Vocabulary.Size, modelDimension, MaximumLength, generator);
+
+    public override string? DescribeToken(int value) => Vocabulary.Describe(value);
+
+    private protected override void SaveCore(BinaryWriter writer)
+    {
+        writer.Write(Sentence1);
+        writer.Write(Sentence2 is not null);
+        if (Sentence2 is not null)
+            writer.Write(Sentence2);
+        writer.Write(MaximumLength);
+        writer.Write((int)Truncation);
+        Vocabulary.Save(writer);
+    }
+
+    public static new TextSequenceInput Load(BinaryReader reader)
+    {
+        string sentence1 = reader.ReadString();
+        string? sentence2 = reader.ReadBoolean() ? reader.ReadString() : null;
+        int maximum = reader.ReadInt32();
+        var truncation = (TextTruncation)reader.ReadInt32();
+        if (maximum < 1 || maximum > 1 << 16 || !Enum.IsDefined(truncation))
+            throw new InvalidDataException($"The DynMoE text model records a maximum length of {maximum} and truncation {(int)truncation}; the file is damaged.");
+        return new TextSequenceInput(sentence1, sentence2, maximum, truncation, TextVocabulary.Load(reader));
+    }
+}

@@ -1,34 +1,262 @@
 using System;
-using System.Diagnostics;
+using System.Collections.Generic;
+using System.IO;
 using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.DynMoE.Layers;
+using Microsoft.ML.DynMoE.Sequence;
 using Microsoft.ML.DynMoE.Text;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 
 namespace Microsoft.ML.DynMoE.Tests.Text;
 
+/// <summary>The DynMoE text classifier inside ML.NET, on the shipped spam subset and small made-up corpora.</summary>
 [TestClass]
 public sealed class TextClassificationTests
 {
-    [TestMethod]
-    public void SpamHeldOutAccuracy()
+    private static MLContext _ml = null!;
+    private static IDataView _spam = null!;
+    private static DynMoEEncoderTransformer _small = null!;
+
+    public sealed class Message
     {
-        var ml = new MLContext(seed: 1);
-        var data = TestData.LoadSpam(ml);
-        var split = ml.Data.TrainTestSplit(data, testFraction: 0.2, seed: 1);
-        var trainer = ml.BinaryClassification.Trainers.DynMoETextClassification(new DynMoETextClassificationTrainer.Options
+        public bool Label { get; set; }
+        public string? Text { get; set; }
+    }
+
+    public sealed class SpamPrediction
+    {
+        public float Score { get; set; }
+        public float Probability { get; set; }
+        public bool PredictedLabel { get; set; }
+    }
+
+    public sealed class Topic
+    {
+        public string Label { get; set; } = "";
+        public string Text { get; set; } = "";
+        public string Other { get; set; } = "";
+    }
+
+    /// <summary>A small, fast model every behaviour test shares: 600 messages, 2 epochs, 64 tokens, width 32.</summary>
+    private static DynMoETextClassificationTrainer.Options SmallOptions(int seed = 1) => new()
+    {
+        ModelDimension = 32, NumberOfHeads = 2, ExpertHiddenDimension = 32, MaximumSequenceLength = 64, NumberOfEpochs = 2, Seed = seed,
+    };
+
+    [ClassInitialize]
+    public static void TrainSmallModel(TestContext context)
+    {
+        _ml = new MLContext(seed: 1);
+        _spam = TestData.LoadSpam(_ml);
+        _small = _ml.BinaryClassification.Trainers.DynMoETextClassification(SmallOptions()).Fit(_ml.Data.TakeRows(_spam, 600));
+    }
+
+    private static float[] Scores(ITransformer model, IDataView data) => model.Transform(data).GetColumn<float>("Score").ToArray();
+
+    [TestMethod]
+    public void SpamHeldOutAccuracyOnTheShippedSubset()
+    {
+        // Defaults except the length (the subset's texts are cut to 1,500 characters, about 400 tokens) and 4 epochs.
+        var split = _ml.Data.TrainTestSplit(_spam, testFraction: 0.2, seed: 1);
+        var trainer = _ml.BinaryClassification.Trainers.DynMoETextClassification(new DynMoETextClassificationTrainer.Options
         {
-            NumberOfEpochs = int.Parse(Environment.GetEnvironmentVariable("EP") ?? "4"),
-            MaximumSequenceLength = int.Parse(Environment.GetEnvironmentVariable("LEN") ?? "128"),
-            Seed = 1,
+            NumberOfEpochs = 4, MaximumSequenceLength = 128, Seed = 1,
         });
-        var watch = Stopwatch.StartNew();
-        ml.Log += (_, e) => { if (e.Message.Contains("DynMoE")) Console.WriteLine(e.Message); };
         var model = trainer.Fit(split.TrainSet);
-        Console.WriteLine($"fit {watch.Elapsed.TotalSeconds:F1}s");
-        var metrics = ml.BinaryClassification.Evaluate(model.Transform(split.TestSet));
-        Console.WriteLine($"accuracy {metrics.Accuracy:F4} auc {metrics.AreaUnderRocCurve:F4} ({watch.Elapsed.TotalSeconds:F1}s)");
+        var metrics = _ml.BinaryClassification.Evaluate(model.Transform(split.TestSet));
+        // Measured 0.966 accuracy / 0.992 AUC on these 415 held-out messages; a bag-of-words baseline gets about 0.97.
         Assert.IsGreaterThanOrEqualTo(0.95, metrics.Accuracy);
+        Assert.IsGreaterThanOrEqualTo(0.98, metrics.AreaUnderRocCurve);
+        Assert.IsGreaterThan(1.0, model.Model.Routing.MeanActivatedExpertsPerToken, "top-any routes tokens to more than one expert on average");
+    }
+
+    [TestMethod]
+    public void OutputColumnsAreConsistentAndPredictionEngineEqualsTransform()
+    {
+        var data = _ml.Data.TakeRows(_spam, 40);
+        var transformed = _small.Transform(data);
+        var score = transformed.GetColumn<float>("Score").ToArray();
+        var probability = transformed.GetColumn<float>("Probability").ToArray();
+        var label = transformed.GetColumn<bool>("PredictedLabel").ToArray();
+        var engine = _ml.Model.CreatePredictionEngine<Message, SpamPrediction>(_small);
+        var texts = data.GetColumn<string>("Text").ToArray();
+        for (int i = 0; i < score.Length; i++)
+        {
+            Assert.AreEqual(1 / (1 + Math.Exp(-score[i])), probability[i], 1e-6, "Probability is the sigmoid of Score");
+            Assert.AreEqual(score[i] > 0, label[i]);
+            var prediction = engine.Predict(new Message { Text = texts[i] });
+            Assert.AreEqual(score[i], prediction.Score, "PredictionEngine scores like Transform");
+        }
+    }
+
+    [TestMethod]
+    public void SaveLoadInANewContextGivesIdenticalScores()
+    {
+        var data = _ml.Data.TakeRows(_spam, 50);
+        string path = Path.Combine(Path.GetTempPath(), $"dynmoe-text-{Guid.NewGuid():N}.zip");
+        try
+        {
+            _ml.Model.Save(_small, data.Schema, path);
+            var other = new MLContext(seed: 7);
+            var loaded = other.Model.Load(path, out var schema);
+            CollectionAssert.AreEqual(Scores(_small, data), Scores(loaded, data));
+            Assert.IsInstanceOfType<DynMoEEncoderTransformer>(loaded);
+            Assert.AreEqual(_small.Model.Routing.MeanActivatedExpertsPerToken, ((DynMoEEncoderTransformer)loaded).Model.Routing.MeanActivatedExpertsPerToken);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [TestMethod]
+    public void EmptyAndMissingTextsAreScoredNotRejected()
+    {
+        var data = _ml.Data.LoadFromEnumerable(new[]
+        {
+            new Message { Text = "" },
+            new Message { Text = null },
+            new Message { Text = "   " },
+            new Message { Text = "FREE money!!! click here now" },
+        });
+        var scores = Scores(_small, data);
+        Assert.HasCount(4, scores);
+        Assert.IsTrue(scores.All(float.IsFinite), string.Join(", ", scores));
+        Assert.AreEqual(scores[0], scores[1], "a missing text is treated as empty");
+    }
+
+    [TestMethod]
+    public void SameSeedGivesIdenticalModelsAlsoWhenTwoTrainingsRunAtOnce()
+    {
+        var data = _ml.Data.TakeRows(_spam, 200);
+        var probe = _ml.Data.TakeRows(_spam, 30);
+        DynMoEEncoderTransformer Train(int seed) => new MLContext(seed: 0).BinaryClassification.Trainers.DynMoETextClassification(SmallOptions(seed)).Fit(data);
+        var alone = Scores(Train(1), probe);
+        var other = Scores(Train(2), probe);
+        var together = new[] { 1, 2 }.AsParallel().WithDegreeOfParallelism(2).Select(seed => (seed, scores: Scores(Train(seed), probe))).ToDictionary(p => p.seed, p => p.scores);
+        CollectionAssert.AreEqual(alone, together[1], "seed 1 trained beside seed 2 equals seed 1 trained alone");
+        CollectionAssert.AreEqual(other, together[2]);
+        CollectionAssert.AreNotEqual(alone, other, "different seeds give different models");
+    }
+
+    [TestMethod]
+    public void MulticlassSentencePairsLearnAndKeepClassNames()
+    {
+        // The class is the topic word of the second sentence; the first is noise shared by every class.
+        var random = new Random(3);
+        string[] topics = { "football", "election", "recipe" };
+        string[] filler = { "today", "people", "said", "that", "the", "news", "about", "this", "week", "was" };
+        var rows = Enumerable.Range(0, 300).Select(i =>
+        {
+            int topic = random.Next(3);
+            string noise = string.Join(" ", Enumerable.Range(0, 6).Select(_ => filler[random.Next(filler.Length)]));
+            return new Topic { Label = topics[topic], Text = noise, Other = $"{filler[random.Next(10)]} {topics[topic]} {filler[random.Next(10)]}" };
+        }).ToArray();
+        var ml = new MLContext(seed: 1);
+        var data = ml.Transforms.Conversion.MapValueToKey("Label").Fit(ml.Data.LoadFromEnumerable(rows)).Transform(ml.Data.LoadFromEnumerable(rows));
+        var split = ml.Data.TrainTestSplit(data, testFraction: 0.3, seed: 1);
+        var options = SmallOptions();
+        options.NumberOfEpochs = 8;
+        options.LearningRate = 3e-3f;
+        options.Sentence1ColumnName = "Text";
+        options.Sentence2ColumnName = "Other";
+        var model = ml.MulticlassClassification.Trainers.DynMoETextClassification(options).Fit(split.TrainSet);
+        var scored = model.Transform(split.TestSet);
+        var metrics = ml.MulticlassClassification.Evaluate(scored);
+        Assert.IsGreaterThanOrEqualTo(0.9, metrics.MacroAccuracy, "the topic word of the second sentence decides the class");
+
+        VBuffer<ReadOnlyMemory<char>> slotNames = default;
+        scored.Schema["Score"].GetSlotNames(ref slotNames);
+        var names = slotNames.DenseValues().Select(n => n.ToString()).ToArray();
+        CollectionAssert.AreEquivalent(topics, names);
+        var predicted = ml.Transforms.Conversion.MapKeyToValue("PredictedLabel").Fit(scored).Transform(scored).GetColumn<string>("PredictedLabel").ToArray();
+        Assert.IsTrue(predicted.All(topics.Contains));
+        Assert.HasCount(3, model.Model.ClassNames);
+    }
+
+    [TestMethod]
+    public void CrossValidateRunsOnIdenticalFoldsAndEvaluates()
+    {
+        var data = _ml.Data.TakeRows(_spam, 300);
+        var results = _ml.BinaryClassification.CrossValidate(data, _ml.BinaryClassification.Trainers.DynMoETextClassification(SmallOptions()), numberOfFolds: 2);
+        Assert.HasCount(2, results);
+        Assert.IsTrue(results.All(r => r.Metrics.Accuracy > 0.7), string.Join(", ", results.Select(r => r.Metrics.Accuracy)));
+    }
+
+    [TestMethod]
+    public void RoutingInsightNamesTheTokensAndTheClasses()
+    {
+        var data = _ml.Data.TakeRows(_spam, 100);
+        var report = _small.Model.ComputeRouting(data, "Label");
+        Assert.AreEqual(1, _small.Model.NumberOfMoELayers);
+        Assert.HasCount(1, report.Overall.Layers);
+        Assert.IsGreaterThanOrEqualTo(1.0, report.Overall.MeanActivatedExpertsPerToken, "eval routing uses at least one expert per token");
+        CollectionAssert.AreEquivalent(new[] { "true", "false" }, report.ByLabel.Keys.ToArray());
+        Assert.HasCount(64, report.ActivatedExpertsByPosition[0], "one value per token position up to MaximumSequenceLength");
+        var most = report.MostActivatingTokens(20, minimumOccurrences: 3);
+        var fewest = report.FewestActivatingTokens(20, minimumOccurrences: 3);
+        Assert.HasCount(20, most);
+        Assert.IsGreaterThanOrEqualTo(fewest[0].MeanActivatedExperts, most[0].MeanActivatedExperts);
+        Assert.IsTrue(most.All(t => t.Occurrences >= 3 && t.Token.Length > 0));
+        long tokens = report.Tokens.Sum(t => t.Occurrences);
+        Assert.AreEqual(report.Overall.Rows, tokens, "every real token is counted once; padding never is");
+        Assert.IsTrue(report.Overall.Layers[0].ExpertLoad.Sum() >= tokens, "each token uses at least one expert");
+    }
+
+    [TestMethod]
+    public void CancellationStopsTraining()
+    {
+        using var cancel = new CancellationTokenSource();
+        var options = SmallOptions();
+        options.NumberOfEpochs = 50;
+        options.CancellationToken = cancel.Token;
+        options.Progress = new Progress(_ => cancel.Cancel());
+        Assert.Throws<OperationCanceledException>(() => _ml.BinaryClassification.Trainers.DynMoETextClassification(options).Fit(_ml.Data.TakeRows(_spam, 100)));
+    }
+
+    [TestMethod]
+    public void BadInputsFailWithTheColumnAndTheFix()
+    {
+        var trainer = _ml.BinaryClassification.Trainers.DynMoETextClassification(labelColumnName: "Label", sentence1ColumnName: "Body");
+        var missing = Assert.Throws<ArgumentOutOfRangeException>(() => trainer.Fit(_spam));
+        StringAssert.Contains(missing.Message, "Text column 'Body' was not found in the training data");
+
+        var numeric = _ml.Data.LoadFromEnumerable(new[] { new { Label = true, Text = 1f }, new { Label = false, Text = 2f } });
+        var notText = Assert.Throws<ArgumentOutOfRangeException>(() => _ml.BinaryClassification.Trainers.DynMoETextClassification().Fit(numeric));
+        StringAssert.Contains(notText.Message, "Text column 'Text' must be a scalar of Text, but it is a scalar of Single");
+
+        var multiclass = Assert.Throws<ArgumentOutOfRangeException>(() => _ml.MulticlassClassification.Trainers.DynMoETextClassification().Fit(_spam));
+        StringAssert.Contains(multiclass.Message, "must be a UInt32 key for multiclass classification");
+        StringAssert.Contains(multiclass.Message, "MapValueToKey(\"Label\")");
+
+        var heads = Assert.Throws<ArgumentOutOfRangeException>(() => _ml.BinaryClassification.Trainers.DynMoETextClassification(new DynMoETextClassificationTrainer.Options { ModelDimension = 30, NumberOfHeads = 4 }));
+        Assert.AreEqual("NumberOfHeads", heads.ParamName);
+
+        var oneClass = _ml.Data.FilterByCustomPredicate<Message>(_ml.Data.TakeRows(_spam, 100), m => m.Label);
+        var single = Assert.Throws<InvalidOperationException>(() => _ml.BinaryClassification.Trainers.DynMoETextClassification(SmallOptions()).Fit(oneClass));
+        StringAssert.Contains(single.Message, "is always false in the training data");
+    }
+
+    [TestMethod]
+    public void OptionsAreCapturedWhenTheTrainerIsCreated()
+    {
+        var options = SmallOptions();
+        options.Gating = GatingKind.Dense;
+        var trainer = _ml.BinaryClassification.Trainers.DynMoETextClassification(options);
+        options.Gating = GatingKind.TopAny;
+        options.NumberOfEpochs = 1;
+        var model = trainer.Fit(_ml.Data.TakeRows(_spam, 100));
+        Assert.AreEqual(0, model.Model.NumberOfMoELayers, "the dense model captured at creation has no MoE layer");
+    }
+
+    private sealed class Progress : IProgress<DynMoETrainingProgress>
+    {
+        private readonly Action<DynMoETrainingProgress> _report;
+        public Progress(Action<DynMoETrainingProgress> report) => _report = report;
+        public void Report(DynMoETrainingProgress value) => _report(value);
     }
 }

@@ -73,8 +73,8 @@ namespace Microsoft.ML.DynMoE.Cli
 
         private static System.CommandLine.Command ExperimentCommand(string name, string description, bool regression, CliIO io, CancellationToken ct)
         {
-            var dataset = DatasetOption();
-            var label = LabelOption();
+            var dataset = DatasetOption(required: regression);
+            var label = LabelOption(required: regression);
             var hasHeader = HasHeaderOption();
             var trainTime = new Option<int>("--train-time") { Description = "Time budget in seconds; no new candidate starts after it (a running one finishes).", DefaultValueFactory = _ => 100 };
             var folds = new Option<int>("--cv-folds") { Description = "Number of cross-validation folds (same folds for every candidate).", DefaultValueFactory = _ => 5 };
@@ -86,10 +86,23 @@ namespace Microsoft.ML.DynMoE.Cli
             var hidden = new Option<int>("--model-dimension", "--hidden-size") { Description = "Hidden and expert width of the neural candidates.", DefaultValueFactory = _ => 64 };
             var threads = ThreadsOption();
             var cmd = new System.CommandLine.Command(name, description) { dataset, label, hasHeader, trainTime, folds, output, seed, epochs, families, maxModels, hidden, threads };
+            var textColumn = new Option<string?>("--text-col") { Description = "Free-text column: DynMoE Transformer text classifiers read it, ML.NET candidates its FeaturizeText. Default: the file's only free-text feature column, if that is all it has." };
+            var imageSize = new Option<string?>("--image-size") { Description = "HxW or HxWxC. With --dataset: the CSV's feature columns are the pixels (ExtractPixels order). With --image-folder: the size images are resized to (C = 1 grey, 3 RGB; default 3)." };
+            var imageFolder = new Option<string?>("--image-folder") { Description = "A folder with one subfolder of images per label (the Model Builder layout); needs --image-size." };
+            var patchSize = new Option<int>("--patch-size") { Description = "Patch side of the Vision Transformer candidates (divides H and W). Default: the image trainer's." };
+            var interleaved = new Option<bool>("--interleaved") { Description = "CSV pixels are pixel-major (ExtractPixels(interleavePixelColors: true)) instead of channel-planar." };
+            if (!regression)
+            {
+                cmd.Add(textColumn);
+                cmd.Add(imageSize);
+                cmd.Add(imageFolder);
+                cmd.Add(patchSize);
+                cmd.Add(interleaved);
+            }
             cmd.SetAction(pr => Guard(io, () => ExperimentRunner.Run(io, new ExperimentArgs
             {
-                Dataset = pr.GetValue(dataset)!,
-                LabelColumn = pr.GetValue(label)!,
+                Dataset = pr.GetValue(dataset) ?? "",
+                LabelColumn = pr.GetValue(label) ?? "",
                 HasHeader = pr.GetValue(hasHeader),
                 TrainTimeSeconds = pr.GetValue(trainTime),
                 Folds = pr.GetValue(folds),
@@ -101,6 +114,12 @@ namespace Microsoft.ML.DynMoE.Cli
                 ModelDimension = pr.GetValue(hidden),
                 Threads = pr.GetValue(threads),
                 Regression = regression,
+                TextColumn = pr.GetValue(textColumn),
+                ImageSize = pr.GetValue(imageSize),
+                ImageFolder = pr.GetValue(imageFolder),
+                PatchSize = pr.GetValue(patchSize),
+                InterleavedColors = pr.GetValue(interleaved),
+                EpochsGiven = pr.GetResult(epochs) is { Implicit: false },
             }, ct)));
             return cmd;
         }

@@ -26,6 +26,15 @@ namespace Microsoft.ML.DynMoE.Cli
         public int ModelDimension = 64;
         public int Threads = 1;
         public bool Regression;
+        /// <summary>Free-text column for the DynMoE text classifier; null detects a lone free-text feature column.</summary>
+        public string? TextColumn;
+        /// <summary>"HxW" or "HxWxC": the pixel columns of the CSV (or the size images are resized to) form an image.</summary>
+        public string? ImageSize;
+        /// <summary>A folder with one subfolder of images per label.</summary>
+        public string? ImageFolder;
+        public int PatchSize;
+        public bool InterleavedColors;
+        public bool EpochsGiven;
     }
 
     /// <summary>The classification and regression commands.</summary>
@@ -42,14 +51,44 @@ namespace Microsoft.ML.DynMoE.Cli
 
             if (a.Threads < 1)
                 throw new CliUsageException($"--threads must be at least 1; got {a.Threads}.");
-            var ds = TabularDataset.Infer(a.Dataset, a.LabelColumn, a.HasHeader, numericLabel: a.Regression);
+            if (a.ImageFolder is null && string.IsNullOrEmpty(a.Dataset))
+                throw new CliUsageException("No data given. Pass --dataset FILE.csv (with --label-col), or --image-folder DIR for a folder of labelled image subfolders.");
+            if (a.ImageFolder is null && string.IsNullOrEmpty(a.LabelColumn))
+                throw new CliUsageException("No label column given. Pass --label-col NAME (the column of --dataset that holds the label).");
+            if (a.ImageFolder is not null && !string.IsNullOrEmpty(a.Dataset))
+                throw new CliUsageException("Pass either --dataset or --image-folder, not both.");
+            if (a.TextColumn is not null && (a.ImageFolder is not null || a.ImageSize is not null))
+                throw new CliUsageException("--text-col and --image-size/--image-folder describe different inputs; pass one of them.");
+            var image = a.ImageSize is null ? (ImageShape?)null : ImageShape.Parse(a.ImageSize);
+            if (a.ImageFolder is not null && a.Regression)
+                throw new CliUsageException("--image-folder trains image classifiers; use 'dynmoe classification'.");
             var ml = new MLContext(a.Seed);
-            var loader = ds.CreateLoader(ml);
-            IDataView data = loader.Load(a.Dataset);
-            int rows = CountRows(data, a.Dataset);
-            if (rows < a.Folds)
-                throw new CliUsageException($"Dataset '{a.Dataset}' has {rows} rows, fewer than --cv-folds {a.Folds}. Use fewer folds or more data.");
+            TabularDataset? ds = null;
+            TextLoader? loader = null;
+            IDataView data;
+            string labelColumn, source;
+            if (a.ImageFolder is not null)
+            {
+                if (image is null)
+                    throw new CliUsageException("--image-folder needs --image-size HxW[xC]: the size every image is resized to (C = 1 for grey, 3 for RGB; default 3).");
+                data = ImageFolderData.Load(ml, a.ImageFolder, image.Value, out var classes);
+                labelColumn = ImageFolderData.LabelColumn;
+                source = $"{a.ImageFolder} ({classes} classes)";
+            }
+            else
+            {
+                ds = TabularDataset.Infer(a.Dataset, a.LabelColumn, a.HasHeader, numericLabel: a.Regression);
+                loader = ds.CreateLoader(ml);
+                data = loader.Load(a.Dataset);
+                labelColumn = ds.LabelColumn;
+                source = a.Dataset;
+            }
 
+            int rows = CountRows(data, source);
+            if (rows < a.Folds)
+                throw new CliUsageException($"Dataset '{source}' has {rows} rows, fewer than --cv-folds {a.Folds}. Use fewer folds or more data.");
+
+            var labelValues = ds?.LabelValues ?? data.GetColumn<string>(labelColumn).Distinct().ToList();
             ExperimentTask task;
             string taskName;
             if (a.Regression)
@@ -57,14 +96,14 @@ namespace Microsoft.ML.DynMoE.Cli
                 task = ExperimentTask.Regression;
                 taskName = "regression";
             }
-            else if (ds.LabelValues.Count < 2)
-                throw new CliUsageException($"Label column '{ds.LabelColumn}' in '{a.Dataset}' has {ds.LabelValues.Count} distinct value(s); classification needs at least 2 classes. Check --label-col.");
-            else if (ds.LabelValues.Count == 2)
+            else if (labelValues.Count < 2)
+                throw new CliUsageException($"Label column '{labelColumn}' in '{source}' has {labelValues.Count} distinct value(s); classification needs at least 2 classes. Check --label-col.");
+            else if (labelValues.Count == 2 && image is null)
             {
                 task = ExperimentTask.BinaryClassification;
                 taskName = "binary";
-                var map = ds.BinaryLabelMap();
-                data = ml.Transforms.Conversion.MapValue(ds.LabelColumn, map, ds.LabelColumn).Fit(data).Transform(data);
+                var map = ds!.BinaryLabelMap();
+                data = ml.Transforms.Conversion.MapValue(labelColumn, map, labelColumn).Fit(data).Transform(data);
             }
             else
             {
@@ -72,20 +111,37 @@ namespace Microsoft.ML.DynMoE.Cli
                 taskName = "multiclass";
             }
 
+            string? textColumn = ds is null ? null : ResolveTextColumn(ds, a.TextColumn);
+            if (textColumn is not null && task == ExperimentTask.Regression)
+                throw new CliUsageException($"Column '{textColumn}' is free text; DynMoE's text trainer classifies. Use 'dynmoe classification', or pass numeric features.");
+            if (image is not null && task != ExperimentTask.MulticlassClassification)
+                throw new CliUsageException("--image-size trains a multiclass image classifier; use 'dynmoe classification' with at least two classes (a two-class image set is trained as multiclass).");
+
+            // Transformer encoders need far fewer (and far costlier) epochs than the tabular networks.
+            int epochs = a.EpochsGiven || (textColumn is null && image is null) ? a.Epochs : (textColumn is not null ? 6 : 10);
             var settings = new DynMoEExperimentSettings
             {
                 Seed = a.Seed,
-                LabelColumnName = ds.LabelColumn,
-                NumberOfEpochs = a.Epochs,
+                LabelColumnName = labelColumn,
+                NumberOfEpochs = epochs,
                 ModelDimension = a.ModelDimension,
-                ExpertHiddenDimension = a.ModelDimension,
+                ExpertHiddenDimension = textColumn is null && image is null ? a.ModelDimension : 2 * a.ModelDimension,
                 MaxModels = a.MaxModels,
                 NumberOfThreads = a.Threads,
+                TextColumnName = textColumn,
+                ImageHeight = image?.Height ?? 0,
+                ImageWidth = image?.Width ?? 0,
+                ImageChannels = image?.Channels ?? 0,
+                PatchSize = a.PatchSize,
+                InterleavedColors = a.InterleavedColors,
             };
             var experiment = ml.DynMoE().CreateExperiment(settings)
                 .SetDataset(data, a.Folds)
-                .SetTrainingTimeInSeconds((uint)a.TrainTimeSeconds)
-                .SetFeaturizer(m => ds.CreateFeaturizer(m));
+                .SetTrainingTimeInSeconds((uint)a.TrainTimeSeconds);
+            if (ds is not null && textColumn is null)
+                experiment.SetFeaturizer(m => ds.CreateFeaturizer(m));
+            if (image is not null && ds is not null)
+                CheckPixelCount(ds, image.Value);
             _ = task switch
             {
                 ExperimentTask.MulticlassClassification => experiment.SetMulticlassClassificationMetric(MulticlassClassificationMetric.MacroAccuracy),
@@ -114,9 +170,11 @@ namespace Microsoft.ML.DynMoE.Cli
                 throw new CliUsageException($"Output directory '{a.OutputDirectory}' cannot be created: {ex.Message}. Choose another --output.");
             }
 
-            io.Output.WriteLine($"Dataset {a.Dataset}: {rows} rows, task {taskName}, label '{ds.LabelColumn}', features: " +
-                string.Join(", ", ds.Features.GroupBy(c => c.Purpose).Select(g => $"{g.Count()} {g.Key.ToString().ToLowerInvariant()}")));
-            io.Output.WriteLine($"{experiment.Candidates.Count} candidates, {a.Folds}-fold CV, {a.Epochs} epochs for neural candidates, budget {a.TrainTimeSeconds}s.");
+            string inputs = textColumn is not null ? $"text column '{textColumn}' (DynMoE Transformer text classifier; ML.NET candidates on FeaturizeText)"
+                : image is not null ? $"{image.Value} images (DynMoE Vision Transformer; ML.NET candidates on the raw pixels)"
+                : "features: " + string.Join(", ", ds!.Features.GroupBy(c => c.Purpose).Select(g => $"{g.Count()} {g.Key.ToString().ToLowerInvariant()}"));
+            io.Output.WriteLine($"Dataset {source}: {rows} rows, task {taskName}, label '{labelColumn}', {inputs}");
+            io.Output.WriteLine($"{experiment.Candidates.Count} candidates, {a.Folds}-fold CV, {epochs} epochs for neural candidates, budget {a.TrainTimeSeconds}s.");
 
             DynMoEExperimentResult result;
             if (io.Interactive)
@@ -134,8 +192,11 @@ namespace Microsoft.ML.DynMoE.Cli
             if (result.BestModel != null)
             {
                 modelPath = Path.Combine(outDir, "best-model.zip");
-                ml.Model.Save(result.BestModel, loader, modelPath);
-                ds.SaveSidecar(modelPath, taskName);
+                if (loader is not null)
+                    ml.Model.Save(result.BestModel, loader, modelPath);
+                else
+                    ml.Model.Save(result.BestModel, data.Schema, modelPath);
+                ds?.SaveSidecar(modelPath, taskName);
             }
 
             if (io.Interactive)
@@ -154,6 +215,36 @@ namespace Microsoft.ML.DynMoE.Cli
                 io.Output.WriteLine("No candidate succeeded; see the errors above and in leaderboard.csv.");
             io.Output.WriteLine($"Wrote {outDir}: leaderboard.json, leaderboard.csv, leaderboard.txt, {string.Join(", ", charts.Select(Path.GetFileName))}{(modelPath != null ? ", best-model.zip" : "")}");
             return result.BestTrial != null || result.IsCancelled ? DynMoECli.ExitOk : DynMoECli.ExitUnexpected;
+        }
+
+        /// <summary>
+        /// The text column the DynMoE text classifier reads: <paramref name="requested"/> when given (it must be a free-text
+        /// column), otherwise the single free-text column of a file whose other columns are the label or unused. Files that
+        /// mix text with numeric or categorical columns stay tabular (their text goes through FeaturizeText).
+        /// </summary>
+        internal static string? ResolveTextColumn(TabularDataset ds, string? requested)
+        {
+            if (requested is not null)
+            {
+                var column = ds.Columns.FirstOrDefault(c => string.Equals(c.Name, requested, StringComparison.Ordinal))
+                    ?? throw new CliUsageException($"Text column '{requested}' was not found. Available columns: {string.Join(", ", ds.Columns.Select(c => c.Name))}. Pass one of them to --text-col.");
+                if (column.Purpose == ColumnPurpose.Label)
+                    throw new CliUsageException($"'{requested}' is the label column; pass the column holding the text to --text-col.");
+                if (column.IsNumeric)
+                    throw new CliUsageException($"Column '{requested}' holds numbers, not text. Pass a free-text column to --text-col, or leave it out for a tabular experiment.");
+                return column.Name;
+            }
+
+            var features = ds.Features.ToList();
+            return features.Count == 1 && features[0].Purpose == ColumnPurpose.Text ? features[0].Name : null;
+        }
+
+        private static void CheckPixelCount(TabularDataset ds, ImageShape image)
+        {
+            int numeric = ds.Features.Count(c => c.Purpose == ColumnPurpose.Numeric);
+            int others = ds.Features.Count(c => c.Purpose != ColumnPurpose.Numeric);
+            if (others > 0 || (image.Channels > 0 ? numeric != image.Height * image.Width * image.Channels : numeric % (image.Height * image.Width) != 0))
+                throw new CliUsageException($"--image-size {image} needs the file's feature columns to be {(image.Channels > 0 ? (image.Height * image.Width * image.Channels).ToString(CultureInfo.InvariantCulture) : $"a multiple of {image.Height * image.Width}")} pixel numbers; '{ds.Path}' has {numeric} numeric and {others} other feature columns.");
         }
 
         internal static int CountRows(IDataView data, string path)

@@ -108,6 +108,37 @@ namespace Microsoft.ML.DynMoE.Experiments
         /// <summary>Optional example weight column.</summary>
         public string? ExampleWeightColumnName { get; set; }
 
+        /// <summary>
+        /// A free-text column: the neural candidates become DynMoE Transformer text classifiers reading it, and the ML.NET
+        /// candidates train on <c>FeaturizeText</c> of it (written to <see cref="FeatureColumnName"/>). Default null (tabular).
+        /// </summary>
+        public string? TextColumnName { get; set; }
+
+        /// <summary>Most tokens per text for the text candidates. Default 256.</summary>
+        public int MaximumSequenceLength { get; set; } = 256;
+
+        /// <summary>
+        /// Image height in pixels: when set (with <see cref="ImageWidth"/>), <see cref="FeatureColumnName"/> holds pixels in
+        /// ExtractPixels layout and the neural candidates become DynMoE Vision Transformers; the ML.NET candidates read the
+        /// raw pixels. Default 0 (not an image experiment).
+        /// </summary>
+        public int ImageHeight { get; set; }
+
+        /// <summary>Image width in pixels (see <see cref="ImageHeight"/>).</summary>
+        public int ImageWidth { get; set; }
+
+        /// <summary>Channels per pixel of the image candidates; 0 infers it from the vector size. Default 0.</summary>
+        public int ImageChannels { get; set; }
+
+        /// <summary>Patch side of the image candidates; must divide the height and width. Default 0 (the image trainer's default).</summary>
+        public int PatchSize { get; set; }
+
+        /// <summary>Pixel-major pixels (ExtractPixels(interleavePixelColors: true)) for the image candidates. Default false.</summary>
+        public bool InterleavedColors { get; set; }
+
+        /// <summary>What the neural candidates read: tabular features, text or images.</summary>
+        public ExperimentModality Modality => TextColumnName is not null ? ExperimentModality.Text : ImageHeight > 0 ? ExperimentModality.Image : ExperimentModality.Tabular;
+
         /// <summary>Epoch budget shared by every neural candidate (DynMoE, top-k and dense). Default 30.</summary>
         public int NumberOfEpochs { get; set; } = 30;
 
@@ -138,6 +169,19 @@ namespace Microsoft.ML.DynMoE.Experiments
         public bool WarmUp { get; set; } = true;
 
         internal DynMoEExperimentSettings Clone() => (DynMoEExperimentSettings)MemberwiseClone();
+    }
+
+    /// <summary>What the neural candidates of an experiment read.</summary>
+    public enum ExperimentModality
+    {
+        /// <summary>A numeric feature vector: the DynMoE MLP trainers.</summary>
+        Tabular,
+
+        /// <summary>A text column: the DynMoE Transformer text classifier.</summary>
+        Text,
+
+        /// <summary>A pixel vector: the DynMoE Vision Transformer.</summary>
+        Image,
     }
 
     /// <summary>Identifies one trial (mirrors AutoML's <c>TrialSettings</c>).</summary>

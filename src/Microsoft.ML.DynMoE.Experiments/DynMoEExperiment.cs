@@ -23,7 +23,7 @@ namespace Microsoft.ML.DynMoE.Experiments
 
         internal DynMoEExperimentCatalog(MLContext mlContext) => _mlContext = mlContext;
 
-        /// <summary>Creates an experiment with the default candidates (see <see cref="ExperimentCandidate.CreateDefaults"/>).</summary>
+        /// <summary>Creates an experiment with the default candidates (see <see cref="ExperimentCandidate.CreateDefaults(DynMoEExperimentSettings)"/>).</summary>
         /// <param name="settings">Settings; null for defaults.</param>
         public DynMoEExperiment CreateExperiment(DynMoEExperimentSettings? settings = null)
             => new DynMoEExperiment(_mlContext, settings ?? new DynMoEExperimentSettings());
@@ -39,7 +39,7 @@ namespace Microsoft.ML.DynMoE.Experiments
     {
         private readonly MLContext _mlContext;
         private readonly DynMoEExperimentSettings _settings;
-        private readonly List<ExperimentCandidate> _candidates = new(ExperimentCandidate.CreateDefaults());
+        private readonly List<ExperimentCandidate> _candidates;
         private ITuner _tuner = new GridSearchTuner();
         private IMonitor? _monitor;
         private Func<MLContext, IEstimator<ITransformer>>? _featurizer;
@@ -55,6 +55,7 @@ namespace Microsoft.ML.DynMoE.Experiments
         {
             _mlContext = mlContext;
             _settings = settings;
+            _candidates = new List<ExperimentCandidate>(ExperimentCandidate.CreateDefaults(settings));
         }
 
         /// <summary>The candidates that will be tried, in order.</summary>

@@ -124,12 +124,12 @@ namespace Microsoft.ML.DynMoE.Experiments
                 configure?.Invoke(o);
             }));
 
-        /// <summary>ML.NET LightGBM for the task.</summary>
+        /// <summary>ML.NET LightGBM for the task (after <c>FeaturizeText</c> in a text experiment).</summary>
         public static ExperimentCandidate LightGbm()
             => new ExperimentCandidate("LightGbm", CandidateFamily.LightGbm, null, null, 4, ctx =>
             {
                 var t = ctx.MLContext;
-                return ctx.Task switch
+                return WithTextFeatures(ctx, ctx.Task switch
                 {
                     ExperimentTask.MulticlassClassification => t.MulticlassClassification.Trainers.LightGbm(new LightGbmMulticlassTrainer.Options
                     { LabelColumnName = ctx.LabelColumnName, FeatureColumnName = ctx.FeatureColumnName, ExampleWeightColumnName = ctx.ExampleWeightColumnName, MinimumExampleCountPerLeaf = 5, Seed = ctx.Seed, NumberOfThreads = 1 }),
@@ -137,15 +137,15 @@ namespace Microsoft.ML.DynMoE.Experiments
                     { LabelColumnName = ctx.LabelColumnName, FeatureColumnName = ctx.FeatureColumnName, ExampleWeightColumnName = ctx.ExampleWeightColumnName, MinimumExampleCountPerLeaf = 5, Seed = ctx.Seed, NumberOfThreads = 1 }),
                     _ => t.Regression.Trainers.LightGbm(new LightGbmRegressionTrainer.Options
                     { LabelColumnName = ctx.LabelColumnName, FeatureColumnName = ctx.FeatureColumnName, ExampleWeightColumnName = ctx.ExampleWeightColumnName, MinimumExampleCountPerLeaf = 5, Seed = ctx.Seed, NumberOfThreads = 1 }),
-                };
+                });
             });
 
-        /// <summary>ML.NET FastTree for the task (one-versus-all FastTree binary for multiclass).</summary>
+        /// <summary>ML.NET FastTree for the task (one-versus-all FastTree binary for multiclass; after <c>FeaturizeText</c> in a text experiment).</summary>
         public static ExperimentCandidate FastTree()
             => new ExperimentCandidate("FastTree", CandidateFamily.FastTree, null, null, 5, ctx =>
             {
                 var t = ctx.MLContext;
-                return ctx.Task switch
+                return WithTextFeatures(ctx, ctx.Task switch
                 {
                     ExperimentTask.MulticlassClassification => t.MulticlassClassification.Trainers.OneVersusAll(
                         t.BinaryClassification.Trainers.FastTree(new FastTreeBinaryTrainer.Options
@@ -155,7 +155,7 @@ namespace Microsoft.ML.DynMoE.Experiments
                     { LabelColumnName = ctx.LabelColumnName, FeatureColumnName = ctx.FeatureColumnName, ExampleWeightColumnName = ctx.ExampleWeightColumnName, MinimumExampleCountPerLeaf = 5, NumberOfThreads = 1, Seed = ctx.Seed }),
                     _ => t.Regression.Trainers.FastTree(new FastTreeRegressionTrainer.Options
                     { LabelColumnName = ctx.LabelColumnName, FeatureColumnName = ctx.FeatureColumnName, ExampleWeightColumnName = ctx.ExampleWeightColumnName, MinimumExampleCountPerLeaf = 5, NumberOfThreads = 1, Seed = ctx.Seed }),
-                };
+                });
             });
 
         /// <summary>ML.NET SDCA: maximum entropy (multiclass), logistic regression (binary) or SDCA regression, after mean-variance normalization.</summary>
@@ -173,7 +173,7 @@ namespace Microsoft.ML.DynMoE.Experiments
                     _ => t.Regression.Trainers.Sdca(new SdcaRegressionTrainer.Options
                     { LabelColumnName = ctx.LabelColumnName, FeatureColumnName = ctx.FeatureColumnName, ExampleWeightColumnName = ctx.ExampleWeightColumnName, NumberOfThreads = 1, MaximumNumberOfIterations = 100 }),
                 };
-                return norm.Append(trainer);
+                return WithTextFeatures(ctx, norm.Append(trainer));
             });
 
         /// <summary>ML.NET L-BFGS: maximum entropy (multiclass), logistic regression (binary) or Poisson regression (needs non-negative labels), after mean-variance normalization.</summary>
@@ -191,8 +191,14 @@ namespace Microsoft.ML.DynMoE.Experiments
                     _ => t.Regression.Trainers.LbfgsPoissonRegression(new LbfgsPoissonRegressionTrainer.Options
                     { LabelColumnName = ctx.LabelColumnName, FeatureColumnName = ctx.FeatureColumnName, ExampleWeightColumnName = ctx.ExampleWeightColumnName, NumberOfThreads = 1, MaximumNumberOfIterations = 100 }),
                 };
-                return norm.Append(trainer);
+                return WithTextFeatures(ctx, norm.Append(trainer));
             });
+
+        /// <summary>In a text experiment, ML.NET's <c>FeaturizeText</c> (word and character n-grams) of the text column into the feature column first.</summary>
+        private static IEstimator<ITransformer> WithTextFeatures(CandidateBuildContext ctx, IEstimator<ITransformer> trainer)
+            => ctx.Settings.TextColumnName is string text
+                ? ctx.MLContext.Transforms.Text.FeaturizeText(ctx.FeatureColumnName, text).Append(trainer)
+                : trainer;
 
         /// <summary>The default candidate list, in the grid tuner's order: DynMoE first, then the cheap ML.NET baselines (LightGbm, FastTree,
         /// Sdca, Lbfgs) so a short time budget still yields a comparison, then Dense, then TopK with k in {1,2,4} x experts in {4,8,16}
@@ -204,6 +210,24 @@ namespace Microsoft.ML.DynMoE.Experiments
                 foreach (int k in new[] { 1, 2, 4 })
                     if (k <= e)
                         list.Add(TopK(k, e));
+            return list;
+        }
+
+        /// <summary>
+        /// The default candidates for the experiment's modality. Tabular: <see cref="CreateDefaults()"/>. Text and images
+        /// (Transformer encoders, far costlier per epoch): DynMoE, top-k with k in {1,2} x experts in {4,8}, dense, then
+        /// LightGbm and Sdca (on <c>FeaturizeText</c> of the text, or on the raw pixels).
+        /// </summary>
+        /// <param name="settings">The experiment settings.</param>
+        public static IReadOnlyList<ExperimentCandidate> CreateDefaults(DynMoEExperimentSettings settings)
+        {
+            ArgumentNullException.ThrowIfNull(settings);
+            if (settings.Modality == ExperimentModality.Tabular)
+                return CreateDefaults();
+            var list = new List<ExperimentCandidate> { DynMoE(), LightGbm(), Sdca(), Dense() };
+            foreach (int e in new[] { 4, 8 })
+                foreach (int k in new[] { 1, 2 })
+                    list.Add(TopK(k, e));
             return list;
         }
 

@@ -2,15 +2,26 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using Microsoft.ML.Data;
+using Microsoft.ML.DynMoE.Images;
+using Microsoft.ML.DynMoE.Layers;
+using Microsoft.ML.DynMoE.Sequence;
+using Microsoft.ML.DynMoE.Text;
 
 namespace Microsoft.ML.DynMoE.Experiments
 {
-    /// <summary>The only place that talks to the DynMoE trainer API.</summary>
+    /// <summary>Where the experiments build DynMoE trainers (tabular, text, image) and read routing back from fitted models.</summary>
     internal static class DynMoEBridge
     {
+        /// <summary>
+        /// Builds the neural trainer of a candidate. <paramref name="configure"/> states the candidate's MoE settings on the
+        /// tabular options; for text and image experiments those settings (gating, k, experts, adaptation, expert width)
+        /// are carried over to the Transformer trainer, which otherwise keeps its own defaults for learning rate and batch.
+        /// </summary>
         internal static IEstimator<ITransformer> CreateTrainer(CandidateBuildContext ctx, Action<DynMoETrainerOptionsBase> configure)
         {
             var t = ctx.MLContext;
+            if (ctx.Settings.Modality != ExperimentModality.Tabular)
+                return CreateEncoderTrainer(ctx, configure);
             switch (ctx.Task)
             {
                 case ExperimentTask.MulticlassClassification:
@@ -51,6 +62,76 @@ namespace Microsoft.ML.DynMoE.Experiments
             o.Seed = ctx.Seed;
             o.CancellationToken = ctx.CancellationToken;
             configure(o);
+        }
+
+        private static IEstimator<ITransformer> CreateEncoderTrainer(CandidateBuildContext ctx, Action<DynMoETrainerOptionsBase> configure)
+        {
+            var s = ctx.Settings;
+            var spec = new DynMoEMulticlassTrainer.Options();
+            configure(spec);
+            void Apply(DynMoEEncoderOptionsBase o)
+            {
+                o.LabelColumnName = s.LabelColumnName;
+                o.ExampleWeightColumnName = s.ExampleWeightColumnName;
+                o.NumberOfEpochs = s.NumberOfEpochs;
+                o.ModelDimension = s.ModelDimension;
+                o.NumberOfLayers = s.NumberOfLayers;
+                o.NumberOfThreads = s.NumberOfThreads;
+                o.Device = DynMoEDevice.Cpu;
+                o.Seed = ctx.Seed;
+                o.CancellationToken = ctx.CancellationToken;
+                o.Gating = spec.Gating;
+                o.TopK = spec.TopK;
+                o.InitialExperts = spec.InitialExperts;
+                o.MaximumExperts = Math.Max(spec.MaximumExperts, spec.InitialExperts);
+                o.Adaptation = spec.Adaptation;
+                o.ExpertHiddenDimension = spec.ExpertHiddenDimension;
+                o.AuxiliaryLossWeight = spec.AuxiliaryLossWeight;
+                if (o.ModelDimension % o.NumberOfHeads != 0)
+                    o.NumberOfHeads = 1;
+            }
+
+            var t = ctx.MLContext;
+            if (s.Modality == ExperimentModality.Text)
+            {
+                var o = new DynMoETextClassificationTrainer.Options { Sentence1ColumnName = s.TextColumnName!, MaximumSequenceLength = s.MaximumSequenceLength };
+                Apply(o);
+                return ctx.Task switch
+                {
+                    ExperimentTask.BinaryClassification => t.BinaryClassification.Trainers.DynMoETextClassification(o),
+                    ExperimentTask.MulticlassClassification => t.MulticlassClassification.Trainers.DynMoETextClassification(o),
+                    _ => throw new NotSupportedException("Text experiments are classification experiments; DynMoE has no text regression trainer."),
+                };
+            }
+
+            if (ctx.Task != ExperimentTask.MulticlassClassification)
+                throw new NotSupportedException("Image experiments are multiclass classification experiments.");
+            var image = new DynMoEImageClassificationTrainer.Options
+            {
+                FeatureColumnName = s.FeatureColumnName, ImageHeight = s.ImageHeight, ImageWidth = s.ImageWidth,
+                Channels = s.ImageChannels, InterleavedColors = s.InterleavedColors,
+            };
+            if (s.PatchSize > 0)
+                image.PatchSize = s.PatchSize;
+            Apply(image);
+            return t.MulticlassClassification.Trainers.DynMoEImageClassification(image);
+        }
+
+        /// <summary>Finds the DynMoE text or image model inside a fitted pipeline, or null.</summary>
+        internal static DynMoEEncoderModelParameters? FindEncoderModel(ITransformer model)
+        {
+            if (model is DynMoEEncoderTransformer encoder)
+                return encoder.Model;
+            if (model is IEnumerable<ITransformer> chain)
+            {
+                foreach (var inner in chain)
+                {
+                    if (FindEncoderModel(inner) is { } found)
+                        return found;
+                }
+            }
+
+            return null;
         }
 
         /// <summary>Finds the DynMoE model parameters inside a fitted pipeline, or null.</summary>
@@ -104,10 +185,9 @@ namespace Microsoft.ML.DynMoE.Experiments
 
         internal static RoutingStats? GetRouting(ITransformer model)
         {
-            var p = FindModel(model);
-            if (p == null)
+            var r = FindModel(model)?.Routing ?? FindEncoderModel(model)?.Routing;
+            if (r == null)
                 return null;
-            var r = p.Routing;
             if (r.Layers.Count == 0)
                 return null;
             return new RoutingStats

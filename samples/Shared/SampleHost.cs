@@ -38,6 +38,9 @@ internal sealed class SampleConfig
         public Dictionary<string, JsonElement> TrainerOptions { get; set; } = new();
         /// <summary>Epochs used with <c>--fast</c> (smoke runs and tests).</summary>
         public int FastNumberOfEpochs { get; set; } = 2;
+
+        /// <summary>Text samples in <c>--fast</c> mode: tokens kept per message (0 keeps the trainer option).</summary>
+        public int FastMaximumSequenceLength { get; set; }
     }
 
     public static SampleConfig Load(string path)
@@ -47,8 +50,8 @@ internal sealed class SampleConfig
             ?? throw new InvalidDataException($"Config '{path}' is empty.");
     }
 
-    /// <summary>Copies <see cref="TrainingOptionConfig.TrainerOptions"/> onto the trainer's options object by field name.</summary>
-    public void ApplyTo(DynMoETrainerOptionsBase options)
+    /// <summary>Copies <see cref="TrainingOptionConfig.TrainerOptions"/> onto a trainer's options object (tabular, text or image) by field name.</summary>
+    public void ApplyTo(object options)
     {
         foreach (var (name, value) in TrainingOption.TrainerOptions)
         {

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Threading;
+using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Layers;
 using Microsoft.ML.Trainers;
 using Microsoft.ML.Trainers.FastTree;
@@ -158,20 +159,29 @@ namespace Microsoft.ML.DynMoE.Experiments
                 });
             });
 
-        /// <summary>ML.NET SDCA: maximum entropy (multiclass), logistic regression (binary) or SDCA regression, after mean-variance normalization.</summary>
+        /// <summary>
+        /// ML.NET SDCA: maximum entropy (multiclass), logistic regression (binary) or SDCA regression, after mean-variance
+        /// normalization; in a text experiment, on <c>FeaturizeText</c> alone (ML.NET's text recipe) with SDCA's own convergence check.
+        /// </summary>
         public static ExperimentCandidate Sdca()
             => new ExperimentCandidate("Sdca", CandidateFamily.Sdca, null, null, 1, ctx =>
             {
                 var t = ctx.MLContext;
-                var norm = t.Transforms.NormalizeMeanVariance(ctx.FeatureColumnName);
+                // FeaturizeText already L2-normalises its sparse n-gram vector; mean-variance scaling would blow up the rare
+                // n-grams (tiny variance) and SDCA then diverges (AUC 0.5) while running its iteration cap to the end.
+                bool text = ctx.Settings.TextColumnName is not null;
+                int? iterations = text ? null : 100;
+                IEstimator<ITransformer> norm = text
+                    ? new EstimatorChain<ITransformer>()
+                    : t.Transforms.NormalizeMeanVariance(ctx.FeatureColumnName);
                 IEstimator<ITransformer> trainer = ctx.Task switch
                 {
                     ExperimentTask.MulticlassClassification => t.MulticlassClassification.Trainers.SdcaMaximumEntropy(new SdcaMaximumEntropyMulticlassTrainer.Options
-                    { LabelColumnName = ctx.LabelColumnName, FeatureColumnName = ctx.FeatureColumnName, ExampleWeightColumnName = ctx.ExampleWeightColumnName, NumberOfThreads = 1, MaximumNumberOfIterations = 100 }),
+                    { LabelColumnName = ctx.LabelColumnName, FeatureColumnName = ctx.FeatureColumnName, ExampleWeightColumnName = ctx.ExampleWeightColumnName, NumberOfThreads = 1, MaximumNumberOfIterations = iterations }),
                     ExperimentTask.BinaryClassification => t.BinaryClassification.Trainers.SdcaLogisticRegression(new SdcaLogisticRegressionBinaryTrainer.Options
-                    { LabelColumnName = ctx.LabelColumnName, FeatureColumnName = ctx.FeatureColumnName, ExampleWeightColumnName = ctx.ExampleWeightColumnName, NumberOfThreads = 1, MaximumNumberOfIterations = 100 }),
+                    { LabelColumnName = ctx.LabelColumnName, FeatureColumnName = ctx.FeatureColumnName, ExampleWeightColumnName = ctx.ExampleWeightColumnName, NumberOfThreads = 1, MaximumNumberOfIterations = iterations }),
                     _ => t.Regression.Trainers.Sdca(new SdcaRegressionTrainer.Options
-                    { LabelColumnName = ctx.LabelColumnName, FeatureColumnName = ctx.FeatureColumnName, ExampleWeightColumnName = ctx.ExampleWeightColumnName, NumberOfThreads = 1, MaximumNumberOfIterations = 100 }),
+                    { LabelColumnName = ctx.LabelColumnName, FeatureColumnName = ctx.FeatureColumnName, ExampleWeightColumnName = ctx.ExampleWeightColumnName, NumberOfThreads = 1, MaximumNumberOfIterations = iterations }),
                 };
                 return WithTextFeatures(ctx, norm.Append(trainer));
             });

@@ -13,7 +13,8 @@ public static class Program
 {
     /// <summary>
     /// <c>dotnet run -c Release --project test/Microsoft.ML.DynMoE.PerformanceTests -- --filter '*'</c> runs BenchmarkDotNet
-    /// (short in-process job); <c>-- --quick</c> prints a Stopwatch estimate of the same cases in under a minute.
+    /// (short in-process job); <c>-- --quick</c> prints a Stopwatch estimate of the same cases in under a minute;
+    /// <c>-- --text-quality FILE [--epochs N]</c> and <c>-- --text-speed FILE</c> run the text classifier comparisons (see <see cref="TextBenchmarks"/>).
     /// </summary>
     public static int Main(string[] args)
     {
@@ -32,6 +33,18 @@ public static class Program
         if (args.Length > 0 && args[0] == "--quick")
         {
             Quick();
+            return 0;
+        }
+
+        if (args.Length > 1 && args[0] == "--text-quality")
+        {
+            TextBenchmarks.Quality(args[1], args.Length > 3 && args[2] == "--epochs" ? int.Parse(args[3]) : null);
+            return 0;
+        }
+
+        if (args.Length > 1 && args[0] == "--text-speed")
+        {
+            TextBenchmarks.Speed(args[1]);
             return 0;
         }
 

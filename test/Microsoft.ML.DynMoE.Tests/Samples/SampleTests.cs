@@ -30,7 +30,7 @@ public sealed class SampleTests
             Directory.Delete(_output, recursive: true);
     }
 
-    private JsonElement RunSample(Func<string[], int> run, string modelFileName, string summaryFileName)
+    private JsonElement RunSample(Func<string[], int> run, string modelFileName, string summaryFileName, bool tabular = true)
     {
         var originalOut = Console.Out;
         var originalError = Console.Error;
@@ -65,7 +65,8 @@ public sealed class SampleTests
         Assert.IsTrue(File.Exists(summaryPath), $"{summaryPath} was not written.");
         var summary = JsonDocument.Parse(File.ReadAllText(summaryPath)).RootElement.Clone();
         Assert.IsGreaterThan(0.0, summary.GetProperty("ActivatedExpertsPerToken").GetDouble());
-        Assert.IsGreaterThan(0, summary.GetProperty("FeatureImportance").EnumerateObject().Count());
+        if (tabular)
+            Assert.IsGreaterThan(0, summary.GetProperty("FeatureImportance").EnumerateObject().Count());
         return summary;
     }
 
@@ -102,6 +103,19 @@ public sealed class SampleTests
         CollectionAssert.Contains(features, "island.Biscoe");
         CollectionAssert.Contains(features, "body_mass_g");
         Assert.HasCount(3, summary.GetProperty("ActivatedExpertsPerTokenBySpecies").EnumerateObject().ToArray());
+    }
+
+    [TestMethod]
+    public void SpamDetectionRunsExplainsTokensAndPredictsMadeUpMessages()
+    {
+        var summary = RunSample(SpamDetection.Program.Run, SpamDetection.Program.ModelFileName, SpamDetection.Program.SummaryFileName, tabular: false);
+        // Fast mode (2 epochs over 128 tokens) on 400 held-out messages of the shipped subset.
+        Assert.IsGreaterThan(0.9, summary.GetProperty("Accuracy").GetDouble());
+        Assert.HasCount(2, summary.GetProperty("ActivatedExpertsPerTokenByClass").EnumerateObject().ToArray());
+        Assert.HasCount(10, summary.GetProperty("MostActivatingTokens").EnumerateObject().ToArray());
+        var spamProbability = summary.GetProperty("MadeUpMessageSpamProbabilities").EnumerateArray().Select(p => p.GetDouble()).ToArray();
+        Assert.HasCount(SpamDetection.Program.MadeUpMessages.Length, spamProbability);
+        Assert.IsTrue(spamProbability.All(p => p is >= 0 and <= 1), string.Join(", ", spamProbability));
     }
 
     [TestMethod]

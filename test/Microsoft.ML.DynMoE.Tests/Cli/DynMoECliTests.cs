@@ -130,22 +130,33 @@ public sealed class DynMoECliTests
 
         string csvPath = Path.Combine(_dir, "pixels.csv");
         File.WriteAllText(csvPath, csv.ToString());
-        foreach (var input in new[] { new[] { "--image-folder", folder }, new[] { "--dataset", csvPath, "--label-col", "Label" } })
+        // The folder run compares DynMoE with SDCA; the CSV run keeps only DynMoE, so its best model is an image model to inspect.
+        foreach (var (input, families) in new[] { (new[] { "--image-folder", folder }, "dynmoe,sdca"), (new[] { "--dataset", csvPath, "--label-col", "Label" }, "dynmoe") })
         {
             string outDir = Path.Combine(_dir, "out-" + input[0].TrimStart('-'));
+            int count = families.Split(',').Length;
             var args = new[] { "classification" }.Concat(input).Concat(new[] { "--image-size", "8x8x1", "--cv-folds", "2", "--epochs", "2",
-                "--model-dimension", "16", "--families", "dynmoe,sdca", "--max-models", "2", "--train-time", "120", "--output", outDir, "--seed", "3" }).ToArray();
+                "--model-dimension", "16", "--families", families, "--max-models", count.ToString(), "--train-time", "120", "--output", outDir, "--seed", "3" }).ToArray();
             var (code, stdout, stderr) = Run(args);
             Assert.AreEqual(0, code, stdout + stderr);
             StringAssert.Contains(stdout, "task multiclass");
             using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "leaderboard.json")));
             var rows = json.RootElement.EnumerateArray().ToArray();
-            Assert.AreEqual(2, rows.Length, stdout);
+            Assert.AreEqual(count, rows.Length, stdout);
             Assert.IsTrue(rows.All(r => r.GetProperty("status").GetString() == "succeeded"), stdout);
             var dyn = rows.Single(r => r.GetProperty("family").GetString() == "dynmoe");
             Assert.IsTrue(dyn.GetProperty("activatedExpertsPerToken").GetDouble() > 0);
             Assert.IsTrue(File.Exists(Path.Combine(outDir, "best-model.zip")));
         }
+
+        string heatmaps = Path.Combine(_dir, "heatmaps");
+        var inspect = Run("inspect", "--model", Path.Combine(_dir, "out-dataset", "best-model.zip"), "--dataset", csvPath, "--label-col", "Label", "--heatmaps", heatmaps);
+        Assert.AreEqual(0, inspect.Code, inspect.Out + inspect.Err);
+        StringAssert.Contains(inspect.Out, "DynMoE encoder");
+        StringAssert.Contains(inspect.Out, "horizontal");
+        StringAssert.Contains(inspect.Out, "routing heatmaps (4×4 patches");
+        var files = Directory.GetFiles(heatmaps).Select(Path.GetFileName).OrderBy(f => f, StringComparer.Ordinal).ToArray();
+        CollectionAssert.AreEqual(new[] { "routing-layer0-class-horizontal.png", "routing-layer0-class-vertical.png", "routing-layer0.png" }, files);
     }
 
     [TestMethod]

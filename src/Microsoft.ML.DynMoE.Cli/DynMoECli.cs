@@ -174,8 +174,9 @@ namespace Microsoft.ML.DynMoE.Cli
             var model = new Option<string>("--model") { Description = "Model file.", Required = true };
             var dataset = DatasetOption(required: false);
             var label = LabelOption(required: false);
-            var cmd = new System.CommandLine.Command("inspect", "Show the routing summary per MoE layer; with --dataset (and --label-col) also per class.") { model, dataset, label };
-            cmd.SetAction(pr => Guard(io, () => ModelCommands.Inspect(io, pr.GetValue(model)!, pr.GetValue(dataset), pr.GetValue(label))));
+            var heatmaps = new Option<string?>("--heatmaps") { Description = "Image models with --dataset: folder for the routing heatmap PNGs (mean activated experts per patch, per MoE layer, overall and per class). Default: <model>-routing next to the model." };
+            var cmd = new System.CommandLine.Command("inspect", "Show the routing summary per MoE layer; with --dataset (and --label-col) also per class, and routing heatmaps for image models.") { model, dataset, label, heatmaps };
+            cmd.SetAction(pr => Guard(io, () => ModelCommands.Inspect(io, pr.GetValue(model)!, pr.GetValue(dataset), pr.GetValue(label), pr.GetValue(heatmaps))));
             return cmd;
         }
 

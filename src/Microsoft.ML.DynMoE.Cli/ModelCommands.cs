@@ -8,6 +8,7 @@ using System.Text.Json;
 using System.Threading;
 using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Experiments;
+using Microsoft.ML.DynMoE.Sequence;
 
 namespace Microsoft.ML.DynMoE.Cli
 {
@@ -231,10 +232,12 @@ namespace Microsoft.ML.DynMoE.Cli
             return n;
         }
 
-        internal static int Inspect(CliIO io, string modelPath, string? dataset, string? labelColumn)
+        internal static int Inspect(CliIO io, string modelPath, string? dataset, string? labelColumn, string? heatmaps = null)
         {
             var ml = new MLContext(0);
             var (model, loader, sidecar) = LoadModel(ml, modelPath);
+            if (DynMoEBridge.FindEncoderModel(model) is { } encoder)
+                return InspectEncoder(io, encoder, model, loader, modelPath, dataset, labelColumn, heatmaps);
             var p = DynMoEBridge.FindModel(model);
             if (p == null)
                 throw new CliUsageException($"Model '{modelPath}' contains no DynMoE network (it was trained with another trainer). 'inspect' shows MoE routing only.");
@@ -267,6 +270,44 @@ namespace Microsoft.ML.DynMoE.Cli
                     if (temp != null) File.Delete(temp);
                 }
             }
+            return DynMoECli.ExitOk;
+        }
+
+        /// <summary>Text and image models: routing per MoE layer; with a data set per class and, for images, heatmap PNGs per patch position.</summary>
+        private static int InspectEncoder(CliIO io, DynMoEEncoderModelParameters encoder, ITransformer model, IDataLoader<IMultiStreamSource> loader,
+            string modelPath, string? dataset, string? labelColumn, string? heatmaps)
+        {
+            io.Output.WriteLine($"Model {Path.GetFullPath(modelPath)} (DynMoE encoder, {encoder.NumberOfLayers} blocks, {encoder.NumberOfMoELayers} MoE layers, {encoder.OutputCount} outputs)");
+            WriteRouting(io.Output, encoder.Routing, "training data");
+            if (dataset == null)
+            {
+                io.Output.WriteLine("Pass --dataset (and --label-col) to measure routing per class and, for image models, to draw routing heatmaps.");
+                return DynMoECli.ExitOk;
+            }
+
+            if (!File.Exists(dataset))
+                throw new CliUsageException($"Dataset file '{dataset}' was not found. Check the path passed to --dataset.");
+            var data = loader.Load(dataset);
+            if (labelColumn != null && data.Schema.GetColumnOrNull(labelColumn) == null)
+                throw new CliUsageException($"Label column '{labelColumn}' is not in '{dataset}'. Available columns: {string.Join(", ", data.Schema.Select(c => c.Name))}.");
+            // The fitted pipeline produces the encoder's input columns; the routing report reads only those and the label.
+            var report = encoder.ComputeRouting(model.Transform(data), labelColumn);
+            WriteRouting(io.Output, report.Overall, Path.GetFileName(dataset));
+            if (labelColumn != null)
+            {
+                io.Output.WriteLine($"Per class ('{labelColumn}'): mean activated experts per token");
+                foreach (var kv in report.ByLabel.OrderBy(k => k.Key, StringComparer.Ordinal))
+                    io.Output.WriteLine(FormattableString.Invariant(
+                        $"  {kv.Key,-20} {kv.Value.MeanActivatedExpertsPerToken,6:F2}   per layer: {string.Join("  ", kv.Value.Layers.Select(l => $"L{l.Layer}={l.MeanActivatedExpertsPerToken:F2}"))}"));
+            }
+
+            if (report.PositionRows > 1 && encoder.NumberOfMoELayers > 0)
+            {
+                string directory = heatmaps ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(modelPath))!, Path.GetFileNameWithoutExtension(modelPath) + "-routing");
+                var maps = RoutingHeatmaps.SaveAll(report, directory);
+                io.Output.WriteLine($"Wrote {maps.Count} routing heatmaps ({report.PositionRows}×{report.PositionColumns} patches, mean activated experts per patch) to {directory}");
+            }
+
             return DynMoECli.ExitOk;
         }
 

@@ -48,6 +48,24 @@ public static class Program
             return 0;
         }
 
+        if (args.Length > 1 && args[0] == "--images-quality")
+        {
+            ImageHarness.Quality(args[1], args);
+            return 0;
+        }
+
+        if (args.Length > 1 && args[0] == "--images-speed")
+        {
+            ImageHarness.Speed(args[1], args);
+            return 0;
+        }
+
+        if (args.Length > 4 && args[0] == "--images-memory-child")
+        {
+            ImageHarness.MemoryChild(args);
+            return 0;
+        }
+
         if (args.Length > 0 && args[0] == "--memory")
         {
             MemoryScaling.Run();

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.ML.DynMoE.Cli;
 using Microsoft.ML.DynMoE.Tests.Experiments;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using SkiaSharp;
 
 namespace Microsoft.ML.DynMoE.Tests.Cli;
 
@@ -59,6 +60,103 @@ public sealed class DynMoECliTests
         Assert.AreEqual(4, dyn.GetProperty("experts").GetInt32());
         Assert.IsTrue(dyn.GetProperty("activatedExpertsPerToken").GetDouble() > 0);
         Assert.IsTrue(rows.All(r => r.GetProperty("mean").GetDouble() > 0), "2 epochs only check the plumbing, not accuracy");
+    }
+
+    // An 8×8 image whose pixel (r, c) has red 10r + c, green 100 + c, blue 200 - r: every value tells where it came from.
+    private static void WritePng(string path, Func<int, int, SKColor> color)
+    {
+        using var bitmap = new SKBitmap(new SKImageInfo(8, 8, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        for (int r = 0; r < 8; r++)
+            for (int c = 0; c < 8; c++)
+                bitmap.SetPixel(c, r, color(r, c));
+        using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100);
+        File.WriteAllBytes(path, data.ToArray());
+    }
+
+    [TestMethod]
+    public void ImageFolderPixelsAreExtractPixelsPlanarLayout()
+    {
+        string png = Path.Combine(_dir, "a.png");
+        WritePng(png, (r, c) => new SKColor((byte)(10 * r + c), (byte)(100 + c), (byte)(200 - r), 255));
+        var rgb = ImageFolderData.ReadPixels(png, 8, 8, 3);
+        var argb = ImageFolderData.ReadPixels(png, 8, 8, 4);
+        var grey = ImageFolderData.ReadPixels(png, 8, 8, 1);
+        for (int r = 0; r < 8; r++)
+        {
+            for (int c = 0; c < 8; c++)
+            {
+                int at = r * 8 + c;
+                Assert.AreEqual((float)(10 * r + c), rgb[at]);
+                Assert.AreEqual((float)(100 + c), rgb[64 + at]);
+                Assert.AreEqual((float)(200 - r), rgb[128 + at]);
+                Assert.AreEqual((float)(255), argb[at]);
+                Assert.AreEqual((float)(10 * r + c), argb[64 + at]);
+                Assert.AreEqual((float)(200 - r), argb[192 + at]);
+                Assert.AreEqual(0.3f * (10 * r + c) + 0.59f * (100 + c) + 0.11f * (200 - r), grey[at], 1e-3f);
+            }
+        }
+
+        // Halving a 2×2-block image by iso-crop resizing keeps each block's colour.
+        string blocks = Path.Combine(_dir, "blocks.png");
+        WritePng(blocks, (r, c) => new SKColor((byte)(r / 2 * 40 + c / 2 * 10), 0, 0, 255));
+        var small = ImageFolderData.ReadPixels(blocks, 4, 4, 3);
+        for (int r = 0; r < 4; r++)
+            for (int c = 0; c < 4; c++)
+                Assert.AreEqual((float)(r * 40 + c * 10), small[r * 4 + c], 1f);
+    }
+
+    [TestMethod]
+    public void ClassificationTrainsFromAnImageFolderAndFromAPixelCsv()
+    {
+        // Two classes anyone can tell apart: a bright horizontal bar or a bright vertical bar at a random place.
+        var random = new Random(5);
+        string folder = Path.Combine(_dir, "images");
+        var csv = new System.Text.StringBuilder("Label," + string.Join(",", Enumerable.Range(0, 64).Select(i => "p" + i)) + "\n");
+        foreach (var label in new[] { "horizontal", "vertical" })
+        {
+            Directory.CreateDirectory(Path.Combine(folder, label));
+            for (int i = 0; i < 16; i++)
+            {
+                int line = random.Next(8);
+                Func<int, int, byte> value = (r, c) => (byte)((label == "horizontal" ? r : c) == line ? 250 : random.Next(30));
+                var grey = new byte[8, 8];
+                for (int r = 0; r < 8; r++)
+                    for (int c = 0; c < 8; c++)
+                        grey[r, c] = value(r, c);
+                WritePng(Path.Combine(folder, label, $"{i:D2}.png"), (r, c) => new SKColor(grey[r, c], grey[r, c], grey[r, c], 255));
+                csv.Append(label).Append(',').Append(string.Join(",", Enumerable.Range(0, 64).Select(p => grey[p / 8, p % 8]))).Append('\n');
+            }
+        }
+
+        string csvPath = Path.Combine(_dir, "pixels.csv");
+        File.WriteAllText(csvPath, csv.ToString());
+        // The folder run compares DynMoE with SDCA; the CSV run keeps only DynMoE, so its best model is an image model to inspect.
+        foreach (var (input, families) in new[] { (new[] { "--image-folder", folder }, "dynmoe,sdca"), (new[] { "--dataset", csvPath, "--label-col", "Label" }, "dynmoe") })
+        {
+            string outDir = Path.Combine(_dir, "out-" + input[0].TrimStart('-'));
+            int count = families.Split(',').Length;
+            var args = new[] { "classification" }.Concat(input).Concat(new[] { "--image-size", "8x8x1", "--cv-folds", "2", "--epochs", "2",
+                "--model-dimension", "16", "--families", families, "--max-models", count.ToString(), "--train-time", "120", "--output", outDir, "--seed", "3" }).ToArray();
+            var (code, stdout, stderr) = Run(args);
+            Assert.AreEqual(0, code, stdout + stderr);
+            StringAssert.Contains(stdout, "task multiclass");
+            using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "leaderboard.json")));
+            var rows = json.RootElement.EnumerateArray().ToArray();
+            Assert.AreEqual(count, rows.Length, stdout);
+            Assert.IsTrue(rows.All(r => r.GetProperty("status").GetString() == "succeeded"), stdout);
+            var dyn = rows.Single(r => r.GetProperty("family").GetString() == "dynmoe");
+            Assert.IsTrue(dyn.GetProperty("activatedExpertsPerToken").GetDouble() > 0);
+            Assert.IsTrue(File.Exists(Path.Combine(outDir, "best-model.zip")));
+        }
+
+        string heatmaps = Path.Combine(_dir, "heatmaps");
+        var inspect = Run("inspect", "--model", Path.Combine(_dir, "out-dataset", "best-model.zip"), "--dataset", csvPath, "--label-col", "Label", "--heatmaps", heatmaps);
+        Assert.AreEqual(0, inspect.Code, inspect.Out + inspect.Err);
+        StringAssert.Contains(inspect.Out, "DynMoE encoder");
+        StringAssert.Contains(inspect.Out, "horizontal");
+        StringAssert.Contains(inspect.Out, "routing heatmaps (4×4 patches");
+        var files = Directory.GetFiles(heatmaps).Select(Path.GetFileName).OrderBy(f => f, StringComparer.Ordinal).ToArray();
+        CollectionAssert.AreEqual(new[] { "routing-layer0-class-horizontal.png", "routing-layer0-class-vertical.png", "routing-layer0.png" }, files);
     }
 
     [TestMethod]

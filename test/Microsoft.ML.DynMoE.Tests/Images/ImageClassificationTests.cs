@@ -18,12 +18,13 @@ public sealed class ImageClassificationTests
         var split = ml.Data.TrainTestSplit(data, testFraction: 0.2, seed: 1);
         var trainer = ml.MulticlassClassification.Trainers.DynMoEImageClassification(new DynMoEImageClassificationTrainer.Options
         {
-            ImageHeight = 8, ImageWidth = 8, PatchSize = 2,
-            NumberOfEpochs = int.Parse(Environment.GetEnvironmentVariable("EP") ?? "10"),
+            // Patch size automatic (2 for 8×8), learning rate 0.003, no augmentation below 20 px: the image defaults.
+            // 40 epochs measured 0.969 held-out (20: 0.953, 30: 0.954), so the 0.95 floor has a margin and the test stays under a minute.
+            ImageHeight = 8, ImageWidth = 8,
+            NumberOfEpochs = 40,
             Seed = 1,
         });
         var watch = Stopwatch.StartNew();
-        ml.Log += (_, e) => { if (e.Message.Contains("DynMoE")) Console.WriteLine(e.Message); };
         var model = trainer.Fit(split.TrainSet);
         var metrics = ml.MulticlassClassification.Evaluate(model.Transform(split.TestSet));
         Console.WriteLine($"accuracy {metrics.MacroAccuracy:F4} ({watch.Elapsed.TotalSeconds:F1}s)");

@@ -52,6 +52,18 @@ internal sealed class CompiledMoEBlock
 
     public int SlotCount => _mask.Length;
 
+    // Read-only views for the ONNX exporter, which rebuilds this exact computation as a graph.
+    internal GatingKind Gating => _gating;
+    internal int TopK => _topK;
+    internal ExpertActivation Activation => _activation;
+    internal ReadOnlySpan<float> Mask => _mask;
+    internal ReadOnlySpan<float> GateVectors => _gateVectors;
+    internal ReadOnlySpan<float> Thresholds => _thresholds;
+    internal ReadOnlySpan<float> Weight1T => _weight1T;
+    internal ReadOnlySpan<float> Bias1 => _bias1;
+    internal ReadOnlySpan<float> Weight2 => _weight2;
+    internal ReadOnlySpan<float> Bias2 => _bias2;
+
     public static CompiledMoEBlock FromModule(LayerNorm norm, MoELayer layer)
     {
         var options = layer.Options;

@@ -49,6 +49,13 @@ internal sealed class CompiledMoEMlp
 
     public CompiledMoEBlock GetBlock(int index) => _blocks[index];
 
+    // Read-only views for the ONNX exporter.
+    internal ReadOnlySpan<float> InputWeight => _inputWeight;
+    internal ReadOnlySpan<float> InputBias => _inputBias;
+    internal CompiledLayerNorm FinalNorm => _finalNorm;
+    internal ReadOnlySpan<float> HeadWeight => _headWeight;
+    internal ReadOnlySpan<float> HeadBias => _headBias;
+
     /// <summary>Copies the weights of a TorchSharp network (any device) into managed arrays.</summary>
     public static CompiledMoEMlp FromNetwork(MoEMlpNetwork network)
     {

@@ -130,6 +130,20 @@ internal sealed class CompiledMoEBlock
         return 1;
     }
 
+    /// <summary>Whether top-any gating activates no expert for this normalised token (so the scorer falls back to the best one).</summary>
+    internal bool ActivatesNoExpert(ReadOnlySpan<float> x)
+    {
+        if (_gating != GatingKind.TopAny)
+            return false;
+        var weights = new float[SlotCount];
+        var scores = new float[SlotCount];
+        int active = 0;
+        RouteTopAny(x, weights, scores);
+        for (int e = 0; e < SlotCount; e++)
+            active += scores[e] - _thresholds[e] > 0f ? 1 : 0;
+        return active == 0;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int RouteTopAny(ReadOnlySpan<float> x, Span<float> weights, float[] scoresBuffer)
     {

@@ -102,6 +102,24 @@ internal sealed class CompiledMoEMlp
         DenseKernels.Linear(_headWeight, _headBias, normalized[..d], output);
     }
 
+    /// <summary>For diagnostics and tests: whether any layer's top-any gate activates no expert for this standardised row.</summary>
+    internal bool UsesNoExpertFallback(ReadOnlySpan<float> input)
+    {
+        var scratch = CreateScratch();
+        var hidden = scratch.Hidden;
+        var normalized = scratch.Normalized;
+        bool fallback = false;
+        DenseKernels.Linear(_inputWeight, _inputBias, input, hidden);
+        foreach (var block in _blocks)
+        {
+            block.Norm.Apply(hidden, normalized);
+            fallback |= block.ActivatesNoExpert(normalized);
+            block.Forward(normalized, scratch.MoEOutput, scratch);
+            System.Numerics.Tensors.TensorPrimitives.Add(hidden, scratch.MoEOutput, hidden);
+        }
+        return fallback;
+    }
+
     /// <summary>Per-thread working memory, so <see cref="Forward"/> allocates nothing per row.</summary>
     public Scratch CreateScratch() => new(ModelDimension, _blocks.Length == 0 ? 0 : _blocks.Max(b => b.HiddenDimension), _blocks.Length == 0 ? 0 : _blocks.Max(b => b.SlotCount));
 

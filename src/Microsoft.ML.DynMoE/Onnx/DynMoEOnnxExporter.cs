@@ -23,7 +23,7 @@ namespace Microsoft.ML.DynMoE.Onnx;
 /// </summary>
 internal static class DynMoEOnnxExporter
 {
-    public static void Export(IHostEnvironment env, ITransformer model, IDataView inputData, Stream stream)
+    public static void Export(IHostEnvironment env, ITransformer model, IDataView inputData, Stream stream, int opSetVersion = DynMoEOnnxContext.DefaultOpSetVersion)
     {
         Contracts.CheckValue(env, nameof(env));
         var host = env.Register("DynMoEOnnxExport");
@@ -34,7 +34,7 @@ internal static class DynMoEOnnxExporter
             throw new ArgumentException("The stream must be writable.", nameof(stream));
 
         var predictor = FindPredictor(model);
-        var modelProto = Build(predictor, inputData.Schema);
+        var modelProto = Build(predictor, inputData.Schema, opSetVersion);
         modelProto.WriteTo(stream);
     }
 
@@ -88,7 +88,7 @@ internal static class DynMoEOnnxExporter
         return $"'{name}'";
     }
 
-    private static ModelProto Build(ISingleFeaturePredictionTransformer<object> predictor, DataViewSchema inputSchema)
+    private static ModelProto Build(ISingleFeaturePredictionTransformer<object> predictor, DataViewSchema inputSchema, int opSetVersion)
     {
         string featureColumn = predictor.FeatureColumnName;
         var parameters = predictor.Model;
@@ -103,7 +103,7 @@ internal static class DynMoEOnnxExporter
         if (column.Type is not VectorDataViewType { ItemType: NumberDataViewType n, Size: var size } || n != NumberDataViewType.Single || size != featureCount)
             throw new ArgumentOutOfRangeException("inputData", $"Feature column '{featureColumn}' must be a vector of {featureCount} Single values, as in training, but it is {column.Type}.");
 
-        var ctx = new DynMoEOnnxContext();
+        var ctx = new DynMoEOnnxContext(opSetVersion);
         string features = ctx.AddInput(featureColumn, TensorProto.Types.DataType.Float, featureCount);
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         var network = parameters switch

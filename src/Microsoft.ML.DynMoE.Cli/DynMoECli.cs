@@ -58,6 +58,7 @@ namespace Microsoft.ML.DynMoE.Cli
             root.Subcommands.Add(TrainCommand(io, ct));
             root.Subcommands.Add(PredictCommand(io));
             root.Subcommands.Add(InspectCommand(io));
+            root.Subcommands.Add(ExportCommand(io));
             return root;
         }
 
@@ -176,6 +177,15 @@ namespace Microsoft.ML.DynMoE.Cli
             var label = LabelOption(required: false);
             var cmd = new System.CommandLine.Command("inspect", "Show the routing summary per MoE layer; with --dataset (and --label-col) also per class.") { model, dataset, label };
             cmd.SetAction(pr => Guard(io, () => ModelCommands.Inspect(io, pr.GetValue(model)!, pr.GetValue(dataset), pr.GetValue(label))));
+            return cmd;
+        }
+
+        private static System.CommandLine.Command ExportCommand(CliIO io)
+        {
+            var model = new Option<string>("--model") { Description = "Model file with a tabular DynMoE model.", Required = true };
+            var output = new Option<string>("--output") { Description = "ONNX file to write.", Required = true };
+            var cmd = new System.CommandLine.Command("export", "Export a saved DynMoE model to ONNX (input: the featurized 'Features' vector).") { model, output };
+            cmd.SetAction(pr => Guard(io, () => ExportCommands.Export(io, pr.GetValue(model)!, pr.GetValue(output)!)));
             return cmd;
         }
 

@@ -58,6 +58,7 @@ namespace Microsoft.ML.DynMoE.Cli
             root.Subcommands.Add(TrainCommand(io, ct));
             root.Subcommands.Add(PredictCommand(io));
             root.Subcommands.Add(InspectCommand(io));
+            root.Subcommands.Add(ExportCommand(io));
             return root;
         }
 
@@ -177,6 +178,15 @@ namespace Microsoft.ML.DynMoE.Cli
             var heatmaps = new Option<string?>("--heatmaps") { Description = "Image models with --dataset: folder for the routing heatmap PNGs (mean activated experts per patch, per MoE layer, overall and per class). Default: <model>-routing next to the model." };
             var cmd = new System.CommandLine.Command("inspect", "Show the routing summary per MoE layer; with --dataset (and --label-col) also per class, and routing heatmaps for image models.") { model, dataset, label, heatmaps };
             cmd.SetAction(pr => Guard(io, () => ModelCommands.Inspect(io, pr.GetValue(model)!, pr.GetValue(dataset), pr.GetValue(label), pr.GetValue(heatmaps))));
+            return cmd;
+        }
+
+        private static System.CommandLine.Command ExportCommand(CliIO io)
+        {
+            var model = new Option<string>("--model") { Description = "Model file with a tabular DynMoE model.", Required = true };
+            var output = new Option<string>("--output") { Description = "ONNX file to write.", Required = true };
+            var cmd = new System.CommandLine.Command("export", "Export a saved DynMoE model to ONNX (input: the featurized 'Features' vector).") { model, output };
+            cmd.SetAction(pr => Guard(io, () => ExportCommands.Export(io, pr.GetValue(model)!, pr.GetValue(output)!)));
             return cmd;
         }
 

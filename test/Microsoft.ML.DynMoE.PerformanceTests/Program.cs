@@ -66,6 +66,12 @@ public static class Program
             return 0;
         }
 
+        if (args.Length > 0 && args[0] == "--onnx")
+        {
+            OnnxScoringBenchmarks.RunInterleaved();
+            return 0;
+        }
+
         if (args.Length > 0 && args[0] == "--memory")
         {
             MemoryScaling.Run();

@@ -20,6 +20,11 @@ internal sealed class CompiledLayerNorm
         _epsilon = epsilon;
     }
 
+    // Read-only views for the ONNX exporter.
+    internal ReadOnlySpan<float> Weight => _weight;
+    internal ReadOnlySpan<float> Bias => _bias;
+    internal double Epsilon => _epsilon;
+
     public static CompiledLayerNorm FromModule(LayerNorm norm, double epsilon = 1e-5)
         => new(CompiledMoEMlp.ToArray(norm.weight!), CompiledMoEMlp.ToArray(norm.bias!), epsilon);
 

@@ -52,6 +52,18 @@ internal sealed class CompiledMoEBlock
 
     public int SlotCount => _mask.Length;
 
+    // Read-only views for the ONNX exporter, which rebuilds this exact computation as a graph.
+    internal GatingKind Gating => _gating;
+    internal int TopK => _topK;
+    internal ExpertActivation Activation => _activation;
+    internal ReadOnlySpan<float> Mask => _mask;
+    internal ReadOnlySpan<float> GateVectors => _gateVectors;
+    internal ReadOnlySpan<float> Thresholds => _thresholds;
+    internal ReadOnlySpan<float> Weight1T => _weight1T;
+    internal ReadOnlySpan<float> Bias1 => _bias1;
+    internal ReadOnlySpan<float> Weight2 => _weight2;
+    internal ReadOnlySpan<float> Bias2 => _bias2;
+
     public static CompiledMoEBlock FromModule(LayerNorm norm, MoELayer layer)
     {
         var options = layer.Options;
@@ -116,6 +128,20 @@ internal sealed class CompiledMoEBlock
         weights.Clear();
         weights[0] = 1f;
         return 1;
+    }
+
+    /// <summary>Whether top-any gating activates no expert for this normalised token (so the scorer falls back to the best one).</summary>
+    internal bool ActivatesNoExpert(ReadOnlySpan<float> x)
+    {
+        if (_gating != GatingKind.TopAny)
+            return false;
+        var weights = new float[SlotCount];
+        var scores = new float[SlotCount];
+        int active = 0;
+        RouteTopAny(x, weights, scores);
+        for (int e = 0; e < SlotCount; e++)
+            active += scores[e] - _thresholds[e] > 0f ? 1 : 0;
+        return active == 0;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

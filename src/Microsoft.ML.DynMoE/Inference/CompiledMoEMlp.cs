@@ -49,6 +49,13 @@ internal sealed class CompiledMoEMlp
 
     public CompiledMoEBlock GetBlock(int index) => _blocks[index];
 
+    // Read-only views for the ONNX exporter.
+    internal ReadOnlySpan<float> InputWeight => _inputWeight;
+    internal ReadOnlySpan<float> InputBias => _inputBias;
+    internal CompiledLayerNorm FinalNorm => _finalNorm;
+    internal ReadOnlySpan<float> HeadWeight => _headWeight;
+    internal ReadOnlySpan<float> HeadBias => _headBias;
+
     /// <summary>Copies the weights of a TorchSharp network (any device) into managed arrays.</summary>
     public static CompiledMoEMlp FromNetwork(MoEMlpNetwork network)
     {
@@ -93,6 +100,24 @@ internal sealed class CompiledMoEMlp
         }
         _finalNorm.Apply(hidden, normalized);
         DenseKernels.Linear(_headWeight, _headBias, normalized[..d], output);
+    }
+
+    /// <summary>For diagnostics and tests: whether any layer's top-any gate activates no expert for this standardised row.</summary>
+    internal bool UsesNoExpertFallback(ReadOnlySpan<float> input)
+    {
+        var scratch = CreateScratch();
+        var hidden = scratch.Hidden;
+        var normalized = scratch.Normalized;
+        bool fallback = false;
+        DenseKernels.Linear(_inputWeight, _inputBias, input, hidden);
+        foreach (var block in _blocks)
+        {
+            block.Norm.Apply(hidden, normalized);
+            fallback |= block.ActivatesNoExpert(normalized);
+            block.Forward(normalized, scratch.MoEOutput, scratch);
+            System.Numerics.Tensors.TensorPrimitives.Add(hidden, scratch.MoEOutput, hidden);
+        }
+        return fallback;
     }
 
     /// <summary>Per-thread working memory, so <see cref="Forward"/> allocates nothing per row.</summary>

@@ -3,6 +3,8 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE;
 using Microsoft.ML.DynMoE.Inference;
+using Microsoft.ML.DynMoE.Onnx;
+using Microsoft.ML.Model.OnnxConverter;
 using Microsoft.ML.Runtime;
 
 [assembly: LoadableClass(typeof(DynMoEBinaryModelParameters), null, typeof(SignatureLoadModel),
@@ -14,7 +16,7 @@ namespace Microsoft.ML.DynMoE;
 /// A trained DynMoE binary classifier. Score is the network's logit; Probability is its sigmoid (the network is
 /// trained with sigmoid cross-entropy, so it is calibrated by construction and needs no separate calibrator).
 /// </summary>
-public sealed class DynMoEBinaryModelParameters : DynMoEModelParameters<float>, IValueMapperDist
+public sealed class DynMoEBinaryModelParameters : DynMoEModelParameters<float>, IValueMapperDist, IDistCanSaveOnnx
 {
     internal const string LoaderSignature = "DynMoEBinaryPred";
 
@@ -55,6 +57,15 @@ public sealed class DynMoEBinaryModelParameters : DynMoEModelParameters<float>, 
         Host.Check(typeof(TSrc) == typeof(VBuffer<float>) && typeof(TDst) == typeof(float), "DynMoE binary maps VBuffer<float> to float.");
         ValueMapper<VBuffer<float>, float> map = (in VBuffer<float> src, ref float score) => score = Evaluate(src)[0];
         return (ValueMapper<TSrc, TDst>)(Delegate)map;
+    }
+
+    bool IDistCanSaveOnnx.SaveAsOnnx(OnnxContext ctx, string[] outputNames, string featureColumn) => SaveAsOnnx(ctx, outputNames, featureColumn);
+
+    private protected override void EmitOutputs(OnnxContext ctx, string network, string[] outputNames)
+    {
+        DynMoEOnnxEmitter.EmitUnary(ctx, "Identity", network, outputNames[0]);
+        if (outputNames.Length > 1)
+            DynMoEOnnxEmitter.EmitUnary(ctx, "Sigmoid", network, outputNames[1]);
     }
 
     /// <summary>Maps features to the logit and its sigmoid probability.</summary>

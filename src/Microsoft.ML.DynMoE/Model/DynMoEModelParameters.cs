@@ -7,6 +7,8 @@ using System.Threading;
 using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Layers;
+using Microsoft.ML.DynMoE.Onnx;
+using Microsoft.ML.Model.OnnxConverter;
 using Microsoft.ML.Runtime;
 using Microsoft.ML.Trainers;
 
@@ -18,7 +20,7 @@ namespace Microsoft.ML.DynMoE;
 /// works without the native library.
 /// </summary>
 /// <typeparam name="TOutput">The predictor's output type.</typeparam>
-public abstract class DynMoEModelParameters<TOutput> : ModelParametersBase<TOutput>, IValueMapper, IDynMoEModelParameters
+public abstract class DynMoEModelParameters<TOutput> : ModelParametersBase<TOutput>, IValueMapper, IDynMoEModelParameters, ISingleCanSaveOnnx
 {
     private const string NetworkStreamName = "DynMoENetwork.bin";
 
@@ -94,6 +96,26 @@ public abstract class DynMoEModelParameters<TOutput> : ModelParametersBase<TOutp
         WriteTaskState(writer);
         ctx.SaveBinaryStream(NetworkStreamName, w => Network.Save(w));
     }
+
+    bool ICanSaveOnnx.CanSaveOnnx(OnnxContext ctx) => true;
+
+    bool ISingleCanSaveOnnx.SaveAsOnnx(OnnxContext ctx, string[] outputNames, string featureColumn) => SaveAsOnnx(ctx, outputNames, featureColumn);
+
+    /// <summary>
+    /// Emits this model's outputs (<c>Score</c>, and <c>Probability</c> for binary) as ONNX nodes reading the raw feature
+    /// vector: ML.NET's ONNX-save contract, used by ML.NET's converter and by <see cref="DynMoEOnnxExporter"/>.
+    /// </summary>
+    private protected bool SaveAsOnnx(OnnxContext ctx, string[] outputNames, string featureColumn)
+    {
+        Host.CheckValue(ctx, nameof(ctx));
+        Host.Check(outputNames is { Length: > 0 }, "The ONNX export needs at least the score output's name.");
+        string network = DynMoEOnnxEmitter.EmitNetwork(ctx, Standardizer, Network, featureColumn);
+        EmitOutputs(ctx, network, outputNames);
+        return true;
+    }
+
+    /// <summary>Turns the network output into the task's output variables (score first).</summary>
+    private protected abstract void EmitOutputs(OnnxContext ctx, string network, string[] outputNames);
 
     /// <summary>Runs the network on one row of raw features; returns the network output in the thread's scratch buffer.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -3,6 +3,8 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE;
 using Microsoft.ML.DynMoE.Inference;
+using Microsoft.ML.DynMoE.Onnx;
+using Microsoft.ML.Model.OnnxConverter;
 using Microsoft.ML.Runtime;
 
 [assembly: LoadableClass(typeof(DynMoEMulticlassModelParameters), null, typeof(SignatureLoadModel),
@@ -43,6 +45,9 @@ public sealed class DynMoEMulticlassModelParameters : DynMoEModelParameters<VBuf
     }
 
     private protected override VersionInfo SavedVersionInfo => GetVersionInfo();
+
+    private protected override void EmitOutputs(OnnxContext ctx, string network, string[] outputNames)
+        => DynMoEOnnxEmitter.EmitSoftmax(ctx, network, outputNames[0]);
 
     /// <inheritdoc />
     public override ValueMapper<TSrc, TDst> GetMapper<TSrc, TDst>()

@@ -3,6 +3,8 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE;
 using Microsoft.ML.DynMoE.Inference;
+using Microsoft.ML.DynMoE.Onnx;
+using Microsoft.ML.Model.OnnxConverter;
 using Microsoft.ML.Runtime;
 
 [assembly: LoadableClass(typeof(DynMoERegressionModelParameters), null, typeof(SignatureLoadModel),
@@ -59,6 +61,9 @@ public sealed class DynMoERegressionModelParameters : DynMoEModelParameters<floa
         writer.Write(LabelMean);
         writer.Write(LabelScale);
     }
+
+    private protected override void EmitOutputs(OnnxContext ctx, string network, string[] outputNames)
+        => DynMoEOnnxEmitter.EmitAffine(ctx, network, LabelScale, LabelMean, outputNames[0]);
 
     /// <inheritdoc />
     public override ValueMapper<TSrc, TDst> GetMapper<TSrc, TDst>()

@@ -131,7 +131,7 @@ namespace Microsoft.ML.DynMoE.Cli
                 TextColumnName = textColumn,
                 ImageHeight = image?.Height ?? 0,
                 ImageWidth = image?.Width ?? 0,
-                ImageChannels = image?.Channels ?? 0,
+                Channels = image?.Channels ?? 0,
                 PatchSize = a.PatchSize,
                 InterleavedColors = a.InterleavedColors,
             };

@@ -128,7 +128,7 @@ namespace Microsoft.ML.DynMoE.Experiments
         public int ImageWidth { get; set; }
 
         /// <summary>Channels per pixel of the image candidates; 0 infers it from the vector size. Default 0.</summary>
-        public int ImageChannels { get; set; }
+        public int Channels { get; set; }
 
         /// <summary>Patch side of the image candidates; must divide the height and width. Default 0 (the image trainer's default).</summary>
         public int PatchSize { get; set; }

@@ -109,7 +109,7 @@ namespace Microsoft.ML.DynMoE.Experiments
             var image = new DynMoEImageClassificationTrainer.Options
             {
                 FeatureColumnName = s.FeatureColumnName, ImageHeight = s.ImageHeight, ImageWidth = s.ImageWidth,
-                Channels = s.ImageChannels, InterleavedColors = s.InterleavedColors,
+                Channels = s.Channels, InterleavedColors = s.InterleavedColors,
             };
             if (s.PatchSize > 0)
                 image.PatchSize = s.PatchSize;

@@ -138,7 +138,7 @@ internal static class DynMoEOnnxExporter
                 // ML.NET's binary scorer: PredictedLabel = (threshold column) > threshold.
                 string compared = binary.ThresholdColumn == DefaultColumnNames.Probability ? probability : score;
                 string label = ctx.AddIntermediateVariable(BooleanDataViewType.Instance, DefaultColumnNames.PredictedLabel);
-                ctx.CreateNode("Greater", new[] { compared, ctx.AddInitializer(new[] { binary.Threshold }, new long[] { 1 }, "DynMoE.Threshold") }, new[] { label }, ctx.GetNodeName("DynMoE.Threshold"));
+                ctx.CreateNode("Greater", new[] { compared, ctx.AddInitializer(new[] { binary.Threshold }, new long[] { 1 }, "DynMoE.Threshold") }, new[] { label }, ctx.GetNodeName("DynMoE.Threshold"), "");
                 ctx.AddOutput(score, DefaultColumnNames.Score, TensorProto.Types.DataType.Float, 1);
                 ctx.AddOutput(probability, DefaultColumnNames.Probability, TensorProto.Types.DataType.Float, 1);
                 ctx.AddOutput(label, DefaultColumnNames.PredictedLabel, TensorProto.Types.DataType.Bool, 1);
@@ -152,11 +152,11 @@ internal static class DynMoEOnnxExporter
                 ((ISingleCanSaveOnnx)multiclass.Model).SaveAsOnnx(ctx, new[] { score }, features);
                 // ML.NET's multiclass scorer: the first class of highest score, as a 1-based key (0 is reserved for missing).
                 string argMax = ctx.AddIntermediateVariable(null!, "DynMoE.ArgMax", true);
-                var node = ctx.CreateNode("ArgMax", score, argMax, ctx.GetNodeName("DynMoE.ArgMax"));
+                var node = ctx.CreateNode("ArgMax", score, argMax, ctx.GetNodeName("DynMoE.ArgMax"), "");
                 node.AddAttribute("axis", 1L);
                 node.AddAttribute("keepdims", 1L);
                 string oneBased = ctx.AddIntermediateVariable(null!, "DynMoE.KeyIndex", true);
-                ctx.CreateNode("Add", new[] { argMax, ctx.AddInitializer(new[] { 1L }, new long[] { 1 }, "DynMoE.One") }, new[] { oneBased }, ctx.GetNodeName("DynMoE.KeyIndex"));
+                ctx.CreateNode("Add", new[] { argMax, ctx.AddInitializer(new[] { 1L }, new long[] { 1 }, "DynMoE.One") }, new[] { oneBased }, ctx.GetNodeName("DynMoE.KeyIndex"), "");
                 ctx.AddOutput(score, DefaultColumnNames.Score, TensorProto.Types.DataType.Float, classes);
                 var names = TryGetClassNames(multiclass, inputSchema, classes);
                 if (names is not null)
@@ -169,13 +169,13 @@ internal static class DynMoEOnnxExporter
                             "MapKeyToValue(\"PredictedLabel\") after the DynMoE transformer can be exported only for text class names. Export the trained DynMoE transformer alone; its PredictedLabel is the 1-based class index.");
                     string table = ctx.AddInitializer(new[] { "" }.Concat(names), new long[] { classes + 1 }, "DynMoE.ClassNames");
                     string value = ctx.AddIntermediateVariable(TextDataViewType.Instance, DefaultColumnNames.PredictedLabel);
-                    ctx.CreateNode("Gather", new[] { table, oneBased }, new[] { value }, ctx.GetNodeName("DynMoE.ClassNames")).AddAttribute("axis", 0L);
+                    ctx.CreateNode("Gather", new[] { table, oneBased }, new[] { value }, ctx.GetNodeName("DynMoE.ClassNames"), "").AddAttribute("axis", 0L);
                     ctx.AddOutput(value, DefaultColumnNames.PredictedLabel, TensorProto.Types.DataType.String, 1);
                 }
                 else
                 {
                     string label = ctx.AddIntermediateVariable(new KeyDataViewType(typeof(uint), classes), DefaultColumnNames.PredictedLabel);
-                    ctx.CreateNode("Cast", oneBased, label, ctx.GetNodeName("DynMoE.Cast")).AddAttribute("to", (long)TensorProto.Types.DataType.Uint32);
+                    ctx.CreateNode("Cast", oneBased, label, ctx.GetNodeName("DynMoE.Cast"), "").AddAttribute("to", (long)TensorProto.Types.DataType.Uint32);
                     ctx.AddOutput(label, DefaultColumnNames.PredictedLabel, TensorProto.Types.DataType.Uint32, 1);
                 }
                 break;

@@ -24,6 +24,8 @@ internal sealed class DynMoEOnnxContext : OnnxContext
     private readonly Dictionary<string, List<long>> _shapes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TypeProto> _types = new(StringComparer.Ordinal);
 
+    private const string OnnxDomain = "";
+
     public DynMoEOnnxContext(int opSetVersion = DefaultOpSetVersion) => OpSetVersion = opSetVersion;
 
     public int OpSetVersion { get; }
@@ -45,7 +47,7 @@ internal sealed class DynMoEOnnxContext : OnnxContext
         {
             if (!_usedNames.Add(outputName))
                 throw new InvalidOperationException($"The ONNX output name '{outputName}' is already used in the graph.");
-            CreateNode("Identity", variable, outputName, GetNodeName("Identity"));
+            CreateNode("Identity", variable, outputName, GetNodeName("Identity"), OnnxDomain);
         }
         Record(outputName, elementType, width);
         _graph.Output.Add(ValueInfo(outputName));
@@ -116,7 +118,9 @@ internal sealed class DynMoEOnnxContext : OnnxContext
 
     public override OnnxNode CreateNode(string opType, IEnumerable<string> inputs, IEnumerable<string> outputs, string name, string domain = null!)
     {
-        var node = new NodeProto { OpType = opType, Name = name, Domain = domain ?? "" };
+        // As ML.NET's own context: no domain means the ONNX-ML domain, so standard operators must pass "" explicitly
+        // (and a node that forgets fails here the same way it would in ML.NET's converter).
+        var node = new NodeProto { OpType = opType, Name = name, Domain = domain ?? "ai.onnx.ml" };
         node.Input.AddRange(inputs);
         node.Output.AddRange(outputs);
         foreach (var output in node.Output)

@@ -54,7 +54,7 @@ internal sealed class DynMoEOnnxEmitter
     /// <summary>Softmax over the classes of [N, C] logits.</summary>
     public static string EmitSoftmax(OnnxContext ctx, string logits, string output)
     {
-        var node = ctx.CreateNode("Softmax", logits, output, ctx.GetNodeName("DynMoE.Softmax"));
+        var node = ctx.CreateNode("Softmax", logits, output, ctx.GetNodeName("DynMoE.Softmax"), "");
         node.AddAttribute("axis", 1L);
         return output;
     }
@@ -64,14 +64,14 @@ internal sealed class DynMoEOnnxEmitter
     {
         var e = new DynMoEOnnxEmitter(ctx, "DynMoE.Label");
         string scaled = e.Op("Mul", input, ctx.AddInitializer(new[] { scale }, new long[] { 1 }, "DynMoE.LabelScale"));
-        ctx.CreateNode("Add", new[] { scaled, ctx.AddInitializer(new[] { offset }, new long[] { 1 }, "DynMoE.LabelMean") }, new[] { output }, ctx.GetNodeName("DynMoE.Label.Add"));
+        ctx.CreateNode("Add", new[] { scaled, ctx.AddInitializer(new[] { offset }, new long[] { 1 }, "DynMoE.LabelMean") }, new[] { output }, ctx.GetNodeName("DynMoE.Label.Add"), "");
         return output;
     }
 
     /// <summary>A one-input node, e.g. <c>Sigmoid</c> or <c>Identity</c>, writing <paramref name="output"/>.</summary>
     public static string EmitUnary(OnnxContext ctx, string opType, string input, string output)
     {
-        ctx.CreateNode(opType, input, output, ctx.GetNodeName("DynMoE." + opType));
+        ctx.CreateNode(opType, input, output, ctx.GetNodeName("DynMoE." + opType), "");
         return output;
     }
 
@@ -191,7 +191,7 @@ internal sealed class DynMoEOnnxEmitter
         // TopK returns equal values lowest index first, the scorer's tie order.
         string values = Temporary("TopK.Values"), indices = Temporary("TopK.Indices");
         var topK = _ctx.CreateNode("TopK", new[] { logits, Longs($"{name}.K", new long[] { k }, 1) },
-            new[] { values, indices }, _ctx.GetNodeName(_prefix + ".TopK"));
+            new[] { values, indices }, _ctx.GetNodeName(_prefix + ".TopK"), "");
         topK.AddAttribute("axis", 1L);
         string probabilities = Op("Softmax", new[] { values }, ("axis", 1L));
         string zeros = Op("ConstantOfShape", Op("Shape", logits)); // float 0 by default
@@ -225,7 +225,7 @@ internal sealed class DynMoEOnnxEmitter
     private string Op(string opType, string[] inputs, params (string Name, object Value)[] attributes)
     {
         string output = Temporary(opType);
-        var node = _ctx.CreateNode(opType, inputs, new[] { output }, _ctx.GetNodeName($"{_prefix}.{opType}"));
+        var node = _ctx.CreateNode(opType, inputs, new[] { output }, _ctx.GetNodeName($"{_prefix}.{opType}"), "");
         foreach (var (attributeName, value) in attributes)
         {
             switch (value)

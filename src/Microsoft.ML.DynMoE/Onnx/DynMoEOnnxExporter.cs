@@ -33,13 +33,13 @@ internal static class DynMoEOnnxExporter
         if (!stream.CanWrite)
             throw new ArgumentException("The stream must be writable.", nameof(stream));
 
-        var predictor = FindPredictor(model);
-        var modelProto = Build(predictor, inputData.Schema, opSetVersion);
+        var (predictor, labelValues) = FindPredictor(model);
+        var modelProto = Build(predictor, inputData.Schema, opSetVersion, labelValues);
         modelProto.WriteTo(stream);
     }
 
     /// <summary>The DynMoE prediction transformer of <paramref name="model"/>, checking every other step is one the export can leave out.</summary>
-    private static ISingleFeaturePredictionTransformer<object> FindPredictor(ITransformer model)
+    private static (ISingleFeaturePredictionTransformer<object> Predictor, bool LabelValues) FindPredictor(ITransformer model)
     {
         var steps = Flatten(model).ToList();
         int index = steps.FindLastIndex(IsDynMoE);
@@ -56,6 +56,7 @@ internal static class DynMoEOnnxExporter
         }
 
         var predictor = (ISingleFeaturePredictionTransformer<object>)steps[index];
+        bool labelValues = false;
         for (int i = 0; i < steps.Count; i++)
         {
             if (i == index)
@@ -63,12 +64,17 @@ internal static class DynMoEOnnxExporter
             // A key mapping of a column other than the features (the training label) does not feed the scorer.
             bool labelOnly = i < index && steps[i] is ValueToKeyMappingTransformer keys
                 && keys.ColumnPairs.All(c => c.outputColumnName != predictor.FeatureColumnName);
-            if (!labelOnly)
+            // MapKeyToValue("PredictedLabel") right after a multiclass DynMoE: the graph maps the key back to the class value.
+            bool backToValues = i == index + 1 && predictor is MulticlassPredictionTransformer<DynMoEMulticlassModelParameters>
+                && steps[i] is KeyToValueMappingTransformer values
+                && values.ColumnPairs.Length == 1 && values.ColumnPairs[0] == (DefaultColumnNames.PredictedLabel, DefaultColumnNames.PredictedLabel);
+            labelValues |= backToValues;
+            if (!labelOnly && !backToValues)
                 throw new NotSupportedException(
                     $"The pipeline step {Describe(steps[i])} cannot be exported to ONNX by ConvertDynMoEToOnnx. Export the trained DynMoE " +
                     "transformer alone (the trainer's Fit result, or the chain's LastTransformer) and run the other steps before and after ONNX Runtime.");
         }
-        return predictor;
+        return (predictor, labelValues);
     }
 
     private static bool IsDynMoE(ITransformer step)
@@ -88,7 +94,7 @@ internal static class DynMoEOnnxExporter
         return $"'{name}'";
     }
 
-    private static ModelProto Build(ISingleFeaturePredictionTransformer<object> predictor, DataViewSchema inputSchema, int opSetVersion)
+    private static ModelProto Build(ISingleFeaturePredictionTransformer<object> predictor, DataViewSchema inputSchema, int opSetVersion, bool labelValues)
     {
         string featureColumn = predictor.FeatureColumnName;
         var parameters = predictor.Model;
@@ -132,7 +138,7 @@ internal static class DynMoEOnnxExporter
                 // ML.NET's binary scorer: PredictedLabel = (threshold column) > threshold.
                 string compared = binary.ThresholdColumn == DefaultColumnNames.Probability ? probability : score;
                 string label = ctx.AddIntermediateVariable(BooleanDataViewType.Instance, DefaultColumnNames.PredictedLabel);
-                ctx.CreateNode("Greater", new[] { compared, ctx.AddInitializer(new[] { binary.Threshold }, new long[] { 1 }, "DynMoE.Threshold") }, new[] { label }, ctx.GetNodeName("DynMoE.Threshold"));
+                ctx.CreateNode("Greater", new[] { compared, ctx.AddInitializer(new[] { binary.Threshold }, new long[] { 1 }, "DynMoE.Threshold") }, new[] { label }, ctx.GetNodeName("DynMoE.Threshold"), "");
                 ctx.AddOutput(score, DefaultColumnNames.Score, TensorProto.Types.DataType.Float, 1);
                 ctx.AddOutput(probability, DefaultColumnNames.Probability, TensorProto.Types.DataType.Float, 1);
                 ctx.AddOutput(label, DefaultColumnNames.PredictedLabel, TensorProto.Types.DataType.Bool, 1);
@@ -146,17 +152,32 @@ internal static class DynMoEOnnxExporter
                 ((ISingleCanSaveOnnx)multiclass.Model).SaveAsOnnx(ctx, new[] { score }, features);
                 // ML.NET's multiclass scorer: the first class of highest score, as a 1-based key (0 is reserved for missing).
                 string argMax = ctx.AddIntermediateVariable(null!, "DynMoE.ArgMax", true);
-                var node = ctx.CreateNode("ArgMax", score, argMax, ctx.GetNodeName("DynMoE.ArgMax"));
+                var node = ctx.CreateNode("ArgMax", score, argMax, ctx.GetNodeName("DynMoE.ArgMax"), "");
                 node.AddAttribute("axis", 1L);
                 node.AddAttribute("keepdims", 1L);
                 string oneBased = ctx.AddIntermediateVariable(null!, "DynMoE.KeyIndex", true);
-                ctx.CreateNode("Add", new[] { argMax, ctx.AddInitializer(new[] { 1L }, new long[] { 1 }, "DynMoE.One") }, new[] { oneBased }, ctx.GetNodeName("DynMoE.KeyIndex"));
-                string label = ctx.AddIntermediateVariable(new KeyDataViewType(typeof(uint), classes), DefaultColumnNames.PredictedLabel);
-                ctx.CreateNode("Cast", oneBased, label, ctx.GetNodeName("DynMoE.Cast")).AddAttribute("to", (long)TensorProto.Types.DataType.Uint32);
+                ctx.CreateNode("Add", new[] { argMax, ctx.AddInitializer(new[] { 1L }, new long[] { 1 }, "DynMoE.One") }, new[] { oneBased }, ctx.GetNodeName("DynMoE.KeyIndex"), "");
                 ctx.AddOutput(score, DefaultColumnNames.Score, TensorProto.Types.DataType.Float, classes);
-                ctx.AddOutput(label, DefaultColumnNames.PredictedLabel, TensorProto.Types.DataType.Uint32, 1);
-                if (TryGetClassNames(multiclass, inputSchema, classes) is string[] names)
+                var names = TryGetClassNames(multiclass, inputSchema, classes);
+                if (names is not null)
                     metadata["dynmoe.class_names"] = JsonSerializer.Serialize(names);
+                if (labelValues)
+                {
+                    // The pipeline's MapKeyToValue: index 0 (missing key) maps to the empty string, as ML.NET maps it.
+                    if (names is null)
+                        throw new NotSupportedException(
+                            "MapKeyToValue(\"PredictedLabel\") after the DynMoE transformer can be exported only for text class names. Export the trained DynMoE transformer alone; its PredictedLabel is the 1-based class index.");
+                    string table = ctx.AddInitializer(new[] { "" }.Concat(names), new long[] { classes + 1 }, "DynMoE.ClassNames");
+                    string value = ctx.AddIntermediateVariable(TextDataViewType.Instance, DefaultColumnNames.PredictedLabel);
+                    ctx.CreateNode("Gather", new[] { table, oneBased }, new[] { value }, ctx.GetNodeName("DynMoE.ClassNames"), "").AddAttribute("axis", 0L);
+                    ctx.AddOutput(value, DefaultColumnNames.PredictedLabel, TensorProto.Types.DataType.String, 1);
+                }
+                else
+                {
+                    string label = ctx.AddIntermediateVariable(new KeyDataViewType(typeof(uint), classes), DefaultColumnNames.PredictedLabel);
+                    ctx.CreateNode("Cast", oneBased, label, ctx.GetNodeName("DynMoE.Cast"), "").AddAttribute("to", (long)TensorProto.Types.DataType.Uint32);
+                    ctx.AddOutput(label, DefaultColumnNames.PredictedLabel, TensorProto.Types.DataType.Uint32, 1);
+                }
                 break;
             }
             case RegressionPredictionTransformer<DynMoERegressionModelParameters> regression:

@@ -249,6 +249,30 @@ public sealed class OnnxExportTests
     }
 
     [TestMethod]
+    public void TrailingMapKeyToValueBecomesTheClassNameOutput()
+    {
+        var ml = new MLContext(seed: 5);
+        var data = TestData.LoadNumeric(ml, "iris", DataKind.String);
+        var options = new DynMoEMulticlassTrainer.Options { NumberOfEpochs = 3, ModelDimension = 8, ExpertHiddenDimension = 8, Device = DynMoEDevice.Cpu, Seed = 5 };
+        var chain = ml.Transforms.Conversion.MapValueToKey("Label")
+            .Append(ml.MulticlassClassification.Trainers.DynMoE(options))
+            .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel"))
+            .Fit(data);
+        using var stream = new MemoryStream();
+        ml.Model.ConvertDynMoEToOnnx(chain, data, stream);
+
+        var expected = chain.Transform(data).GetColumn<ReadOnlyMemory<char>>("PredictedLabel").Select(v => v.ToString()).ToArray();
+        CollectionAssert.IsSubsetOf(expected.Distinct().ToArray(), new[] { "setosa", "versicolor", "virginica" });
+        var rows = ReadFeatures(ml, data);
+        using var session = new InferenceSession(stream.ToArray());
+        var input = new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>(rows.SelectMany(r => r).ToArray(), new[] { rows.Length, 4 });
+        using var results = session.Run(new[] { NamedOnnxValue.CreateFromTensor("Features", input) });
+        var actual = results.Single(r => r.Name == "PredictedLabel").AsTensor<string>().ToArray();
+        CollectionAssert.AreEqual(expected, actual);
+        Assert.IsGreaterThan(100, actual.Count(a => a.Length > 0), "class names, not empty strings");
+    }
+
+    [TestMethod]
     public void FeatureColumnOfTheWrongWidthIsRejectedWithItsName()
     {
         var t = Train("regression", GatingKind.Dense);

@@ -64,7 +64,7 @@ namespace Microsoft.ML.DynMoE.Experiments
             return grid;
         }
 
-        private static void Save(double[,] values, ScottPlot.Range range, string title, string path, int cellPixels)
+        internal static void Save(double[,] values, ScottPlot.Range range, string title, string path, int cellPixels = 48)
         {
             var plot = new Plot();
             var map = plot.Add.Heatmap(values);
@@ -72,6 +72,9 @@ namespace Microsoft.ML.DynMoE.Experiments
             map.ManualRange = range;
             plot.Add.ColorBar(map);
             plot.Title(title, size: 13);
+            // Drawn like the image itself (patch row 0 at the top); axis numbers would only suggest the opposite.
+            plot.Axes.Frameless();
+            plot.HideGrid();
             int rows = values.GetLength(0), columns = values.GetLength(1);
             plot.SavePng(path, Math.Max(360, columns * cellPixels + 140), Math.Max(300, rows * cellPixels + 80));
         }

@@ -14,6 +14,15 @@ public partial class DigitImagesModel
     public const int ImageHeight = 28;
     public const int ImageWidth = 28;
 
+    /// <summary>Trains a model on an image folder (one subfolder per label) and saves it to <paramref name="outputModelPath"/>.</summary>
+    public static void Train(string outputModelPath, string imageFolder, DynMoEImageClassificationTrainer.Options trainerOptions)
+    {
+        var mlContext = new MLContext(seed: 1);
+        var data = LoadImageFolder(mlContext, imageFolder);
+        var model = RetrainModel(mlContext, data, trainerOptions);
+        SaveModel(mlContext, model, data, outputModelPath);
+    }
+
     /// <summary>
     /// Lists a Model Builder image folder (one subfolder per label, the subfolder name is the label) as
     /// <see cref="ModelInput"/> rows: the images themselves are read by the pipeline.

@@ -50,7 +50,7 @@ internal sealed class SampleConfig
             ?? throw new InvalidDataException($"Config '{path}' is empty.");
     }
 
-    /// <summary>Copies <see cref="TrainingOptionConfig.TrainerOptions"/> onto a trainer's options object (tabular, text or image) by field name.</summary>
+    /// <summary>Copies <see cref="TrainingOptionConfig.TrainerOptions"/> onto the trainer's options object (tabular, text or image) by field name.</summary>
     public void ApplyTo(object options)
     {
         foreach (var (name, value) in TrainingOption.TrainerOptions)

@@ -144,14 +144,24 @@ internal static class ImageHarness
 
     private static long PeakMemoryOfChild(string path, string[] args, string name)
     {
-        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var a in new[] { "--images-memory-child", path, args.Length > 2 ? args[2] : "28", args.Length > 3 ? args[3] : args.Length > 2 ? args[2] : "28", name })
+        // Through the dotnet host, whether this harness was started as an apphost or with 'dotnet harness.dll'.
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var a in new[] { typeof(ImageHarness).Assembly.Location, "--images-memory-child", path, args.Length > 2 ? args[2] : "28", args.Length > 3 ? args[3] : args.Length > 2 ? args[2] : "28", name })
             start.ArgumentList.Add(a);
         using var child = Process.Start(start)!;
         string output = child.StandardOutput.ReadToEnd();
         child.WaitForExit();
         var line = output.Split('\n').LastOrDefault(l => l.StartsWith("peak ", StringComparison.Ordinal));
         return line is null ? -1 : long.Parse(line[5..].Trim(), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Only the peak training memory column (one child process per case).</summary>
+    public static void Memory(string path, string[] args)
+    {
+        Console.WriteLine("| model | peak training memory MB (one epoch, 2,000 images, own process) |");
+        Console.WriteLine("|---|---|");
+        foreach (var name in new[] { "DynMoE-ViT", "top-2 ViT (E=8)", "dense ViT, equal activated width", "dense ViT, width 128" })
+            Console.WriteLine(FormattableString.Invariant($"| {name} | {PeakMemoryOfChild(path, args, name) / 1048576.0:F0} |"));
     }
 
     /// <summary>Trains one case for one epoch in this process and prints its peak working set.</summary>

@@ -60,6 +60,12 @@ public static class Program
             return 0;
         }
 
+        if (args.Length > 1 && args[0] == "--images-memory")
+        {
+            ImageHarness.Memory(args[1], args);
+            return 0;
+        }
+
         if (args.Length > 4 && args[0] == "--images-memory-child")
         {
             ImageHarness.MemoryChild(args);

@@ -64,13 +64,17 @@ namespace Microsoft.ML.DynMoE.Experiments
             return grid;
         }
 
-        private static void Save(double[,] values, ScottPlot.Range range, string title, string path, int cellPixels)
+        internal static void Save(double[,] values, ScottPlot.Range range, string title, string path, int cellPixels = 48)
         {
             var plot = new Plot();
             var map = plot.Add.Heatmap(values);
             map.Colormap = new ScottPlot.Colormaps.Viridis();
             map.ManualRange = range;
             plot.Add.ColorBar(map);
+            // Drawn like the image itself (patch row 0 at the top); axis numbers would only suggest the opposite.
+            // Frameless also hides the title, which Title() shows again.
+            plot.Axes.Frameless();
+            plot.HideGrid();
             plot.Title(title, size: 13);
             int rows = values.GetLength(0), columns = values.GetLength(1);
             plot.SavePng(path, Math.Max(360, columns * cellPixels + 140), Math.Max(300, rows * cellPixels + 80));

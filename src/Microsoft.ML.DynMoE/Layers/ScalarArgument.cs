@@ -11,6 +11,13 @@ namespace Microsoft.ML.DynMoE.Layers;
 /// </summary>
 internal static class ScalarArgument
 {
+    /// <summary><c>a + b</c>: <c>Tensor.add(Tensor)</c> passes an implicit alpha Scalar of 1 (a crash after ~50 minutes of ViT training).</summary>
+    public static Tensor AddTensors(Tensor a, Tensor b)
+    {
+        using Scalar one = 1.0.ToScalar();
+        return a.add(b, one);
+    }
+
     public static Tensor ClampMin(Tensor tensor, double minimum)
     {
         using Scalar value = minimum.ToScalar();

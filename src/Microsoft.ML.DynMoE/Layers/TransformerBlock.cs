@@ -49,8 +49,8 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor?, Tensor>
     public override Tensor forward(Tensor input, Tensor? tokenMask)
     {
         using var scope = NewDisposeScope();
-        var hidden = input.add(Attention.forward(AttentionNorm.forward(input), tokenMask));
-        hidden = hidden.add(FeedForward.forward(FeedForwardNorm.forward(hidden), tokenMask));
+        var hidden = ScalarArgument.AddTensors(input, Attention.forward(AttentionNorm.forward(input), tokenMask));
+        hidden = ScalarArgument.AddTensors(hidden, FeedForward.forward(FeedForwardNorm.forward(hidden), tokenMask));
         return hidden.MoveToOuterDisposeScope();
     }
 }

@@ -92,10 +92,10 @@ public sealed class TransformerEncoder : MoENetwork
             throw new ArgumentException($"The input has {s} tokens but the encoder holds positions for {Embedding.MaximumTokens}.", nameof(input));
 
         int offset = UsesClassToken ? 1 : 0;
-        var hidden = tokens.add(Positions.narrow(0, offset, s));
+        var hidden = ScalarArgument.AddTensors(tokens, Positions.narrow(0, offset, s));
         if (UsesClassToken)
         {
-            var cls = ClassToken!.add(Positions[0]).view(1, 1, -1).expand(n, 1, -1);
+            var cls = ScalarArgument.AddTensors(ClassToken!, Positions[0]).view(1, 1, -1).expand(n, 1, -1);
             hidden = torch.cat(new[] { cls, hidden }, 1);
             if (mask is not null)
                 mask = torch.cat(new[] { torch.ones(n, 1, dtype: ScalarType.Bool, device: mask.device), mask }, 1);

@@ -66,6 +66,39 @@ public sealed class RoutingHeatmapsTests
     }
 
     [TestMethod]
+    public void PatchRowZeroIsDrawnAtTheTopLikeTheImage()
+    {
+        var grid = new double[4, 4];
+        for (int r = 0; r < 4; r++)
+            for (int c = 0; c < 4; c++)
+                grid[r, c] = r == 0 ? 8 : 1;
+        string path = Path.Combine(Path.GetTempPath(), "dynmoe-heatmap-" + Guid.NewGuid().ToString("N") + ".png");
+        try
+        {
+            RoutingHeatmaps.Save(grid, new ScottPlot.Range(1, 8), "orientation", path);
+            using var png = SKBitmap.Decode(path);
+            // Viridis: the high row is yellow, the rest dark purple. Look left of the colour bar only.
+            var yellowRows = Enumerable.Range(0, png.Height).Where(y => Enumerable.Range(0, png.Width * 6 / 10).Any(x =>
+            {
+                var color = png.GetPixel(x, y);
+                return color.Red > 200 && color.Green > 200 && color.Blue < 120;
+            })).ToArray();
+            var purpleRows = Enumerable.Range(0, png.Height).Where(y => Enumerable.Range(0, png.Width * 6 / 10).Any(x =>
+            {
+                var color = png.GetPixel(x, y);
+                return color.Red > 50 && color.Red < 110 && color.Green < 40 && color.Blue > 70;
+            })).ToArray();
+            Assert.IsNotEmpty(yellowRows, "no yellow cell drawn");
+            Assert.IsNotEmpty(purpleRows, "no purple cell drawn");
+            Assert.IsLessThan(purpleRows.Min(), yellowRows.Max(), $"yellow rows {yellowRows.Min()}–{yellowRows.Max()}, purple rows {purpleRows.Min()}–{purpleRows.Max()}");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [TestMethod]
     public void GridNeedsTheWholePatchGrid()
     {
         var error = Assert.ThrowsExactly<ArgumentException>(() => RoutingHeatmaps.ToGrid(new double[5], 2, 2));

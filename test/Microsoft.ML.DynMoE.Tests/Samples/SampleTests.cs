@@ -119,6 +119,52 @@ public sealed class SampleTests
     }
 
     [TestMethod]
+    public void HandwrittenDigitImagesTrainsFromPngFilesPredictsFilesAndDrawsHeatmaps()
+    {
+        // A child process: the sample loads ImageAnalytics' SkiaSharp 2.88, this process ScottPlot's SkiaSharp 3.
+        var framework = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        string root = framework.Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
+        string sample = Path.Combine(root, "samples", "HandwrittenDigitImages", "bin", framework.Parent.Name, framework.Name, "HandwrittenDigitImages.dll");
+        Assert.IsTrue(File.Exists(sample), sample + " was not built.");
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in new[] { sample, "--fast", "--output", _output })
+            start.ArgumentList.Add(argument);
+        using var child = System.Diagnostics.Process.Start(start)!;
+        var errors = child.StandardError.ReadToEndAsync();
+        string log = child.StandardOutput.ReadToEnd();
+        child.WaitForExit();
+        Console.WriteLine(log);
+        Assert.AreEqual(0, child.ExitCode, log + errors.Result);
+
+        Assert.AreEqual(1500, Directory.GetFiles(Path.Combine(_output, "images"), "*.png", SearchOption.AllDirectories).Length);
+        CollectionAssert.AreEqual(Enumerable.Range(0, 10).Select(d => d.ToString()).ToArray(),
+            Directory.GetDirectories(Path.Combine(_output, "images")).Select(Path.GetFileName).OrderBy(n => n).ToArray());
+        StringAssert.Contains(log, "LoadImages → ResizeImages(28×28) → ConvertToGrayscale → ExtractPixels → DynMoEImageClassification");
+        StringAssert.Contains(log, "Model saved to " + Path.Combine(_output, HandwrittenDigitImagesNames.Model));
+
+        var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(_output, HandwrittenDigitImagesNames.Summary))).RootElement;
+        // 3 epochs on 400 images: far above chance (0.1), far below the full run.
+        Assert.IsGreaterThan(0.3, summary.GetProperty("MicroAccuracy").GetDouble());
+        CollectionAssert.AreEqual(Enumerable.Range(0, 10).Select(d => d.ToString()).ToArray(),
+            summary.GetProperty("ActivatedExpertsPerPatchByDigit").EnumerateObject().Select(p => p.Name).OrderBy(n => n).ToArray());
+        var predictions = summary.GetProperty("Predictions").EnumerateArray().ToArray();
+        Assert.HasCount(5, predictions);
+        Assert.IsTrue(predictions.All(p => File.Exists(p.GetProperty("File").GetString()) && p.GetProperty("PredictedLabel").GetString()!.Length == 1));
+        // One MoE layer (2 blocks, every other): the overall map and one per digit, drawn by 'dynmoe inspect'.
+        var heatmaps = summary.GetProperty("Heatmaps").EnumerateArray().Select(h => h.GetString()).ToArray();
+        CollectionAssert.AreEquivalent(new[] { "routing-layer0.png" }.Concat(Enumerable.Range(0, 10).Select(d => $"routing-layer0-class-{d}.png")).ToArray(), heatmaps);
+        var positions = summary.GetProperty("ActivatedExpertsByPosition").EnumerateArray().Single().EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        Assert.HasCount(49, positions);
+    }
+
+    // The sample's file names (it is not referenced, so its constants are repeated here).
+    private static class HandwrittenDigitImagesNames
+    {
+        public const string Model = "DigitImagesModel.mlnet";
+        public const string Summary = "DigitImagesModel.summary.json";
+    }
+
+    [TestMethod]
     public void UnknownArgumentFailsWithNonZeroExitCode()
     {
         var originalError = Console.Error;

@@ -72,7 +72,9 @@ public abstract class DynMoETrainerOptionsBase : TrainerInputBaseWithWeight
     /// <summary>
     /// CPU threads TorchSharp may use while this trainer runs (default 1). The per-step matrices of tabular MoE networks
     /// are small, and libtorch's thread pool costs more than it saves on them (measured 8× slower with 2 threads on a
-    /// busy 2-core machine); raise it for wide networks and large batches. The previous setting is restored after Fit.
+    /// busy 2-core machine); raise it for wide networks and large batches. libtorch (an OpenMP build) keeps the count per
+    /// calling thread: Fit sets it on the thread that runs it and restores that thread's previous count when it returns,
+    /// so Fits running at the same time on other threads keep their own counts.
     /// </summary>
     public int NumberOfThreads = 1;
 

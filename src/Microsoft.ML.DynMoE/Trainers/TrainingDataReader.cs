@@ -123,8 +123,17 @@ internal sealed class TrainingDataReader
     public ITrainingBatchSource ReadValidation(FeatureStandardizer standardizer, Action checkAlive)
     {
         var cache = new RowBlockStore(FeatureCount);
+        double weightSum = 0;
         foreach (var (row, label, weight) in ReadRows(checkAlive))
+        {
             cache.Add(row, label, weight);
+            weightSum += weight;
+        }
+        // An empty or weightless validation set gives a NaN loss every epoch, which early stopping cannot use.
+        if (cache.Count == 0 || !(weightSum > 0))
+            throw new InvalidOperationException(
+                $"The validation data has no usable rows ({cache.Count} rows read; skipped with a missing label: {RowsWithMissingLabel}, with NaN/∞ features: {RowsWithNonFiniteFeatures}, " +
+                $"with an invalid weight: {RowsWithInvalidWeight}) or its weights sum to 0. Pass validation rows with a label and a positive weight, or call Fit(trainData) alone.");
         return ToInMemory(cache, standardizer);
     }
 

@@ -123,9 +123,11 @@ internal static class MoENetworkTrainer
                 {
                     (validationLoss, validationMetric) = Evaluate(network, validation, settings);
                     // Only early stopping picks weights by validation loss; otherwise validation is reported, never used.
-                    if (settings.EarlyStoppingPatience > 0 && double.IsFinite(validationLoss.Value))
+                    // A non-finite loss (a diverged network) is no improvement: early stopping then ends the run and
+                    // restores the best finite epoch instead of training on silently.
+                    if (settings.EarlyStoppingPatience > 0)
                     {
-                        if (validationLoss < bestValidationLoss - 1e-7)
+                        if (double.IsFinite(validationLoss.Value) && validationLoss < bestValidationLoss - 1e-7)
                         {
                             bestValidationLoss = validationLoss.Value;
                             epochsWithoutImprovement = 0;

@@ -63,7 +63,11 @@ public abstract class DynMoETrainerOptionsBase : TrainerInputBaseWithWeight
     /// <summary>Receives one report per epoch.</summary>
     public IProgress<DynMoETrainingProgress>? Progress;
 
-    /// <summary>Most bytes of training rows cached in memory (default 1 GiB); larger data is streamed through a shuffle buffer.</summary>
+    /// <summary>
+    /// Most bytes of training rows cached in memory (default 1 GiB); larger data is streamed, every epoch, through a
+    /// shuffle window of 4,096 to 16,384 rows (at least 8 batches). Rows sorted by label over a much longer stretch than
+    /// the window still reach training in long single-class runs: shuffle such data first (mlContext.Data.ShuffleRows).
+    /// </summary>
     public long MaximumCacheBytes = 1L << 30;
 
     /// <summary>Skip rows whose features hold NaN or ±∞ (the count is logged) instead of failing (default false).</summary>

@@ -56,6 +56,18 @@ internal sealed class CompiledLayerNorm
         writer.Write(_epsilon);
     }
 
-    public static CompiledLayerNorm Load(BinaryReader reader)
-        => new(CompiledMoEMlp.ReadArray(reader), CompiledMoEMlp.ReadArray(reader), reader.ReadDouble());
+    public int Width => _weight.Length;
+
+    /// <summary>Reads a LayerNorm of width <paramref name="width"/> (any positive width when negative); <paramref name="part"/> names it in errors.</summary>
+    public static CompiledLayerNorm Load(BinaryReader reader, string part, int width)
+    {
+        var weight = ModelDecoding.ReadArray(reader, part + " weights", width);
+        if (weight.Length < 1 || weight.Length > ModelDecoding.MaximumDimension)
+            throw ModelDecoding.Damaged($"The DynMoE model's {part} has width {weight.Length}.");
+        var bias = ModelDecoding.ReadArray(reader, part + " bias", weight.Length);
+        double epsilon = reader.ReadDouble();
+        if (!(epsilon > 0 && epsilon < 1))
+            throw ModelDecoding.Damaged($"The DynMoE model's {part} has epsilon {epsilon}; it must be in (0, 1).");
+        return new(weight, bias, epsilon);
+    }
 }

@@ -109,11 +109,13 @@ internal sealed class CompiledMoEBlock
     {
         output[..ModelDimension].Clear();
         Span<float> weights = scratch.Weights.AsSpan(0, SlotCount);
+        Span<bool> chosen = scratch.Chosen.AsSpan(0, SlotCount);
+        chosen.Clear();
         int activated = _gating switch
         {
-            GatingKind.TopAny => RouteTopAny(x, weights, scratch.Scores),
-            GatingKind.TopK => RouteTopK(x, weights, scratch.Scores),
-            _ => RouteDense(weights),
+            GatingKind.TopAny => RouteTopAny(x, weights, chosen, scratch.Scores),
+            GatingKind.TopK => RouteTopK(x, weights, chosen, scratch.Scores),
+            _ => RouteDense(weights, chosen),
         };
         for (int e = 0; e < weights.Length; e++)
         {
@@ -123,10 +125,11 @@ internal sealed class CompiledMoEBlock
         return activated;
     }
 
-    private int RouteDense(Span<float> weights)
+    private static int RouteDense(Span<float> weights, Span<bool> chosen)
     {
         weights.Clear();
         weights[0] = 1f;
+        chosen[0] = true;
         return 1;
     }
 
@@ -145,26 +148,30 @@ internal sealed class CompiledMoEBlock
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private int RouteTopAny(ReadOnlySpan<float> x, Span<float> weights, float[] scoresBuffer)
+    private int RouteTopAny(ReadOnlySpan<float> x, Span<float> weights, Span<bool> chosen, float[] scoresBuffer)
     {
         int d = ModelDimension;
         float norm = MathF.Max(DenseKernels.Norm(x[..d]), 1e-12f);
         Span<float> scores = scoresBuffer.AsSpan(0, SlotCount);
-        int active = 0, best = 0;
+        int active = 0, best = -1;
         for (int e = 0; e < scores.Length; e++)
         {
             float cosine = DenseKernels.Dot(x[..d], _gateVectors.AsSpan(e * d, d)) / norm;
             scores[e] = ScalarMath.Sigmoid(cosine) * _mask[e];
             bool on = scores[e] - _thresholds[e] > 0f;
             weights[e] = on ? 1f : 0f;
+            chosen[e] = on;
             active += on ? 1 : 0;
-            if (scores[e] > scores[best])
+            // Only active slots compete for the fallback: with a NaN input every score is NaN, and the first
+            // slot (possibly an inactive one) must not win by default.
+            if (_mask[e] > 0f && (best < 0 || scores[e] > scores[best]))
                 best = e;
         }
         if (active == 0)
         {
             // Eval fallback (DeepSpeed semantics): the most similar expert, with weight 1.
             weights[best] = 1f;
+            chosen[best] = true;
             return 1;
         }
         TensorPrimitives.Divide(weights, active, weights);
@@ -172,7 +179,7 @@ internal sealed class CompiledMoEBlock
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private int RouteTopK(ReadOnlySpan<float> x, Span<float> weights, float[] scoresBuffer)
+    private int RouteTopK(ReadOnlySpan<float> x, Span<float> weights, Span<bool> chosen, float[] scoresBuffer)
     {
         int d = ModelDimension;
         Span<float> logits = scoresBuffer.AsSpan(0, SlotCount);
@@ -196,14 +203,17 @@ internal sealed class CompiledMoEBlock
         int k = Math.Min(_topK, activeSlots);
         weights.Clear();
         double sum = 0;
-        for (int chosen = 0; chosen < k; chosen++)
+        for (int picked = 0; picked < k; picked++)
         {
+            // Chosen slots are tracked apart from their weights: exp(logit − max) underflows to 0 for a logit far
+            // below the maximum, and a zero weight must not make a slot selectable again.
             int best = -1;
             for (int e = 0; e < logits.Length; e++)
             {
-                if (weights[e] == 0f && !float.IsNegativeInfinity(logits[e]) && (best < 0 || logits[e] > logits[best]))
+                if (_mask[e] > 0f && !chosen[e] && (best < 0 || logits[e] > logits[best]))
                     best = e;
             }
+            chosen[best] = true;
             float p = MathF.Exp(logits[best] - max);
             weights[best] = p;
             sum += p;
@@ -263,15 +273,47 @@ internal sealed class CompiledMoEBlock
             CompiledMoEMlp.WriteArray(writer, array);
     }
 
-    public static CompiledMoEBlock Load(BinaryReader reader)
+    /// <summary>Reads one block and checks every length against the dimensions it records; <paramref name="part"/> names it in errors.</summary>
+    public static CompiledMoEBlock Load(BinaryReader reader, string part)
     {
-        var norm = CompiledLayerNorm.Load(reader);
-        var gating = (GatingKind)reader.ReadInt32();
-        int topK = reader.ReadInt32();
-        var activation = (ExpertActivation)reader.ReadInt32();
-        int d = reader.ReadInt32(), h = reader.ReadInt32();
-        return new CompiledMoEBlock(norm, gating, topK, activation, d, h,
-            CompiledMoEMlp.ReadArray(reader), CompiledMoEMlp.ReadArray(reader), CompiledMoEMlp.ReadArray(reader),
-            CompiledMoEMlp.ReadArray(reader), CompiledMoEMlp.ReadArray(reader), CompiledMoEMlp.ReadArray(reader), CompiledMoEMlp.ReadArray(reader));
+        var norm = CompiledLayerNorm.Load(reader, part + " LayerNorm", -1);
+        var gating = ModelDecoding.ReadEnum<GatingKind>(reader, part + " gating");
+        int topK = ModelDecoding.ReadInt(reader, part + " TopK", 0, MoELayerOptions.MaximumSlotLimit);
+        var activation = ModelDecoding.ReadEnum<ExpertActivation>(reader, part + " activation");
+        int d = ModelDecoding.ReadInt(reader, part + " ModelDimension", 1, ModelDecoding.MaximumDimension);
+        int h = ModelDecoding.ReadInt(reader, part + " ExpertHiddenDimension", 1, ModelDecoding.MaximumDimension);
+        if (norm.Width != d)
+            throw ModelDecoding.Damaged($"The DynMoE model's {part} LayerNorm has width {norm.Width}; the layer's ModelDimension is {d}.");
+
+        var mask = ModelDecoding.ReadArray(reader, part + " expert mask");
+        int slots = mask.Length;
+        if (slots < 1 || slots > MoELayerOptions.MaximumSlotLimit)
+            throw ModelDecoding.Damaged($"The DynMoE model's {part} has {slots} expert slots; it must have between 1 and {MoELayerOptions.MaximumSlotLimit}.");
+        int active = 0;
+        foreach (float m in mask)
+        {
+            if (m != 0f && m != 1f)
+                throw ModelDecoding.Damaged($"The DynMoE model's {part} expert mask holds {m}; it must hold only 0 and 1.");
+            active += m == 1f ? 1 : 0;
+        }
+        if (active == 0 && gating != GatingKind.Dense)
+            throw ModelDecoding.Damaged($"The DynMoE model's {part} has no active expert.");
+        if (gating == GatingKind.TopK && topK < 1)
+            throw ModelDecoding.Damaged($"The DynMoE model's {part} routes to the top {topK} experts; TopK must be at least 1.");
+
+        bool routed = gating is GatingKind.TopAny or GatingKind.TopK;
+        var gateVectors = ModelDecoding.ReadArray(reader, part + " gate vectors", routed ? ModelDecoding.Size(part + " gate vectors", slots, d) : 0);
+        var thresholds = ModelDecoding.ReadArray(reader, part + " thresholds", gating == GatingKind.TopAny ? slots : 0);
+        foreach (float t in thresholds)
+        {
+            if (t < 0f || t > 1f)
+                throw ModelDecoding.Damaged($"The DynMoE model's {part} has a gate threshold of {t}; thresholds are sigmoids in [0, 1].");
+        }
+        long expertWeights = ModelDecoding.Size(part + " expert weights", slots, h, d);
+        var weight1T = ModelDecoding.ReadArray(reader, part + " first expert weights", expertWeights);
+        var bias1 = ModelDecoding.ReadArray(reader, part + " first expert bias", (long)slots * h);
+        var weight2 = ModelDecoding.ReadArray(reader, part + " second expert weights", expertWeights);
+        var bias2 = ModelDecoding.ReadArray(reader, part + " second expert bias", (long)slots * d);
+        return new CompiledMoEBlock(norm, gating, topK, activation, d, h, mask, gateVectors, thresholds, weight1T, bias1, weight2, bias2);
     }
 }

@@ -92,7 +92,7 @@ internal sealed class CompiledMoEMlp
             if (expertLoad is not null)
             {
                 for (int e = 0; e < _blocks[i].SlotCount; e++)
-                    expertLoad[i][e] += scratch.Weights[e] != 0f ? 1 : 0;
+                    expertLoad[i][e] += scratch.Chosen[e] ? 1 : 0;
             }
             if (!activatedExpertsPerLayer.IsEmpty)
                 activatedExpertsPerLayer[i] = activated;
@@ -139,18 +139,29 @@ internal sealed class CompiledMoEMlp
         WriteArray(writer, _headBias);
     }
 
-    public static CompiledMoEMlp Load(BinaryReader reader)
+    public static CompiledMoEMlp Load(BinaryReader reader) => ModelDecoding.Decode("network", () => LoadCore(reader));
+
+    private static CompiledMoEMlp LoadCore(BinaryReader reader)
     {
         int version = reader.ReadInt32();
         if (version != FormatVersion)
             throw new InvalidDataException($"Unsupported DynMoE network format version {version}; this build reads version {FormatVersion}.");
-        int input = reader.ReadInt32(), model = reader.ReadInt32(), output = reader.ReadInt32();
-        float[] inputWeight = ReadArray(reader), inputBias = ReadArray(reader);
-        var blocks = new CompiledMoEBlock[reader.ReadInt32()];
+        int input = ModelDecoding.ReadInt(reader, "network input dimension", 1, ModelDecoding.MaximumDimension);
+        int model = ModelDecoding.ReadInt(reader, "network ModelDimension", 1, ModelDecoding.MaximumDimension);
+        int output = ModelDecoding.ReadInt(reader, "network output dimension", 1, ModelDecoding.MaximumDimension);
+        float[] inputWeight = ModelDecoding.ReadArray(reader, "input projection weights", ModelDecoding.Size("input projection", model, input));
+        float[] inputBias = ModelDecoding.ReadArray(reader, "input projection bias", model);
+        var blocks = new CompiledMoEBlock[ModelDecoding.ReadInt(reader, "number of MoE layers", 0, 1024)];
         for (int i = 0; i < blocks.Length; i++)
-            blocks[i] = CompiledMoEBlock.Load(reader);
-        var finalNorm = CompiledLayerNorm.Load(reader);
-        return new CompiledMoEMlp(input, model, output, inputWeight, inputBias, blocks, finalNorm, ReadArray(reader), ReadArray(reader));
+        {
+            blocks[i] = CompiledMoEBlock.Load(reader, $"MoE layer {i}");
+            if (blocks[i].ModelDimension != model)
+                throw ModelDecoding.Damaged($"The DynMoE model's MoE layer {i} has width {blocks[i].ModelDimension}; the network's ModelDimension is {model}.");
+        }
+        var finalNorm = CompiledLayerNorm.Load(reader, "final LayerNorm", model);
+        float[] headWeight = ModelDecoding.ReadArray(reader, "output head weights", ModelDecoding.Size("output head", output, model));
+        float[] headBias = ModelDecoding.ReadArray(reader, "output head bias", output);
+        return new CompiledMoEMlp(input, model, output, inputWeight, inputBias, blocks, finalNorm, headWeight, headBias);
     }
 
     internal static float[] ToArray(Tensor tensor) => tensor.detach().cpu().to_type(ScalarType.Float32).contiguous().data<float>().ToArray();
@@ -160,14 +171,6 @@ internal sealed class CompiledMoEMlp
         writer.Write(values.Length);
         foreach (float v in values)
             writer.Write(v);
-    }
-
-    internal static float[] ReadArray(BinaryReader reader)
-    {
-        var values = new float[reader.ReadInt32()];
-        for (int i = 0; i < values.Length; i++)
-            values[i] = reader.ReadSingle();
-        return values;
     }
 
     /// <summary>Working buffers for one thread.</summary>
@@ -181,6 +184,7 @@ internal sealed class CompiledMoEMlp
             ExpertHidden = new float[hiddenDimension];
             Scores = new float[slots];
             Weights = new float[slots];
+            Chosen = new bool[slots];
         }
 
         public float[] Hidden { get; }
@@ -189,5 +193,8 @@ internal sealed class CompiledMoEMlp
         public float[] ExpertHidden { get; }
         public float[] Scores { get; }
         public float[] Weights { get; }
+
+        /// <summary>Slots the last routed token used (a top-k weight may underflow to 0 and still be chosen).</summary>
+        public bool[] Chosen { get; }
     }
 }

@@ -94,8 +94,10 @@ internal sealed class CompiledPatchEmbedding : CompiledInputEmbedding
         float mean = reader.ReadSingle(), scale = reader.ReadSingle();
         if (height < 1 || width < 1 || channels < 1 || patch < 1 || d < 1 || height % patch != 0 || width % patch != 0)
             throw new InvalidDataException($"The DynMoE patch embedding records an invalid geometry ({height}×{width}×{channels}, patch {patch}, width {d}).");
-        var weight = CompiledMoEMlp.ReadArray(reader);
-        var bias = CompiledMoEMlp.ReadArray(reader);
+        if (!float.IsFinite(mean) || !float.IsFinite(scale) || d > ModelDecoding.MaximumDimension)
+            throw ModelDecoding.Damaged($"The DynMoE patch embedding records pixel mean {mean}, scale {scale} and width {d}.");
+        var weight = ModelDecoding.ReadArray(reader, "patch projection weights", ModelDecoding.Size("patch projection", d, channels, patch, patch));
+        var bias = ModelDecoding.ReadArray(reader, "patch projection bias", d);
         if (weight.Length != (long)d * channels * patch * patch || bias.Length != d)
             throw new InvalidDataException($"The DynMoE patch projection has {weight.Length} weights and {bias.Length} biases; expected {d * channels * patch * patch} and {d}.");
         return new CompiledPatchEmbedding(height, width, channels, patch, interleaved, d, mean, scale, weight, bias);

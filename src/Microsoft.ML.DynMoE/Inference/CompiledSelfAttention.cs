@@ -90,8 +90,12 @@ internal sealed class CompiledSelfAttention
         int d = reader.ReadInt32(), heads = reader.ReadInt32();
         if (d < 1 || heads < 1 || d % heads != 0)
             throw new InvalidDataException($"The DynMoE attention records width {d} with {heads} heads; the heads must divide the width.");
-        float[] qkvWeight = CompiledMoEMlp.ReadArray(reader), qkvBias = CompiledMoEMlp.ReadArray(reader);
-        float[] outputWeight = CompiledMoEMlp.ReadArray(reader), outputBias = CompiledMoEMlp.ReadArray(reader);
+        if (d > ModelDecoding.MaximumDimension)
+            throw ModelDecoding.Damaged($"The DynMoE attention records width {d}.");
+        float[] qkvWeight = ModelDecoding.ReadArray(reader, "attention query/key/value weights", ModelDecoding.Size("attention weights", 3, d, d));
+        float[] qkvBias = ModelDecoding.ReadArray(reader, "attention query/key/value bias", 3L * d);
+        float[] outputWeight = ModelDecoding.ReadArray(reader, "attention output weights", (long)d * d);
+        float[] outputBias = ModelDecoding.ReadArray(reader, "attention output bias", d);
         if (qkvWeight.Length != 3L * d * d || qkvBias.Length != 3 * d || outputWeight.Length != (long)d * d || outputBias.Length != d)
             throw new InvalidDataException($"The DynMoE attention arrays have the wrong lengths for width {d}.");
         return new CompiledSelfAttention(d, heads, qkvWeight, qkvBias, outputWeight, outputBias);

@@ -57,9 +57,9 @@ internal sealed class CompiledTokenEmbedding : CompiledInputEmbedding
     public static new CompiledTokenEmbedding Load(BinaryReader reader)
     {
         int d = reader.ReadInt32(), maximum = reader.ReadInt32();
-        if (d < 1 || maximum < 1)
+        if (d < 1 || maximum < 1 || d > ModelDecoding.MaximumDimension || maximum > 1 << 16)
             throw new InvalidDataException($"The DynMoE token embedding records width {d} and {maximum} positions; both must be positive.");
-        var table = CompiledMoEMlp.ReadArray(reader);
+        var table = ModelDecoding.ReadArray(reader, "token embedding table");
         if (table.Length % d != 0 || table.Length / d < 2)
             throw new InvalidDataException($"The DynMoE token embedding table has {table.Length} values, not a whole number (≥ 2) of rows of width {d}.");
         return new CompiledTokenEmbedding(table, d, maximum);

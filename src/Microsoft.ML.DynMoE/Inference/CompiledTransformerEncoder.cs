@@ -110,7 +110,7 @@ internal sealed class CompiledTransformerEncoder
                 int activated = feedForward.Forward(normalized[..d], scratch.FeedForwardOutput, scratch.Experts);
                 DenseKernels.MultiplyAdd(scratch.FeedForwardOutput.AsSpan(0, d), 1f, state);
                 if (trace is not null && block.IsMoE)
-                    trace.Count(moeLayer, t, activated, scratch.Experts.Weights.AsSpan(0, feedForward.SlotCount));
+                    trace.Count(moeLayer, t, activated, scratch.Experts.Chosen.AsSpan(0, feedForward.SlotCount));
             }
 
             if (block.IsMoE)
@@ -160,15 +160,17 @@ internal sealed class CompiledTransformerEncoder
         CompiledMoEMlp.WriteArray(writer, _headBias);
     }
 
-    public static CompiledTransformerEncoder Load(BinaryReader reader)
+    public static CompiledTransformerEncoder Load(BinaryReader reader) => ModelDecoding.Decode("encoder", () => LoadCore(reader));
+
+    private static CompiledTransformerEncoder LoadCore(BinaryReader reader)
     {
         int version = reader.ReadInt32();
         if (version != FormatVersion)
             throw new InvalidDataException($"Unsupported DynMoE encoder format version {version}; this build reads version {FormatVersion}.");
         var embedding = CompiledInputEmbedding.Load(reader);
         int d = embedding.ModelDimension;
-        var positions = CompiledMoEMlp.ReadArray(reader);
-        float[]? classToken = reader.ReadBoolean() ? CompiledMoEMlp.ReadArray(reader) : null;
+        var positions = ModelDecoding.ReadArray(reader, "encoder position table");
+        float[]? classToken = reader.ReadBoolean() ? ModelDecoding.ReadArray(reader, "encoder class token", d) : null;
         int expectedPositions = (embedding.MaximumTokens + (classToken is null ? 0 : 1)) * d;
         if (positions.Length != expectedPositions || (classToken is not null && classToken.Length != d))
             throw new InvalidDataException($"The DynMoE encoder's position table has {positions.Length} values; expected {expectedPositions}.");
@@ -178,18 +180,18 @@ internal sealed class CompiledTransformerEncoder
         var blocks = new Block[blockCount];
         for (int i = 0; i < blocks.Length; i++)
         {
-            var attentionNorm = CompiledLayerNorm.Load(reader);
+            var attentionNorm = CompiledLayerNorm.Load(reader, $"encoder block {i} attention LayerNorm", d);
             var attention = CompiledSelfAttention.Load(reader);
-            var feedForward = CompiledMoEBlock.Load(reader);
+            var feedForward = CompiledMoEBlock.Load(reader, $"encoder block {i} feed-forward");
             bool isMoE = reader.ReadBoolean();
             if (attention.ModelDimension != d || feedForward.ModelDimension != d)
                 throw new InvalidDataException($"Block {i} of the DynMoE encoder has width {attention.ModelDimension}/{feedForward.ModelDimension}; the embedding has {d}.");
             blocks[i] = new Block(attentionNorm, attention, feedForward, isMoE);
         }
 
-        var finalNorm = CompiledLayerNorm.Load(reader);
-        var headWeight = CompiledMoEMlp.ReadArray(reader);
-        var headBias = CompiledMoEMlp.ReadArray(reader);
+        var finalNorm = CompiledLayerNorm.Load(reader, "encoder final LayerNorm", d);
+        var headWeight = ModelDecoding.ReadArray(reader, "encoder head weights");
+        var headBias = ModelDecoding.ReadArray(reader, "encoder head bias");
         if (headBias.Length < 1 || headWeight.Length != (long)headBias.Length * d)
             throw new InvalidDataException($"The DynMoE encoder's head has {headWeight.Length} weights for {headBias.Length} outputs of width {d}.");
         return new CompiledTransformerEncoder(embedding, positions, classToken, blocks, finalNorm, headWeight, headBias);
@@ -253,11 +255,11 @@ internal sealed class CompiledTransformerEncoder
                 Array.Clear(layer);
         }
 
-        internal void Count(int moeLayer, int state, int activated, ReadOnlySpan<float> weights)
+        internal void Count(int moeLayer, int state, int activated, ReadOnlySpan<bool> chosen)
         {
             Activated[moeLayer][state] = activated;
-            for (int e = 0; e < weights.Length; e++)
-                ExpertLoad[moeLayer][e] += weights[e] != 0f ? 1 : 0;
+            for (int e = 0; e < chosen.Length; e++)
+                ExpertLoad[moeLayer][e] += chosen[e] ? 1 : 0;
         }
     }
 }

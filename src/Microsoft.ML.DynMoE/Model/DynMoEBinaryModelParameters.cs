@@ -27,8 +27,7 @@ public sealed class DynMoEBinaryModelParameters : DynMoEModelParameters<float>, 
 
     private DynMoEBinaryModelParameters(IHostEnvironment env, ModelLoadContext ctx)
         : base(env, LoaderSignature, ctx)
-    {
-    }
+        => CheckOutputs(Network.OutputDimension == 1, "binary classification");
 
     /// <inheritdoc />
     public override DataViewType OutputType => NumberDataViewType.Single;
@@ -46,7 +45,7 @@ public sealed class DynMoEBinaryModelParameters : DynMoEModelParameters<float>, 
     internal static DynMoEBinaryModelParameters Create(IHostEnvironment env, ModelLoadContext ctx)
     {
         ctx.CheckAtModel(GetVersionInfo());
-        return new DynMoEBinaryModelParameters(env, ctx);
+        return ModelDecoding.Load("binary model", () => new DynMoEBinaryModelParameters(env, ctx));
     }
 
     private protected override VersionInfo SavedVersionInfo => GetVersionInfo();

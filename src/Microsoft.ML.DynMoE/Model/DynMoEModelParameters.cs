@@ -42,19 +42,34 @@ public abstract class DynMoEModelParameters<TOutput> : ModelParametersBase<TOutp
         // *** Binary format ***
         // float[] (count-prefixed): feature means; float[]: inverse standard deviations;
         // routing summary (see DynMoERoutingSummary.Write); the network in its own stream.
-        var reader = ctx.Reader;
-        var mean = CompiledMoEMlp.ReadArray(reader);
-        var inverseStd = CompiledMoEMlp.ReadArray(reader);
-        Host.CheckDecode(mean.Length == inverseStd.Length);
-        Standardizer = new FeatureStandardizer(mean, inverseStd);
-        int featureCount = mean.Length;
-        Routing = DynMoERoutingSummary.Read(reader);
+        var (standardizer, routing) = ModelDecoding.Decode("model parameters", () => ReadSharedState(ctx.Reader));
+        Standardizer = standardizer;
+        Routing = routing;
         CompiledMoEMlp? network = null;
         if (!ctx.TryLoadBinaryStream(NetworkStreamName, r => network = CompiledMoEMlp.Load(r)))
             throw Host.ExceptDecode($"The DynMoE model is missing its '{NetworkStreamName}' stream.");
         Network = network!;
-        InputType = new VectorDataViewType(NumberDataViewType.Single, featureCount);
+        if (Network.InputDimension != standardizer.FeatureCount)
+            throw ModelDecoding.Damaged($"The DynMoE network reads {Network.InputDimension} features but the model's standardisation has {standardizer.FeatureCount}.");
+        Routing.CheckMatches(Enumerable.Range(0, Network.LayerCount).Select(i => Network.GetBlock(i).SlotCount).ToArray());
+        InputType = new VectorDataViewType(NumberDataViewType.Single, standardizer.FeatureCount);
         _scratch = new ThreadLocal<RowScratch>(() => new RowScratch(this));
+    }
+
+    private static (FeatureStandardizer, DynMoERoutingSummary) ReadSharedState(BinaryReader reader)
+    {
+        var mean = ModelDecoding.ReadArray(reader, "feature means");
+        if (mean.Length < 1)
+            throw ModelDecoding.Damaged("The DynMoE model records no features.");
+        var inverseStd = ModelDecoding.ReadArray(reader, "feature inverse standard deviations", mean.Length);
+        return (new FeatureStandardizer(mean, inverseStd), DynMoERoutingSummary.Read(reader));
+    }
+
+    /// <summary>Checks the output count the task needs; a loaded network with another count is damaged.</summary>
+    private protected void CheckOutputs(bool valid, string task)
+    {
+        if (!valid)
+            throw ModelDecoding.Damaged($"The DynMoE network has {Network.OutputDimension} outputs, which a {task} model cannot have.");
     }
 
     internal FeatureStandardizer Standardizer { get; }

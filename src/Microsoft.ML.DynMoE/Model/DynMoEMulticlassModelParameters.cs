@@ -23,7 +23,10 @@ public sealed class DynMoEMulticlassModelParameters : DynMoEModelParameters<VBuf
 
     private DynMoEMulticlassModelParameters(IHostEnvironment env, ModelLoadContext ctx)
         : base(env, LoaderSignature, ctx)
-        => OutputType = new VectorDataViewType(NumberDataViewType.Single, Network.OutputDimension);
+    {
+        CheckOutputs(Network.OutputDimension >= 2, "multiclass classification");
+        OutputType = new VectorDataViewType(NumberDataViewType.Single, Network.OutputDimension);
+    }
 
     /// <summary>Number of classes.</summary>
     public int NumberOfClasses => Network.OutputDimension;
@@ -41,7 +44,7 @@ public sealed class DynMoEMulticlassModelParameters : DynMoEModelParameters<VBuf
     internal static DynMoEMulticlassModelParameters Create(IHostEnvironment env, ModelLoadContext ctx)
     {
         ctx.CheckAtModel(GetVersionInfo());
-        return new DynMoEMulticlassModelParameters(env, ctx);
+        return ModelDecoding.Load("multiclass model", () => new DynMoEMulticlassModelParameters(env, ctx));
     }
 
     private protected override VersionInfo SavedVersionInfo => GetVersionInfo();

@@ -28,8 +28,10 @@ public sealed class DynMoERegressionModelParameters : DynMoEModelParameters<floa
         : base(env, LoaderSignature, ctx)
     {
         // float: label mean; float: label scale.
-        LabelMean = ctx.Reader.ReadSingle();
-        LabelScale = ctx.Reader.ReadSingle();
+        CheckOutputs(Network.OutputDimension == 1, "regression");
+        (LabelMean, LabelScale) = ModelDecoding.Decode("regression label scaling", () => (ctx.Reader.ReadSingle(), ctx.Reader.ReadSingle()));
+        if (!float.IsFinite(LabelMean) || !(LabelScale > 0) || !float.IsFinite(LabelScale))
+            throw ModelDecoding.Damaged($"The DynMoE regression model records label mean {LabelMean} and scale {LabelScale}.");
     }
 
     /// <summary>Mean of the training labels.</summary>
@@ -51,7 +53,7 @@ public sealed class DynMoERegressionModelParameters : DynMoEModelParameters<floa
     internal static DynMoERegressionModelParameters Create(IHostEnvironment env, ModelLoadContext ctx)
     {
         ctx.CheckAtModel(GetVersionInfo());
-        return new DynMoERegressionModelParameters(env, ctx);
+        return ModelDecoding.Load("regression model", () => new DynMoERegressionModelParameters(env, ctx));
     }
 
     private protected override VersionInfo SavedVersionInfo => GetVersionInfo();

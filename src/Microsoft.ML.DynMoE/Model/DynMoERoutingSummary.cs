@@ -62,23 +62,56 @@ public sealed class DynMoERoutingSummary
     internal static DynMoERoutingSummary Read(BinaryReader reader)
     {
         long rows = reader.ReadInt64();
+        if (rows < 0)
+            throw Damaged($"records {rows} rows");
         var layers = new DynMoELayerRouting[ReadCount(reader, 1024, "routing layers")];
         for (int i = 0; i < layers.Length; i++)
         {
             int index = reader.ReadInt32();
             var gating = (GatingKind)reader.ReadInt32();
+            if (!System.Enum.IsDefined(gating))
+                throw Damaged($"records the unknown gating {(int)gating} for layer {i}");
             int initial = reader.ReadInt32(), active = reader.ReadInt32(), maximum = reader.ReadInt32();
+            if (maximum < 1 || maximum > MoELayerOptions.MaximumSlotLimit || initial < 0 || initial > maximum || active < 0 || active > maximum)
+                throw Damaged($"records {initial} initial and {active} active experts in {maximum} slots for layer {i}");
             double mean = reader.ReadDouble();
+            if (!double.IsFinite(mean) || mean < 0 || mean > maximum)
+                throw Damaged($"records {mean} activated experts per token for layer {i}");
             var load = new long[ReadCount(reader, MoELayerOptions.MaximumSlotLimit, "expert loads")];
+            if (load.Length != maximum)
+                throw Damaged($"records {load.Length} expert loads for the {maximum} slots of layer {i}");
             for (int j = 0; j < load.Length; j++)
+            {
                 load[j] = reader.ReadInt64();
+                if (load[j] < 0)
+                    throw Damaged($"records a negative expert load for layer {i}");
+            }
             var history = new int[ReadCount(reader, 1 << 20, "expert-count history entries")];
             for (int j = 0; j < history.Length; j++)
+            {
                 history[j] = reader.ReadInt32();
+                if (history[j] < 0 || history[j] > maximum)
+                    throw Damaged($"records {history[j]} experts in the history of layer {i}, which has {maximum} slots");
+            }
             layers[i] = new DynMoELayerRouting(index, gating, initial, active, maximum, mean, load, history);
         }
         return new DynMoERoutingSummary(layers, rows);
     }
+
+    /// <summary>Checks that the summary describes <paramref name="slots"/>: one routing record per MoE layer, with as many slots.</summary>
+    internal void CheckMatches(IReadOnlyList<int> slots)
+    {
+        if (Layers.Count != slots.Count)
+            throw Damaged($"describes {Layers.Count} MoE layers but the network has {slots.Count}");
+        for (int i = 0; i < slots.Count; i++)
+        {
+            if (Layers[i].MaximumExperts != slots[i])
+                throw Damaged($"records {Layers[i].MaximumExperts} slots for layer {i} but the network's layer has {slots[i]}");
+        }
+    }
+
+    private static InvalidDataException Damaged(string what)
+        => new($"The DynMoE routing summary {what}; the model file is damaged.");
 
     private static int ReadCount(BinaryReader reader, int maximum, string what)
     {

@@ -132,7 +132,9 @@ public sealed class DynMoEEncoderModelParameters
         Encoder.Save(writer);
     }
 
-    internal static DynMoEEncoderModelParameters Load(BinaryReader reader)
+    internal static DynMoEEncoderModelParameters Load(BinaryReader reader) => ModelDecoding.Decode("encoder model", () => LoadCore(reader));
+
+    private static DynMoEEncoderModelParameters LoadCore(BinaryReader reader)
     {
         var task = (SequenceTask)reader.ReadInt32();
         if (!Enum.IsDefined(task))
@@ -151,6 +153,12 @@ public sealed class DynMoEEncoderModelParameters
             throw new InvalidDataException($"The DynMoE encoder has {encoder.OutputDimension} outputs but the model records {classes} classes for {task}.");
         if (encoder.Embedding.MaximumTokens < 1 || (input is ImageSequenceInput im && encoder.Embedding.InputWidth != im.MaximumWidth))
             throw new InvalidDataException("The DynMoE encoder's input embedding does not match the model's input featurization.");
+        if (input is Text.TextSequenceInput text && (encoder.Embedding is not CompiledTokenEmbedding tokens
+            || tokens.VocabularySize != text.Vocabulary.Size || tokens.MaximumTokens < text.MaximumWidth))
+            throw new InvalidDataException($"The DynMoE encoder's token table does not match the model's vocabulary of {text.Vocabulary.Size} ids and {text.MaximumWidth} tokens; the model file is damaged.");
+        if (input is ImageSequenceInput && encoder.Embedding is not CompiledPatchEmbedding)
+            throw new InvalidDataException("The DynMoE image model has no patch embedding; the model file is damaged.");
+        routing.CheckMatches(Enumerable.Range(0, encoder.MoELayerCount).Select(i => encoder.GetMoELayer(i).SlotCount).ToArray());
         return new DynMoEEncoderModelParameters(task, input, encoder, routing, names);
     }
 

@@ -85,7 +85,11 @@ public abstract class DynMoEEncoderOptionsBase
     /// <summary>Receives one report per epoch.</summary>
     public IProgress<DynMoETrainingProgress>? Progress;
 
-    /// <summary>CPU threads TorchSharp may use while this trainer runs (default 1; the previous setting is restored after Fit).</summary>
+    /// <summary>
+    /// CPU threads libtorch may use for one operation while this trainer runs (default 1). libtorch (an OpenMP build) keeps the count per
+    /// calling thread: Fit sets it on the thread that runs it and restores that thread's previous count when it returns,
+    /// so Fits running at the same time on other threads keep their own counts.
+    /// </summary>
     public int NumberOfThreads = 1;
 
     /// <summary>Random seed; null uses the <see cref="MLContext"/> seed.</summary>

@@ -71,6 +71,8 @@ public abstract class DynMoEEncoderTrainerBase<TOptions> : IEstimator<DynMoEEnco
 
         using var ch = Host.Start("Training");
         void CheckAlive() { _options.CancellationToken.ThrowIfCancellationRequested(); Host.CheckAlive(); }
+        // Resolved before the first pass over the data, so a missing GPU fails at once, not after reading everything.
+        var device = DeviceSelection.Resolve(_options.Device, Host);
         var labelColumn = trainData.Schema[_options.LabelColumnName];
         int outputs = OutputCount(labelColumn);
         string[] classNames = ClassNames(labelColumn);
@@ -99,7 +101,7 @@ public abstract class DynMoEEncoderTrainerBase<TOptions> : IEstimator<DynMoEEnco
             WarmupFraction = _options.WarmupFraction,
             GradientClipNorm = _options.GradientClipNorm,
             Adaptation = _options.Gating == GatingKind.TopAny ? _options.Adaptation : AdaptationSchedule.Off,
-            Device = DeviceSelection.Resolve(_options.Device),
+            Device = device,
             Seed = _options.Seed ?? ((IHostEnvironmentInternal)Host).Seed ?? Host.Rand.Next(),
             Threads = _options.NumberOfThreads,
             EarlyStoppingPatience = _options.EarlyStoppingPatience,

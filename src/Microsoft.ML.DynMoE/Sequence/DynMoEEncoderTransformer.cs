@@ -58,6 +58,11 @@ public sealed class DynMoEEncoderTransformer : RowToRowTransformerBase
     {
         Contracts.CheckValue(env, nameof(env));
         ctx.CheckAtModel(GetVersionInfo());
+        return ModelDecoding.Load("encoder transformer", () => LoadCore(env, ctx));
+    }
+
+    private static DynMoEEncoderTransformer LoadCore(IHostEnvironment env, ModelLoadContext ctx)
+    {
         // *** Binary format ***
         // string: score column; string: probability column; string: predicted label column; the model in its own stream.
         string score = ctx.Reader.ReadString(), probability = ctx.Reader.ReadString(), predicted = ctx.Reader.ReadString();

@@ -1,19 +1,41 @@
 using System;
+using Microsoft.ML.Runtime;
 using TorchSharp;
 
 namespace Microsoft.ML.DynMoE;
 
-/// <summary>Maps <see cref="DynMoEDevice"/> to a TorchSharp device.</summary>
+/// <summary>
+/// Maps <see cref="DynMoEDevice"/> and the <see cref="MLContext"/> GPU settings to a TorchSharp device, as ML.NET's own
+/// TorchSharp trainers do: with <see cref="MLContext.GpuDeviceId"/> set, training runs on that CUDA device, or on the CPU
+/// when none is usable and <see cref="MLContext.FallbackToCpu"/> allows it. <see cref="DynMoEDevice.Cpu"/> and
+/// <see cref="DynMoEDevice.Cuda"/> override the context; <see cref="DynMoEDevice.Auto"/> follows it and, when it names
+/// no GPU, uses CUDA only if one is available.
+/// </summary>
 internal static class DeviceSelection
 {
-    public static torch.Device Resolve(DynMoEDevice device, Func<bool>? cudaAvailable = null)
+    /// <summary>Resolves the device from the trainer option and the host's GPU settings.</summary>
+    public static torch.Device Resolve(DynMoEDevice device, IHostEnvironment host, Func<bool>? cudaAvailable = null)
     {
+        var settings = host as IHostEnvironmentInternal;
+        return Resolve(device, settings?.GpuDeviceId, settings?.FallbackToCpu ?? true, cudaAvailable);
+    }
+
+    public static torch.Device Resolve(DynMoEDevice device, int? gpuDeviceId, bool fallbackToCpu, Func<bool>? cudaAvailable = null)
+    {
+        if (device == DynMoEDevice.Cpu)
+            return torch.CPU;
         bool hasCuda = (cudaAvailable ?? torch.cuda.is_available)();
+        int index = gpuDeviceId ?? 0;
         return device switch
         {
-            DynMoEDevice.Cpu => torch.CPU,
-            DynMoEDevice.Auto => hasCuda ? torch.CUDA : torch.CPU,
-            DynMoEDevice.Cuda when hasCuda => torch.CUDA,
+            DynMoEDevice.Auto when gpuDeviceId is null => hasCuda ? torch.CUDA : torch.CPU,
+            DynMoEDevice.Auto when hasCuda => new torch.Device(DeviceType.CUDA, index),
+            DynMoEDevice.Auto when fallbackToCpu => torch.CPU,
+            DynMoEDevice.Auto => throw new InvalidOperationException(
+                $"MLContext.GpuDeviceId is {gpuDeviceId} and MLContext.FallbackToCpu is false, but TorchSharp finds no usable CUDA device. " +
+                "Build with the CUDA backend (dotnet build -p:DynMoETorchBackend=cuda) on a machine with an NVIDIA GPU and driver, " +
+                "set MLContext.FallbackToCpu to true, or set Device to DynMoEDevice.Cpu."),
+            DynMoEDevice.Cuda when hasCuda => new torch.Device(DeviceType.CUDA, index),
             DynMoEDevice.Cuda => throw new InvalidOperationException(
                 "Device is DynMoEDevice.Cuda, but TorchSharp finds no usable CUDA device. Build with the CUDA backend " +
                 "(dotnet build -p:DynMoETorchBackend=cuda) on a machine with an NVIDIA GPU and driver, " +

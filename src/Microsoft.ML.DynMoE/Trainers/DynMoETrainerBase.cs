@@ -140,6 +140,11 @@ public abstract class DynMoETrainerBase<TTransformer, TModel, TOptions> : Traine
         var label = context.TrainingSet.Schema.Label!.Value;
         bool classification = Objective != TrainingObjective.SquaredError;
 
+        if (options.EarlyStoppingPatience > 0 && context.ValidationSet is null)
+            throw new ArgumentOutOfRangeException(nameof(DynMoETrainerOptionsBase.EarlyStoppingPatience),
+                $"EarlyStoppingPatience is {options.EarlyStoppingPatience} but no validation data was given. Call Fit(trainData, validationData) or set EarlyStoppingPatience to 0.");
+        // Resolved before the first pass over the data, so a missing GPU fails at once, not after reading everything.
+        var device = DeviceSelection.Resolve(options.Device, Host);
         var reader = new TrainingDataReader(context.TrainingSet, CreateLabelGetter, options.SkipRowsWithNonFiniteFeatures);
         void CheckAlive() { options.CancellationToken.ThrowIfCancellationRequested(); Host.CheckAlive(); }
         var (standardizer, source) = reader.ReadTraining(options.MaximumCacheBytes, countLabels: classification, standardizeLabels: !classification, CheckAlive);
@@ -179,7 +184,7 @@ public abstract class DynMoETrainerBase<TTransformer, TModel, TOptions> : Traine
             LearningRate = options.LearningRate,
             WeightDecay = options.WeightDecay,
             Adaptation = options.Gating == GatingKind.TopAny ? options.Adaptation : AdaptationSchedule.Off,
-            Device = DeviceSelection.Resolve(options.Device),
+            Device = device,
             Seed = options.Seed ?? ((IHostEnvironmentInternal)Host).Seed ?? Host.Rand.Next(),
             Threads = options.NumberOfThreads,
             EarlyStoppingPatience = options.EarlyStoppingPatience,
@@ -189,6 +194,8 @@ public abstract class DynMoETrainerBase<TTransformer, TModel, TOptions> : Traine
             OnEpoch = progress =>
             {
                 ch.Info(MessageSensitivity.None, "DynMoE " + progress);
+                if (progress.ValidationLoss is double loss && !double.IsFinite(loss))
+                    ch.Warning(MessageSensitivity.None, $"DynMoE: the validation loss of epoch {progress.Epoch} is {loss}; early stopping counts it as an epoch without improvement. Lower LearningRate if training diverged.");
                 options.Progress?.Report(progress);
             },
         };

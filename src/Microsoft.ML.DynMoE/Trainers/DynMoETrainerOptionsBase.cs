@@ -63,7 +63,11 @@ public abstract class DynMoETrainerOptionsBase : TrainerInputBaseWithWeight
     /// <summary>Receives one report per epoch.</summary>
     public IProgress<DynMoETrainingProgress>? Progress;
 
-    /// <summary>Most bytes of training rows cached in memory (default 1 GiB); larger data is streamed through a shuffle buffer.</summary>
+    /// <summary>
+    /// Most bytes of training rows cached in memory (default 1 GiB); larger data is streamed, every epoch, through a
+    /// shuffle window of 4,096 to 16,384 rows (at least 8 batches). Rows sorted by label over a much longer stretch than
+    /// the window still reach training in long single-class runs: shuffle such data first (mlContext.Data.ShuffleRows).
+    /// </summary>
     public long MaximumCacheBytes = 1L << 30;
 
     /// <summary>Skip rows whose features hold NaN or ±∞ (the count is logged) instead of failing (default false).</summary>
@@ -72,7 +76,9 @@ public abstract class DynMoETrainerOptionsBase : TrainerInputBaseWithWeight
     /// <summary>
     /// CPU threads TorchSharp may use while this trainer runs (default 1). The per-step matrices of tabular MoE networks
     /// are small, and libtorch's thread pool costs more than it saves on them (measured 8× slower with 2 threads on a
-    /// busy 2-core machine); raise it for wide networks and large batches. The previous setting is restored after Fit.
+    /// busy 2-core machine); raise it for wide networks and large batches. libtorch (an OpenMP build) keeps the count per
+    /// calling thread: Fit sets it on the thread that runs it and restores that thread's previous count when it returns,
+    /// so Fits running at the same time on other threads keep their own counts.
     /// </summary>
     public int NumberOfThreads = 1;
 

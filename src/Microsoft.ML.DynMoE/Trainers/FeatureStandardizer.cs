@@ -18,8 +18,8 @@ internal sealed class FeatureStandardizer
 
     public int FeatureCount => Mean.Length;
 
-    /// <summary>Builds from running sums; constant features get scale 1 so they pass through as 0.</summary>
-    public static FeatureStandardizer FromMoments(double[] mean, double[] m2, long count)
+    /// <summary>Builds from running sums over <paramref name="count"/> rows (or total weight); constant features get scale 1 so they pass through as 0.</summary>
+    public static FeatureStandardizer FromMoments(double[] mean, double[] m2, double count)
     {
         var m = new float[mean.Length];
         var inv = new float[mean.Length];

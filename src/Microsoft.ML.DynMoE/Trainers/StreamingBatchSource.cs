@@ -12,6 +12,10 @@ internal sealed class StreamingBatchSource : ITrainingBatchSource
 {
     private const int ShuffleBufferRows = 16384;
 
+    // The window never shrinks below this (or 8 batches), whatever the cache budget: a window of one batch turns data
+    // sorted by label into single-class batches. 4,096 rows of 1,000 features take 16 MB.
+    private const int MinimumShuffleRows = 4096;
+
     private readonly TrainingDataReader _reader;
     private readonly FeatureStandardizer _standardizer;
     private readonly Action _checkAlive;
@@ -32,8 +36,10 @@ internal sealed class StreamingBatchSource : ITrainingBatchSource
     public IEnumerable<TrainingBatch> GetBatches(int batchSize, Random? shuffle)
     {
         int f = FeatureCount;
-        // The shuffle buffer stays within the cache budget (at least one batch), so streaming memory is bounded by it.
-        int capacity = shuffle is null ? 1 : (int)Math.Max(Math.Min(batchSize, _rows), Math.Min(ShuffleBufferRows, _reader.CacheRows));
+        // The shuffle window follows the cache budget up to 16,384 rows, with a floor of 4,096 rows or 8 batches, so
+        // streaming memory is bounded and batches still mix classes when the rows arrive sorted.
+        long window = Math.Max(Math.Max(MinimumShuffleRows, 8L * batchSize), Math.Min(ShuffleBufferRows, _reader.CacheRows));
+        int capacity = shuffle is null ? 1 : (int)Math.Max(1, Math.Min(window, _rows));
         batchSize = (int)Math.Max(1, Math.Min(batchSize, _rows));
         var pool = new float[capacity * f];
         var poolLabels = new float[capacity];

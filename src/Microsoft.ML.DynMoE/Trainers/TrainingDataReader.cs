@@ -80,18 +80,25 @@ internal sealed class TrainingDataReader
         bool caching = cacheRows > 0;
         CacheRows = cacheRows;
 
+        // Weighted moments (West's update), so a row of weight 2 standardises like two copies of it; with unit weights
+        // this is the plain running mean and variance.
+        double weightSum = 0;
         foreach (var (row, label, weight) in ReadRows(checkAlive))
         {
             long n = RowsUsed;
-            for (int i = 0; i < f; i++)
+            if (weight > 0)
             {
-                double delta = row[i] - mean[i];
-                mean[i] += delta / n;
-                m2[i] += delta * (row[i] - mean[i]);
+                weightSum += weight;
+                for (int i = 0; i < f; i++)
+                {
+                    double delta = row[i] - mean[i];
+                    mean[i] += delta * weight / weightSum;
+                    m2[i] += weight * delta * (row[i] - mean[i]);
+                }
+                double labelDelta = label - labelMean;
+                labelMean += labelDelta * weight / weightSum;
+                labelM2 += weight * labelDelta * (label - labelMean);
             }
-            double labelDelta = label - labelMean;
-            labelMean += labelDelta / n;
-            labelM2 += labelDelta * (label - labelMean);
             if (countLabels)
                 LabelCounts[label] = LabelCounts.GetValueOrDefault(label) + 1;
 
@@ -110,8 +117,8 @@ internal sealed class TrainingDataReader
         }
 
         LabelMean = labelMean;
-        LabelStd = RowsUsed > 1 ? Math.Sqrt(labelM2 / (RowsUsed - 1)) : 0;
-        var standardizer = FeatureStandardizer.FromMoments(mean, m2, RowsUsed);
+        LabelStd = weightSum > 1 ? Math.Sqrt(labelM2 / (weightSum - 1)) : 0;
+        var standardizer = FeatureStandardizer.FromMoments(mean, m2, weightSum);
         if (standardizeLabels)
             StandardizeLabels();
         if (!caching)
@@ -123,8 +130,17 @@ internal sealed class TrainingDataReader
     public ITrainingBatchSource ReadValidation(FeatureStandardizer standardizer, Action checkAlive)
     {
         var cache = new RowBlockStore(FeatureCount);
+        double weightSum = 0;
         foreach (var (row, label, weight) in ReadRows(checkAlive))
+        {
             cache.Add(row, label, weight);
+            weightSum += weight;
+        }
+        // An empty or weightless validation set gives a NaN loss every epoch, which early stopping cannot use.
+        if (cache.Count == 0 || !(weightSum > 0))
+            throw new InvalidOperationException(
+                $"The validation data has no usable rows ({cache.Count} rows read; skipped with a missing label: {RowsWithMissingLabel}, with NaN/∞ features: {RowsWithNonFiniteFeatures}, " +
+                $"with an invalid weight: {RowsWithInvalidWeight}) or its weights sum to 0. Pass validation rows with a label and a positive weight, or call Fit(trainData) alone.");
         return ToInMemory(cache, standardizer);
     }
 

@@ -22,6 +22,8 @@ internal static class MoENetworkTrainer
     public static TrainedNetwork<TCompiled> Train<TCompiled>(NetworkTrainingSettings settings, Func<Generator, MoENetwork> createNetwork,
         Func<MoENetwork, TCompiled> compile, ITrainingBatchSource train, ITrainingBatchSource? validation)
     {
+        // libtorch's OpenMP build keeps the thread count per calling thread (omp_set_num_threads), so setting and
+        // restoring it here, on the thread that trains, leaves Fits on other threads untouched (tested).
         int previousThreads = torch.get_num_threads();
         torch.set_num_threads(settings.Threads);
         try
@@ -121,9 +123,11 @@ internal static class MoENetworkTrainer
                 {
                     (validationLoss, validationMetric) = Evaluate(network, validation, settings);
                     // Only early stopping picks weights by validation loss; otherwise validation is reported, never used.
-                    if (settings.EarlyStoppingPatience > 0 && double.IsFinite(validationLoss.Value))
+                    // A non-finite loss (a diverged network) is no improvement: early stopping then ends the run and
+                    // restores the best finite epoch instead of training on silently.
+                    if (settings.EarlyStoppingPatience > 0)
                     {
-                        if (validationLoss < bestValidationLoss - 1e-7)
+                        if (double.IsFinite(validationLoss.Value) && validationLoss < bestValidationLoss - 1e-7)
                         {
                             bestValidationLoss = validationLoss.Value;
                             epochsWithoutImprovement = 0;

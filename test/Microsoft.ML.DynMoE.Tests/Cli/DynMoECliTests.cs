@@ -225,6 +225,63 @@ public sealed class DynMoECliTests
         CollectionAssert.AreEqual(File.ReadAllLines(here), File.ReadAllLines(there));
     }
 
+    /// <summary>Runs dynmoe.dll from <paramref name="directory"/> in a new process with that directory's runtime config and deps.</summary>
+    private static (int Code, string Output) RunChild(string directory, params string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string arg in new[]
+        {
+            "exec", "--runtimeconfig", Path.Combine(directory, "Microsoft.ML.DynMoE.Tests.runtimeconfig.json"),
+            "--depsfile", Path.Combine(directory, "Microsoft.ML.DynMoE.Tests.deps.json"), Path.Combine(directory, "dynmoe.dll"),
+        }.Concat(args))
+        {
+            start.ArgumentList.Add(arg);
+        }
+        using var child = System.Diagnostics.Process.Start(start)!;
+        var error = child.StandardError.ReadToEndAsync();
+        string output = child.StandardOutput.ReadToEnd();
+        child.WaitForExit();
+        return (child.ExitCode, output + error.Result);
+    }
+
+    [TestMethod]
+    public void SavedModelScoresInAProcessWithoutTheNativeLibrary()
+    {
+        string model = Path.Combine(_dir, "iris-model.zip");
+        var train = Run("train", "--dataset", Iris, "--label-col", "Label", "--task", "multiclass", "--epochs", "2", "--model-dimension", "8", "--gating", "top-k",
+            "--k", "2", "--model", model);
+        Assert.AreEqual(0, train.Code, train.Out + train.Err);
+        string here = Path.Combine(_dir, "here.csv");
+        var predictHere = Run("predict", "--model", model, "--dataset", Iris, "--output", here);
+        Assert.AreEqual(0, predictHere.Code, predictHere.Out + predictHere.Err);
+
+        // A copy of this test's output in which every native library (libtorch, LibTorchSharp, …) is an empty file:
+        // the deps file still lists them, but none can be loaded.
+        string isolated = Path.Combine(_dir, "no-native");
+        string source = AppContext.BaseDirectory;
+        foreach (string file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        {
+            string relative = Path.GetRelativePath(source, file);
+            string target = Path.Combine(isolated, relative);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            string[] parts = relative.Split(Path.DirectorySeparatorChar);
+            if (parts.Length > 2 && parts[0] == "runtimes" && parts[2] == "native")
+                File.WriteAllBytes(target, Array.Empty<byte>());
+            else
+                File.Copy(file, target);
+        }
+
+        var control = RunChild(isolated, "train", "--dataset", Iris, "--label-col", "Label", "--task", "multiclass", "--epochs", "1",
+            "--model-dimension", "8", "--model", Path.Combine(_dir, "never.zip"));
+        Assert.AreNotEqual(0, control.Code, "training needs libtorch, so it must fail in the isolated copy:\n" + control.Output);
+        StringAssert.Contains(control.Output, "LoadNativeBackend", "the control fails because TorchSharp finds no native library");
+
+        string there = Path.Combine(_dir, "there.csv");
+        var predictThere = RunChild(isolated, "predict", "--model", model, "--dataset", Iris, "--output", there);
+        Assert.AreEqual(0, predictThere.Code, predictThere.Output);
+        CollectionAssert.AreEqual(File.ReadAllLines(here), File.ReadAllLines(there));
+    }
+
     [TestMethod]
     public void RegressionTrainAndBinaryDetectionWork()
     {

@@ -210,7 +210,7 @@ public sealed class TrainerBadInputTests
     [TestMethod]
     public void CudaWithoutCudaGivesAClearError()
     {
-        var e = Assert.ThrowsExactly<InvalidOperationException>(() => DeviceSelection.Resolve(DynMoEDevice.Cuda, cudaAvailable: () => false));
+        var e = Assert.ThrowsExactly<InvalidOperationException>(() => DeviceSelection.Resolve(DynMoEDevice.Cuda, null, true, cudaAvailable: () => false));
         AssertMessage(e, "DynMoEDevice.Cuda", "-p:DynMoETorchBackend=cuda", "DynMoEDevice.Cpu");
         if (!TorchSharp.torch.cuda.is_available())
         {
@@ -220,7 +220,7 @@ public sealed class TrainerBadInputTests
             var fit = Assert.ThrowsExactly<InvalidOperationException>(() => Multiclass(ml, options).Fit(ml.Data.LoadFromEnumerable(Rows(20))));
             AssertMessage(fit, "no usable CUDA device");
         }
-        Assert.AreEqual(TorchSharp.DeviceType.CPU, DeviceSelection.Resolve(DynMoEDevice.Auto, () => false).type);
+        Assert.AreEqual(TorchSharp.DeviceType.CPU, DeviceSelection.Resolve(DynMoEDevice.Auto, null, true, () => false).type);
     }
 
     private sealed class ByteKeyRow

@@ -140,8 +140,9 @@ internal sealed class CompiledMoEBlock
             return false;
         var weights = new float[SlotCount];
         var scores = new float[SlotCount];
+        var chosen = new bool[SlotCount];
         int active = 0;
-        RouteTopAny(x, weights, scores);
+        RouteTopAny(x, weights, chosen, scores);
         for (int e = 0; e < SlotCount; e++)
             active += scores[e] - _thresholds[e] > 0f ? 1 : 0;
         return active == 0;

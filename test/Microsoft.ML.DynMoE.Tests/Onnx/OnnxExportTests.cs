@@ -46,7 +46,7 @@ public sealed class OnnxExportTests
         public required ITransformer Model { get; init; }
         public required IDataView Data { get; init; }
         public required FeatureStandardizer Standardizer { get; init; }
-        public required Inference.CompiledMoEMlp Network { get; init; }
+        public required Microsoft.ML.DynMoE.Inference.CompiledMoEMlp Network { get; init; }
         public required string Task { get; init; }
     }
 

@@ -58,6 +58,7 @@ namespace Microsoft.ML.DynMoE.Cli
             root.Subcommands.Add(TrainCommand(io, ct));
             root.Subcommands.Add(PredictCommand(io));
             root.Subcommands.Add(InspectCommand(io));
+            root.Subcommands.Add(BenchmarkCommand.Create(io, ct));
             return root;
         }
 

@@ -28,6 +28,7 @@ namespace Microsoft.ML.DynMoE.Cli
         public bool FoldsGiven;
         public bool RepeatsGiven;
         public string CommandLine = "";
+        public Action<DynMoEExperimentSettings>? Method;
     }
 
     /// <summary>The <c>dynmoe benchmark</c> command: DynMoE against top-k, dense and ML.NET baselines over many data sets, with statistics.</summary>
@@ -52,6 +53,8 @@ namespace Microsoft.ML.DynMoE.Cli
             {
                 inputs, folds, repeats, seed, task, candidates, output, quick, epochs, variants, dimension, threads,
             };
+            var method = new DynMoEMethodOptions();
+            method.AddTo(cmd);
             cmd.SetAction(pr => Guard(io, () => Run(io, new BenchmarkArgs
             {
                 Inputs = pr.GetValue(inputs) ?? Array.Empty<string>(),
@@ -68,6 +71,7 @@ namespace Microsoft.ML.DynMoE.Cli
                 Threads = pr.GetValue(threads),
                 FoldsGiven = pr.GetResult(folds) is { Implicit: false },
                 RepeatsGiven = pr.GetResult(repeats) is { Implicit: false },
+                Method = settings => method.Apply(pr, settings),
                 CommandLine = "dynmoe " + string.Join(" ", pr.Tokens.Select(t => t.Value.Contains(' ') ? $"\"{t.Value}\"" : t.Value)),
             }, ct)));
             return cmd;
@@ -156,6 +160,7 @@ namespace Microsoft.ML.DynMoE.Cli
                 }
             }
             settings.Notes["quick"] = a.Quick ? "true" : "false";
+            settings.ConfigureExperiment = a.Method;
             settings.Notes["modelDimension"] = a.ModelDimension.ToString(CultureInfo.InvariantCulture);
 
             var files = ResolveInputs(a.Inputs);

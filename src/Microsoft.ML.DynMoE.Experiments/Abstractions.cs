@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Threading;
+using Microsoft.ML.DynMoE.Layers;
 
 namespace Microsoft.ML.DynMoE.Experiments
 {
@@ -156,6 +157,40 @@ namespace Microsoft.ML.DynMoE.Experiments
 
         /// <summary>Learning rate of the neural candidates. Default 3e-3.</summary>
         public float LearningRate { get; set; } = 3e-3f;
+
+        /// <summary>DynMoE candidate: top-any auxiliary loss (trainer option <c>AuxiliaryLoss</c>). Default <see cref="AuxiliaryLossKind.Default"/>.</summary>
+        public AuxiliaryLossKind AuxiliaryLoss { get; set; } = AuxiliaryLossKind.Default;
+
+        /// <summary>DynMoE candidate: initial threshold logit (trainer option <c>ThresholdInitialization</c>). Default 0.</summary>
+        public float ThresholdInitialization { get; set; }
+
+        /// <summary>DynMoE candidate: weights of an added expert (trainer option <c>NewExpertInitialization</c>). Default Random.</summary>
+        public NewExpertInitialization NewExpertInitialization { get; set; } = NewExpertInitialization.Random;
+
+        /// <summary>DynMoE candidate: reset an added expert's AdamW state (trainer option <c>ResetNewExpertOptimizerState</c>). Default false.</summary>
+        public bool ResetNewExpertOptimizerState { get; set; }
+
+        /// <summary>DynMoE candidate: warm-up steps of an added expert (trainer option <c>NewExpertWarmupSteps</c>). Default 0.</summary>
+        public int NewExpertWarmupSteps { get; set; }
+
+        /// <summary>DynMoE candidate: gate learning-rate multiplier (trainer option <c>GateLearningRateMultiplier</c>). Default 1.</summary>
+        public float GateLearningRateMultiplier { get; set; } = 1f;
+
+        /// <summary>DynMoE candidate: adaptation schedule (trainer option <c>Adaptation</c>); null keeps the trainer's default.</summary>
+        public AdaptationSchedule? Adaptation { get; set; }
+
+        /// <summary>Copies the DynMoE method settings above onto trainer options.</summary>
+        internal void ApplyDynMoEOptions(DynMoETrainerOptionsBase o)
+        {
+            o.AuxiliaryLoss = AuxiliaryLoss;
+            o.ThresholdInitialization = ThresholdInitialization;
+            o.NewExpertInitialization = NewExpertInitialization;
+            o.ResetNewExpertOptimizerState = ResetNewExpertOptimizerState;
+            o.NewExpertWarmupSteps = NewExpertWarmupSteps;
+            o.GateLearningRateMultiplier = GateLearningRateMultiplier;
+            if (Adaptation is not null)
+                o.Adaptation = Adaptation;
+        }
 
         /// <summary>CPU threads of every neural candidate (DynMoE trainer option <c>NumberOfThreads</c>). Default 1, like the ML.NET candidates,
         /// so training times compare like with like.</summary>

@@ -42,6 +42,8 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
         public ISet<string> Candidates { get; set; } = new HashSet<string>(new[] { "dynmoe", "topk", "tuned", "dense", "lightgbm", "fasttree", "sdca" }, StringComparer.OrdinalIgnoreCase);
         /// <summary>Extra DynMoE configurations (an ablation), run after DynMoE (defaults).</summary>
         public IList<DynMoEVariant> Variants { get; set; } = new List<DynMoEVariant>();
+        /// <summary>Changes to the experiment settings the candidates are built from (e.g. the DynMoE method options of DynMoE (defaults)).</summary>
+        public Action<DynMoEExperimentSettings>? ConfigureExperiment { get; set; }
         /// <summary>Free-form protocol notes copied into summary.json (e.g. "quick").</summary>
         public IDictionary<string, string> Notes { get; set; } = new Dictionary<string, string>();
     }
@@ -176,6 +178,7 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
                 NumberOfThreads = _settings.NumberOfThreads,
                 TextColumnName = ds.TextColumnName,
             };
+            _settings.ConfigureExperiment?.Invoke(experimentSettings);
             string taskName = task switch { ExperimentTask.BinaryClassification => "binary", ExperimentTask.MulticlassClassification => "multiclass", _ => "regression" };
             string metric = MetricName(task);
             var c = _settings.Candidates;
@@ -188,6 +191,7 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
                 candidates.Add(ExperimentCandidate.Custom(v.CandidateName, CandidateFamily.DynMoE, ctx => DynMoEBridge.CreateTrainer(ctx, o =>
                 {
                     o.Gating = Layers.GatingKind.TopAny;
+                    ctx.Settings.ApplyDynMoEOptions(o);
                     v.Configure(o);
                 })));
             var grid = new List<ExperimentCandidate>();

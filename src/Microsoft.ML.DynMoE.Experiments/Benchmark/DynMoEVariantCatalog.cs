@@ -10,6 +10,14 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
     {
         private static readonly (string Name, string Description, Action<DynMoETrainerOptionsBase> Configure)[] Entries =
         {
+            ("aux-balance-efficiency", "adds the DeepSpeed fork's load-balance and efficiency terms (AuxiliaryLoss = DiverseSimpleBalanceEfficiency)", o => o.AuxiliaryLoss = AuxiliaryLossKind.DiverseSimpleBalanceEfficiency),
+            ("init-copy", "an added expert copies the most-loaded active expert (NewExpertInitialization = CopyMostLoaded)", o => o.NewExpertInitialization = NewExpertInitialization.CopyMostLoaded),
+            ("init-mean", "an added expert starts as the mean of the active experts (NewExpertInitialization = MeanOfActive)", o => o.NewExpertInitialization = NewExpertInitialization.MeanOfActive),
+            ("reset-optimizer", "an added expert gets fresh AdamW moments and step count (ResetNewExpertOptimizerState)", o => o.ResetNewExpertOptimizerState = true),
+            ("warmup-50", "an added expert's updates ramp up over 50 steps (NewExpertWarmupSteps = 50)", o => o.NewExpertWarmupSteps = 50),
+            ("gate-lr-0.3", "gate embeddings and thresholds learn at 0.3x the rate (GateLearningRateMultiplier = 0.3)", o => o.GateLearningRateMultiplier = 0.3f),
+            ("theta-0.25", "thresholds start at logit 0.25, fewer experts per token (ThresholdInitialization = 0.25)", o => o.ThresholdInitialization = 0.25f),
+            ("theta-0.5", "thresholds start at logit 0.5 (ThresholdInitialization = 0.5)", o => o.ThresholdInitialization = 0.5f),
             ("window-full-epoch", "adaptation records the whole epoch (AdaptationSchedule.PerEpochWindow(0, 1))", o => o.Adaptation = AdaptationSchedule.PerEpochWindow(0, 1)),
             ("no-adaptation", "top-any gating with a fixed expert set (AdaptationSchedule.Off)", o => o.Adaptation = AdaptationSchedule.Off),
         };

@@ -29,6 +29,8 @@ namespace Microsoft.ML.DynMoE.Cli
         public bool RepeatsGiven;
         public string CommandLine = "";
         public Action<DynMoEExperimentSettings>? Method;
+        public bool FromResults;
+        public string? Rename;
     }
 
     /// <summary>The <c>dynmoe benchmark</c> command: DynMoE against top-k, dense and ML.NET baselines over many data sets, with statistics.</summary>
@@ -49,9 +51,11 @@ namespace Microsoft.ML.DynMoE.Cli
             var variants = new Option<string?>("--variants") { Description = $"DynMoE configurations to run beside the defaults (an ablation): comma-separated names or 'all'. Known: {string.Join(", ", DynMoEVariantCatalog.Names)}." };
             var dimension = new Option<int>("--model-dimension") { Description = "Residual and expert width of the neural candidates.", DefaultValueFactory = _ => 64 };
             var threads = new Option<int>("--threads") { Description = "CPU threads per neural fit.", DefaultValueFactory = _ => 1 };
+            var fromResults = new Option<bool>("--from-results") { Description = "Train nothing: the inputs are benchmark.json files (or folders holding one) of runs with the same splits (same --folds, --repeats, --seed); their rows are merged and summarized again." };
+            var rename = new Option<string?>("--rename") { Description = "With --from-results: OLD=NEW pairs, comma-separated, applied at once (e.g. to report a variant as DynMoE)." };
             var cmd = new System.CommandLine.Command("benchmark", "Benchmark DynMoE against the top-k grid (mean, tuned, best-on-test), dense, LightGbm, FastTree and SDCA on many data sets with repeated stratified cross-validation, paired intervals, win/tie/loss, Wilcoxon and Friedman ranks.")
             {
-                inputs, folds, repeats, seed, task, candidates, output, quick, epochs, variants, dimension, threads,
+                inputs, folds, repeats, seed, task, candidates, output, quick, epochs, variants, dimension, threads, fromResults, rename,
             };
             var method = new DynMoEMethodOptions();
             method.AddTo(cmd);
@@ -72,6 +76,8 @@ namespace Microsoft.ML.DynMoE.Cli
                 FoldsGiven = pr.GetResult(folds) is { Implicit: false },
                 RepeatsGiven = pr.GetResult(repeats) is { Implicit: false },
                 Method = settings => method.Apply(pr, settings),
+                FromResults = pr.GetValue(fromResults),
+                Rename = pr.GetValue(rename),
                 CommandLine = "dynmoe " + string.Join(" ", pr.Tokens.Select(t => t.Value.Contains(' ') ? $"\"{t.Value}\"" : t.Value)),
             }, ct)));
             return cmd;
@@ -163,6 +169,8 @@ namespace Microsoft.ML.DynMoE.Cli
             settings.ConfigureExperiment = a.Method;
             settings.Notes["modelDimension"] = a.ModelDimension.ToString(CultureInfo.InvariantCulture);
 
+            if (a.FromResults)
+                return Resummarize(io, a, settings);
             var files = ResolveInputs(a.Inputs);
             var dataSets = new List<BenchmarkDataSet>();
             var skipped = new List<string>();
@@ -207,6 +215,38 @@ namespace Microsoft.ML.DynMoE.Cli
             io.Output.WriteLine($"Wrote {outDir}: {string.Join(", ", written.Select(Path.GetFileName))}");
             return DynMoECli.ExitOk;
         }
+
+        private static int Resummarize(CliIO io, BenchmarkArgs a, DynMoEBenchmarkSettings settings)
+        {
+            var rows = new List<BenchmarkRow>();
+            foreach (var input in a.Inputs)
+            {
+                string file = Directory.Exists(input) ? Path.Combine(input, BenchmarkReport.RowsFileName) : input;
+                if (!File.Exists(file))
+                    throw new CliUsageException($"--from-results: '{file}' does not exist. Pass benchmark.json files or folders holding one.");
+                rows.AddRange(System.Text.Json.JsonSerializer.Deserialize<List<BenchmarkRow>>(File.ReadAllText(file), new System.Text.Json.JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals })
+                    ?? throw new CliUsageException($"--from-results: '{file}' holds no rows."));
+            }
+            var renames = (a.Rename ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(p => p.Split('='))
+                .Select(p => p.Length == 2 ? (Old: p[0], New: p[1]) : throw new CliUsageException($"--rename needs OLD=NEW pairs; got '{string.Join("=", p)}'."))
+                .ToDictionary(p => p.Old, p => p.New);
+            rows = rows.Select(r => renames.TryGetValue(r.Name, out var n) ? Renamed(r, n) : r).ToList();
+            var duplicate = rows.GroupBy(r => (r.DataSet, r.Name)).FirstOrDefault(g => g.Count() > 1);
+            if (duplicate is not null)
+                throw new CliUsageException($"--from-results: '{duplicate.Key.Name}' on '{duplicate.Key.DataSet}' appears in more than one input; pass each candidate once (or --rename one of them).");
+            var result = new BenchmarkResult { Rows = rows, Summary = DynMoEBenchmark.Summarize(rows, settings) };
+            var written = BenchmarkReport.SaveAll(result, settings, Path.GetFullPath(a.Output), a.CommandLine);
+            io.Output.WriteLine($"Merged {rows.Count} rows; wrote {string.Join(", ", written.Select(Path.GetFileName))}");
+            return DynMoECli.ExitOk;
+        }
+
+        private static BenchmarkRow Renamed(BenchmarkRow r, string name) => new()
+        {
+            DataSet = r.DataSet, Task = r.Task, Name = name, Family = r.Family, Metric = r.Metric, Mean = r.Mean, Std = r.Std, Folds = r.Folds,
+            ActivatedExpertsPerToken = r.ActivatedExpertsPerToken, TrainSeconds = r.TrainSeconds, Status = r.Status, Error = r.Error,
+            Optimistic = r.Optimistic, Picked = r.Picked,
+        };
 
         private static BenchmarkDataSet? LoadDataSet(string name, string path, string taskOption, bool quick, out string? skipReason)
         {

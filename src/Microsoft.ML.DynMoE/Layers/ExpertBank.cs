@@ -133,7 +133,7 @@ public sealed class ExpertBank : nn.Module<Tensor, Tensor, Tensor, Tensor>
             ? BatchedExperts(gathered, perExpert, usedExperts, largestGroup)
             : LoopedExperts(gathered, perExpert, usedExperts);
         var weighted = expertOutputs.mul(pairWeights.unsqueeze(1));
-        return output.index_add(0, tokenIndex, weighted, 1).MoveToOuterDisposeScope();
+        return ScalarArgument.IndexAdd(output, 0, tokenIndex, weighted).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -208,10 +208,10 @@ public sealed class ExpertBank : nn.Module<Tensor, Tensor, Tensor, Tensor>
 
     private Tensor Feedforward(Tensor rows, Tensor weight1, Tensor bias1, Tensor weight2, Tensor bias2)
     {
-        var hidden = torch.addmm(bias1, rows, weight1, 1, 1);
-        return torch.addmm(bias2, Activate(hidden), weight2, 1, 1);
+        var hidden = torch.addmm(bias1, rows, weight1, 1f, 1f);
+        return torch.addmm(bias2, Activate(hidden), weight2, 1f, 1f);
     }
 
     private static Tensor UniformSymmetric(Generator? generator, double bound, params long[] shape)
-        => torch.rand(shape, generator: generator).mul_(2 * bound).sub_(bound);
+        => ScalarArgument.ScaleToSymmetric(torch.rand(shape, generator: generator), bound);
 }

@@ -85,6 +85,16 @@ public sealed class BenchmarkCommandTests
             Assert.AreEqual(2, c.GetProperty("wins").GetInt32() + c.GetProperty("ties").GetInt32() + c.GetProperty("losses").GetInt32());
             Assert.IsTrue(c.GetProperty("pValue").GetDouble() is > 0 and <= 1);
         }
+
+        // Re-summarizing the run without training, with DynMoE renamed, keeps every row and drops the DynMoE comparisons.
+        string merged = Path.Combine(_dir, "merged");
+        var again = Run("benchmark", outDir, "--from-results", "--folds", "2", "--repeats", "1", "--rename", "DynMoE=DynMoE[old]", "--output", merged);
+        Assert.AreEqual(0, again.Code, again.Out + again.Err);
+        using var mergedRows = JsonDocument.Parse(File.ReadAllText(Path.Combine(merged, "benchmark.json")));
+        Assert.AreEqual(rows.Length, mergedRows.RootElement.GetArrayLength());
+        Assert.AreEqual(2, mergedRows.RootElement.EnumerateArray().Count(r => r.GetProperty("name").GetString() == "DynMoE[old]"));
+        using var mergedSummary = JsonDocument.Parse(File.ReadAllText(Path.Combine(merged, "summary.json")));
+        Assert.AreEqual(0, mergedSummary.RootElement.GetProperty("comparisons").GetArrayLength());
     }
 
     [TestMethod]

@@ -30,6 +30,7 @@ namespace Microsoft.ML.DynMoE.Cli
         public string CommandLine = "";
         public Action<DynMoEExperimentSettings>? Method;
         public bool FromResults;
+        public int? Parallel;
         public string? Rename;
     }
 
@@ -51,11 +52,12 @@ namespace Microsoft.ML.DynMoE.Cli
             var variants = new Option<string?>("--variants") { Description = $"DynMoE configurations to run beside the defaults (an ablation): comma-separated names or 'all'. Known: {string.Join(", ", DynMoEVariantCatalog.Names)}." };
             var dimension = new Option<int>("--model-dimension") { Description = "Residual and expert width of the neural candidates.", DefaultValueFactory = _ => 64 };
             var threads = new Option<int>("--threads") { Description = "CPU threads per neural fit.", DefaultValueFactory = _ => 1 };
+            var parallel = new Option<int?>("--parallel") { Description = "Fits run at once, each on one thread (results do not depend on it). Default 1 (with --quick: 2 when the machine has 2 or more cores)." };
             var fromResults = new Option<bool>("--from-results") { Description = "Train nothing: the inputs are benchmark.json files (or folders holding one) of runs with the same splits (same --folds, --repeats, --seed); their rows are merged and summarized again." };
             var rename = new Option<string?>("--rename") { Description = "With --from-results: OLD=NEW pairs, comma-separated, applied at once (e.g. to report a variant as DynMoE)." };
             var cmd = new System.CommandLine.Command("benchmark", "Benchmark DynMoE against the top-k grid (mean, tuned, best-on-test), dense, LightGbm, FastTree and SDCA on many data sets with repeated stratified cross-validation, paired intervals, win/tie/loss, Wilcoxon and Friedman ranks.")
             {
-                inputs, folds, repeats, seed, task, candidates, output, quick, epochs, variants, dimension, threads, fromResults, rename,
+                inputs, folds, repeats, seed, task, candidates, output, quick, epochs, variants, dimension, threads, parallel, fromResults, rename,
             };
             var method = new DynMoEMethodOptions();
             method.AddTo(cmd);
@@ -77,6 +79,7 @@ namespace Microsoft.ML.DynMoE.Cli
                 RepeatsGiven = pr.GetResult(repeats) is { Implicit: false },
                 Method = settings => method.Apply(pr, settings),
                 FromResults = pr.GetValue(fromResults),
+                Parallel = pr.GetValue(parallel),
                 Rename = pr.GetValue(rename),
                 CommandLine = "dynmoe " + string.Join(" ", pr.Tokens.Select(t => t.Value.Contains(' ') ? $"\"{t.Value}\"" : t.Value)),
             }, ct)));
@@ -142,7 +145,10 @@ namespace Microsoft.ML.DynMoE.Cli
             {
                 Folds = folds, Repeats = repeats, Seed = a.Seed, NumberOfEpochs = epochs, ModelDimension = a.ModelDimension,
                 ExpertHiddenDimension = a.ModelDimension, NumberOfThreads = a.Threads,
+                MaximumParallelism = a.Parallel ?? (a.Quick ? Math.Min(2, Environment.ProcessorCount) : 1),
             };
+            if (settings.MaximumParallelism < 1)
+                throw new CliUsageException($"--parallel must be at least 1; got {settings.MaximumParallelism}.");
             if (!string.IsNullOrWhiteSpace(a.Candidates))
             {
                 var wanted = a.Candidates.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(c => c.ToLowerInvariant()).ToArray();

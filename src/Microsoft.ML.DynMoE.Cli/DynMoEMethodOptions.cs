@@ -9,12 +9,12 @@ namespace Microsoft.ML.DynMoE.Cli
     /// <summary>The DynMoE method flags (trainer options of the same names, kebab case) shared by train and benchmark.</summary>
     internal sealed class DynMoEMethodOptions
     {
-        private readonly Option<string> _auxiliaryLoss = new("--auxiliary-loss") { Description = "Top-any auxiliary loss: default (diversity + simplicity) | balance-efficiency (adds the DeepSpeed fork's load-balance and efficiency terms) | none.", DefaultValueFactory = _ => "default" };
-        private readonly Option<float> _threshold = new("--threshold-initialization") { Description = "Initial threshold θ of the top-any gate: an expert is activated when the token's cosine with it exceeds θ. Default 0." };
-        private readonly Option<string> _init = new("--new-expert-initialization") { Description = "Weights of an expert that adaptation adds: random | copy-most-loaded | mean-of-active.", DefaultValueFactory = _ => "random" };
+        private readonly Option<string?> _auxiliaryLoss = new("--auxiliary-loss") { Description = "Top-any auxiliary loss: default (diversity + simplicity) | balance-efficiency (adds the DeepSpeed fork's load-balance and efficiency terms) | none.", DefaultValueFactory = _ => "default" };
+        private readonly Option<float?> _threshold = new("--threshold-initialization") { Description = "Initial threshold θ of the top-any gate: an expert is activated when the token's cosine with it exceeds θ. Default: the trainer's." };
+        private readonly Option<string?> _init = new("--new-expert-initialization") { Description = "Weights of an expert that adaptation adds: random | copy-most-loaded | mean-of-active. Default: the trainer's." };
         private readonly Option<bool> _reset = new("--reset-new-expert-optimizer-state") { Description = "Give an added expert fresh AdamW moments and step count." };
-        private readonly Option<int> _warmup = new("--new-expert-warmup-steps") { Description = "Ramp an added expert's updates up over this many steps (0 = off)." };
-        private readonly Option<float> _gateLr = new("--gate-learning-rate-multiplier") { Description = "Learning-rate multiplier of the gate embeddings and thresholds.", DefaultValueFactory = _ => 1f };
+        private readonly Option<int?> _warmup = new("--new-expert-warmup-steps") { Description = "Ramp an added expert's updates up over this many steps (0 = off). Default: the trainer's." };
+        private readonly Option<float?> _gateLr = new("--gate-learning-rate-multiplier") { Description = "Learning-rate multiplier of the gate embeddings and thresholds. Default: the trainer's." };
         private readonly Option<string?> _adaptation = new("--adaptation") { Description = "When experts are added/removed: epoch-window:START-END (fractions of each epoch; default epoch-window:0.5-0.75) | steps:RECORD/PERIOD | off." };
 
         public DynMoEMethodOptions()
@@ -34,25 +34,29 @@ namespace Microsoft.ML.DynMoE.Cli
         {
             settings.AuxiliaryLoss = pr.GetValue(_auxiliaryLoss) switch
             {
+                null => null,
                 "balance-efficiency" => AuxiliaryLossKind.DiverseSimpleBalanceEfficiency,
                 "none" => AuxiliaryLossKind.None,
                 _ => AuxiliaryLossKind.Default,
             };
             settings.ThresholdInitialization = pr.GetValue(_threshold);
+            if (settings.ThresholdInitialization is { } theta && !float.IsFinite(theta))
+                throw new CliUsageException("--threshold-initialization must be a finite number.");
             settings.NewExpertInitialization = pr.GetValue(_init) switch
             {
+                null => null,
                 "copy-most-loaded" => NewExpertInitialization.CopyMostLoaded,
                 "mean-of-active" => NewExpertInitialization.MeanOfActive,
                 _ => NewExpertInitialization.Random,
             };
-            settings.ResetNewExpertOptimizerState = pr.GetValue(_reset);
-            int warmup = pr.GetValue(_warmup);
+            settings.ResetNewExpertOptimizerState = pr.GetValue(_reset) ? true : null;
+            int? warmup = pr.GetValue(_warmup);
             if (warmup < 0)
                 throw new CliUsageException($"--new-expert-warmup-steps must be 0 or positive; got {warmup}.");
             settings.NewExpertWarmupSteps = warmup;
-            float gateLr = pr.GetValue(_gateLr);
-            if (!(gateLr > 0) || !float.IsFinite(gateLr))
-                throw new CliUsageException($"--gate-learning-rate-multiplier must be a positive number; got {gateLr.ToString(CultureInfo.InvariantCulture)}.");
+            float? gateLr = pr.GetValue(_gateLr);
+            if (gateLr is { } g && (!(g > 0) || !float.IsFinite(g)))
+                throw new CliUsageException($"--gate-learning-rate-multiplier must be a positive number; got {g.ToString(CultureInfo.InvariantCulture)}.");
             settings.GateLearningRateMultiplier = gateLr;
             if (pr.GetValue(_adaptation) is string schedule)
                 settings.Adaptation = ParseAdaptation(schedule);

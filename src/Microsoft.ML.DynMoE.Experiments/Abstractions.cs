@@ -158,38 +158,37 @@ namespace Microsoft.ML.DynMoE.Experiments
         /// <summary>Learning rate of the neural candidates. Default 3e-3.</summary>
         public float LearningRate { get; set; } = 3e-3f;
 
-        /// <summary>DynMoE candidate: top-any auxiliary loss (trainer option <c>AuxiliaryLoss</c>). Default <see cref="AuxiliaryLossKind.Default"/>.</summary>
-        public AuxiliaryLossKind AuxiliaryLoss { get; set; } = AuxiliaryLossKind.Default;
+        /// <summary>DynMoE candidate: top-any auxiliary loss (trainer option <c>AuxiliaryLoss</c>); null keeps the trainer's default.</summary>
+        public AuxiliaryLossKind? AuxiliaryLoss { get; set; }
 
-        /// <summary>DynMoE candidate: initial threshold logit (trainer option <c>ThresholdInitialization</c>). Default 0.</summary>
-        public float ThresholdInitialization { get; set; }
+        /// <summary>DynMoE candidate: initial threshold θ (trainer option <c>ThresholdInitialization</c>); null keeps the trainer's default.</summary>
+        public float? ThresholdInitialization { get; set; }
 
-        /// <summary>DynMoE candidate: weights of an added expert (trainer option <c>NewExpertInitialization</c>). Default Random.</summary>
-        public NewExpertInitialization NewExpertInitialization { get; set; } = NewExpertInitialization.Random;
+        /// <summary>DynMoE candidate: weights of an added expert (trainer option <c>NewExpertInitialization</c>); null keeps the trainer's default.</summary>
+        public NewExpertInitialization? NewExpertInitialization { get; set; }
 
-        /// <summary>DynMoE candidate: reset an added expert's AdamW state (trainer option <c>ResetNewExpertOptimizerState</c>). Default false.</summary>
-        public bool ResetNewExpertOptimizerState { get; set; }
+        /// <summary>DynMoE candidate: reset an added expert's AdamW state (trainer option <c>ResetNewExpertOptimizerState</c>); null keeps the trainer's default.</summary>
+        public bool? ResetNewExpertOptimizerState { get; set; }
 
-        /// <summary>DynMoE candidate: warm-up steps of an added expert (trainer option <c>NewExpertWarmupSteps</c>). Default 0.</summary>
-        public int NewExpertWarmupSteps { get; set; }
+        /// <summary>DynMoE candidate: warm-up steps of an added expert (trainer option <c>NewExpertWarmupSteps</c>); null keeps the trainer's default.</summary>
+        public int? NewExpertWarmupSteps { get; set; }
 
-        /// <summary>DynMoE candidate: gate learning-rate multiplier (trainer option <c>GateLearningRateMultiplier</c>). Default 1.</summary>
-        public float GateLearningRateMultiplier { get; set; } = 1f;
+        /// <summary>DynMoE candidate: gate learning-rate multiplier (trainer option <c>GateLearningRateMultiplier</c>); null keeps the trainer's default.</summary>
+        public float? GateLearningRateMultiplier { get; set; }
 
         /// <summary>DynMoE candidate: adaptation schedule (trainer option <c>Adaptation</c>); null keeps the trainer's default.</summary>
         public AdaptationSchedule? Adaptation { get; set; }
 
-        /// <summary>Copies the DynMoE method settings above onto trainer options.</summary>
+        /// <summary>Copies the DynMoE method settings that are set onto trainer options.</summary>
         internal void ApplyDynMoEOptions(DynMoETrainerOptionsBase o)
         {
-            o.AuxiliaryLoss = AuxiliaryLoss;
-            o.ThresholdInitialization = ThresholdInitialization;
-            o.NewExpertInitialization = NewExpertInitialization;
-            o.ResetNewExpertOptimizerState = ResetNewExpertOptimizerState;
-            o.NewExpertWarmupSteps = NewExpertWarmupSteps;
-            o.GateLearningRateMultiplier = GateLearningRateMultiplier;
-            if (Adaptation is not null)
-                o.Adaptation = Adaptation;
+            if (AuxiliaryLoss is { } aux) o.AuxiliaryLoss = aux;
+            if (ThresholdInitialization is { } theta) o.ThresholdInitialization = theta;
+            if (NewExpertInitialization is { } init) o.NewExpertInitialization = init;
+            if (ResetNewExpertOptimizerState is { } reset) o.ResetNewExpertOptimizerState = reset;
+            if (NewExpertWarmupSteps is { } warmup) o.NewExpertWarmupSteps = warmup;
+            if (GateLearningRateMultiplier is { } gate) o.GateLearningRateMultiplier = gate;
+            if (Adaptation is not null) o.Adaptation = Adaptation;
         }
 
         /// <summary>CPU threads of every neural candidate (DynMoE trainer option <c>NumberOfThreads</c>). Default 1, like the ML.NET candidates,

@@ -32,6 +32,8 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
         public int NumberOfLayers { get; set; } = 2;
         /// <summary>CPU threads per neural fit. Default 1.</summary>
         public int NumberOfThreads { get; set; } = 1;
+        /// <summary>Fits run at once (each single-threaded; results do not depend on it: every fit has its own seed and context). Default 1.</summary>
+        public int MaximumParallelism { get; set; } = 1;
         /// <summary>Share of each training fold held out to pick TopKTuned's (k, experts). Default 0.2.</summary>
         public double InnerValidationFraction { get; set; } = 0.2;
         /// <summary>Fixed k values of the top-k grid. Default {1, 2, 4}.</summary>
@@ -268,12 +270,13 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
                     var (innerTrain, innerValidation) = InnerSplit(data, trainMask, labels, numeric, s);
                     ExperimentCandidate? choice = null;
                     double bestScore = double.NegativeInfinity;
-                    foreach (var g in grid)
+                    int split = s;
+                    var inner = Parallel(grid.Count, i => FitAndScore(grid[i], task, ds, experimentSettings, innerTrain, innerValidation, SplitSeed(split), ct), ct);
+                    for (int i = 0; i < grid.Count; i++)
                     {
-                        var (score, fitSeconds, _) = FitAndScore(g, task, ds, experimentSettings, innerTrain, innerValidation, SplitSeed(s), ct);
-                        seconds += fitSeconds;
+                        seconds += inner[i].Seconds;
                         // Strictly better only: on a tie the earlier (cheaper k, then fewer experts) member stays.
-                        if (score > bestScore) { bestScore = score; choice = g; }
+                        if (inner[i].Score > bestScore) { bestScore = inner[i].Score; choice = grid[i]; }
                     }
                     // Retraining the picked member on the whole training fold with the split's seed reproduces the grid
                     // member's fold model exactly, so its test score is reused rather than recomputed.
@@ -323,20 +326,49 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
             var run = new FoldRun();
             try
             {
-                for (int s = 0; s < folds.Length; s++)
+                int done = 0;
+                var results = Parallel(folds.Length, s =>
                 {
-                    var (score, seconds, activated) = FitAndScore(candidate, task, ds, settings, folds[s].Train, folds[s].Test, SplitSeed(s), ct);
+                    var r = FitAndScore(candidate, task, ds, settings, folds[s].Train, folds[s].Test, SplitSeed(s), ct);
+                    onSplit(Interlocked.Increment(ref done), folds.Length);
+                    return r;
+                }, ct);
+                foreach (var (score, seconds, activated) in results)
+                {
                     run.Values.Add(score);
                     run.Seconds.Add(seconds);
                     if (activated.HasValue) run.Activated.Add(activated.Value);
-                    onSplit(s + 1, folds.Length);
                 }
             }
             catch (Exception ex) when (ex is not OperationCanceledException && ex is not OutOfMemoryException)
             {
-                run.Error = ex is AggregateException { InnerException: { } inner } ? inner.Message : ex.Message;
+                // First line only: native (libtorch) errors carry a long stack trace.
+                string message = ex is AggregateException { InnerException: { } inner } ? inner.Message : ex.Message;
+                run.Error = message.Split('\n')[0].Trim();
             }
             return run;
+        }
+
+        /// <summary>Runs <paramref name="body"/> for 0..count-1 on up to <see cref="DynMoEBenchmarkSettings.MaximumParallelism"/> threads; results in index order.</summary>
+        private T[] Parallel<T>(int count, Func<int, T> body, CancellationToken ct)
+        {
+            var results = new T[count];
+            if (_settings.MaximumParallelism <= 1)
+            {
+                for (int i = 0; i < count; i++) results[i] = body(i);
+                return results;
+            }
+            try
+            {
+                System.Threading.Tasks.Parallel.For(0, count, new System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = _settings.MaximumParallelism }, i => results[i] = body(i));
+            }
+            catch (AggregateException ae)
+            {
+                if (ct.IsCancellationRequested || ae.InnerExceptions.Any(e => e is OperationCanceledException))
+                    throw new OperationCanceledException(ct);
+                throw ae.InnerExceptions[0];
+            }
+            return results;
         }
 
         private static (double Score, double Seconds, double? Activated) FitAndScore(ExperimentCandidate candidate, ExperimentTask task, BenchmarkDataSet ds,

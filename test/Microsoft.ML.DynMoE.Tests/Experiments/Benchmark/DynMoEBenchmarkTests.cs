@@ -85,5 +85,15 @@ public sealed class DynMoEBenchmarkTests
         Assert.AreEqual("topk", rows["TopK(k=1,experts=2)"].Family);
         Assert.AreEqual(nameof(MulticlassClassificationMetric.MacroAccuracy), rows["Sdca"].Metric);
         Assert.IsTrue(rows["Sdca"].Mean > 0.8, $"SDCA on iris held-out folds: {rows["Sdca"].Mean}");
+
+        // Two fits at once give the same numbers: every fit has its own seed, context and generator.
+        settings.MaximumParallelism = 2;
+        settings.Candidates = new HashSet<string>(new[] { "topk" });
+        var parallel = new DynMoEBenchmark(settings).Run(new[]
+        {
+            new BenchmarkDataSet { Name = "iris", Data = data, Task = ExperimentTask.MulticlassClassification },
+        }).Rows.ToDictionary(r => r.Name);
+        CollectionAssert.AreEqual(k1.ToArray(), parallel["TopK(k=1,experts=2)"].Folds.ToArray());
+        CollectionAssert.AreEqual(k2.ToArray(), parallel["TopK(k=2,experts=2)"].Folds.ToArray());
     }
 }

@@ -48,7 +48,11 @@ public static class Program
             }
         }
         if (fast)
+        {
+            // Four candidates at 2 epochs: the model cap bounds the run, not the clock (which a busy machine stretches).
             epochs = Math.Min(epochs, 2);
+            seconds = Math.Max(seconds, 600);
+        }
         Directory.CreateDirectory(outputDir);
 
         var ml = new MLContext(seed: 1);

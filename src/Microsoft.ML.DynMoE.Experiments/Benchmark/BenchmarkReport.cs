@@ -291,8 +291,8 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
             zero.LinePattern = LinePattern.Dashed;
             zero.Color = Colors.Gray;
             plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(Enumerable.Range(0, dyn.Length).Select(i => (double)i).ToArray(), dyn.Select(d => d.DataSet).ToArray());
-            plot.Axes.Bottom.TickLabelStyle.Rotation = -30;
-            plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleRight;
+            // Horizontal labels: rotated ones were clipped at the bottom edge.
+            plot.Axes.Bottom.TickLabelStyle.FontSize = dyn.Length > 10 ? 9 : 12;
             plot.Title("Per data set: DynMoE − baseline (95% interval)");
             plot.YLabel("metric difference");
             plot.ShowLegend(Alignment.UpperRight);

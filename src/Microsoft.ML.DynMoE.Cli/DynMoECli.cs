@@ -59,6 +59,7 @@ namespace Microsoft.ML.DynMoE.Cli
             root.Subcommands.Add(PredictCommand(io));
             root.Subcommands.Add(InspectCommand(io));
             root.Subcommands.Add(ExportCommand(io));
+            root.Subcommands.Add(BenchmarkCommand.Create(io, ct));
             return root;
         }
 
@@ -142,6 +143,8 @@ namespace Microsoft.ML.DynMoE.Cli
             var model = new Option<string>("--model") { Description = "Output model file (.zip).", Required = true };
             var threads = ThreadsOption();
             var cmd = new System.CommandLine.Command("train", "Train one DynMoE (or top-k / dense) model on a CSV and save it.") { dataset, label, hasHeader, task, gating, k, experts, epochs, hidden, seed, model, threads };
+            var method = new DynMoEMethodOptions();
+            method.AddTo(cmd);
             cmd.SetAction(pr => Guard(io, () => ModelCommands.Train(io, new TrainArgs
             {
                 Dataset = pr.GetValue(dataset)!,
@@ -156,6 +159,7 @@ namespace Microsoft.ML.DynMoE.Cli
                 Seed = pr.GetValue(seed),
                 ModelPath = pr.GetValue(model)!,
                 Threads = pr.GetValue(threads),
+                Method = settings => method.Apply(pr, settings),
             }, ct)));
             return cmd;
         }

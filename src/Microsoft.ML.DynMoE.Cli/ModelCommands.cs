@@ -26,6 +26,8 @@ namespace Microsoft.ML.DynMoE.Cli
         public int Seed;
         public string ModelPath = "";
         public int Threads = 1;
+        /// <summary>Applies the DynMoE method flags to the settings.</summary>
+        public Action<DynMoEExperimentSettings>? Method;
     }
 
     /// <summary>train, predict and inspect.</summary>
@@ -68,6 +70,7 @@ namespace Microsoft.ML.DynMoE.Cli
                 Directory.CreateDirectory(dir);
 
             var settings = new DynMoEExperimentSettings { Seed = a.Seed, LabelColumnName = ds.LabelColumn, NumberOfEpochs = a.Epochs, ModelDimension = a.ModelDimension, ExpertHiddenDimension = a.ModelDimension, NumberOfThreads = a.Threads };
+            a.Method?.Invoke(settings);
             var progress = new LineProgress(io.Output);
             Action<DynMoETrainerOptionsBase> configure = o => o.Progress = progress;
             var candidate = a.Gating switch

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Threading;
+using Microsoft.ML.DynMoE.Layers;
 
 namespace Microsoft.ML.DynMoE.Experiments
 {
@@ -156,6 +157,39 @@ namespace Microsoft.ML.DynMoE.Experiments
 
         /// <summary>Learning rate of the neural candidates. Default 3e-3.</summary>
         public float LearningRate { get; set; } = 3e-3f;
+
+        /// <summary>DynMoE candidate: top-any auxiliary loss (trainer option <c>AuxiliaryLoss</c>); null keeps the trainer's default.</summary>
+        public AuxiliaryLossKind? AuxiliaryLoss { get; set; }
+
+        /// <summary>DynMoE candidate: initial threshold θ (trainer option <c>ThresholdInitialization</c>); null keeps the trainer's default.</summary>
+        public float? ThresholdInitialization { get; set; }
+
+        /// <summary>DynMoE candidate: weights of an added expert (trainer option <c>NewExpertInitialization</c>); null keeps the trainer's default.</summary>
+        public NewExpertInitialization? NewExpertInitialization { get; set; }
+
+        /// <summary>DynMoE candidate: reset an added expert's AdamW state (trainer option <c>ResetNewExpertOptimizerState</c>); null keeps the trainer's default.</summary>
+        public bool? ResetNewExpertOptimizerState { get; set; }
+
+        /// <summary>DynMoE candidate: warm-up steps of an added expert (trainer option <c>NewExpertWarmupSteps</c>); null keeps the trainer's default.</summary>
+        public int? NewExpertWarmupSteps { get; set; }
+
+        /// <summary>DynMoE candidate: gate learning-rate multiplier (trainer option <c>GateLearningRateMultiplier</c>); null keeps the trainer's default.</summary>
+        public float? GateLearningRateMultiplier { get; set; }
+
+        /// <summary>DynMoE candidate: adaptation schedule (trainer option <c>Adaptation</c>); null keeps the trainer's default.</summary>
+        public AdaptationSchedule? Adaptation { get; set; }
+
+        /// <summary>Copies the DynMoE method settings that are set onto trainer options.</summary>
+        internal void ApplyDynMoEOptions(DynMoETrainerOptionsBase o)
+        {
+            if (AuxiliaryLoss is { } aux) o.AuxiliaryLoss = aux;
+            if (ThresholdInitialization is { } theta) o.ThresholdInitialization = theta;
+            if (NewExpertInitialization is { } init) o.NewExpertInitialization = init;
+            if (ResetNewExpertOptimizerState is { } reset) o.ResetNewExpertOptimizerState = reset;
+            if (NewExpertWarmupSteps is { } warmup) o.NewExpertWarmupSteps = warmup;
+            if (GateLearningRateMultiplier is { } gate) o.GateLearningRateMultiplier = gate;
+            if (Adaptation is not null) o.Adaptation = Adaptation;
+        }
 
         /// <summary>CPU threads of every neural candidate (DynMoE trainer option <c>NumberOfThreads</c>). Default 1, like the ML.NET candidates,
         /// so training times compare like with like.</summary>

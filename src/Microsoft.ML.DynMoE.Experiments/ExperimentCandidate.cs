@@ -88,6 +88,7 @@ namespace Microsoft.ML.DynMoE.Experiments
             {
                 o.Gating = GatingKind.TopAny;
                 o.InitialExperts = initialExperts;
+                ctx.Settings.ApplyDynMoEOptions(o);
                 configure?.Invoke(o);
             }));
 

@@ -87,6 +87,12 @@ namespace Microsoft.ML.DynMoE.Experiments
                 o.Adaptation = spec.Adaptation;
                 o.ExpertHiddenDimension = spec.ExpertHiddenDimension;
                 o.AuxiliaryLossWeight = spec.AuxiliaryLossWeight;
+                o.AuxiliaryLoss = spec.AuxiliaryLoss;
+                o.ThresholdInitialization = spec.ThresholdInitialization;
+                o.NewExpertInitialization = spec.NewExpertInitialization;
+                o.ResetNewExpertOptimizerState = spec.ResetNewExpertOptimizerState;
+                o.NewExpertWarmupSteps = spec.NewExpertWarmupSteps;
+                o.GateLearningRateMultiplier = spec.GateLearningRateMultiplier;
                 if (o.ModelDimension % o.NumberOfHeads != 0)
                     o.NumberOfHeads = 1;
             }

@@ -71,6 +71,22 @@ public sealed class ExpertBank : nn.Module<Tensor, Tensor, Tensor, Tensor>
         return Feedforward(rows, Weight1[expert], Bias1[expert], Weight2[expert], Bias2[expert]).MoveToOuterDisposeScope();
     }
 
+    /// <summary>Sets slot <paramref name="slot"/>'s weights and biases to the element-wise mean of <paramref name="sources"/>' (a copy for one source).</summary>
+    /// <param name="slot">Slot to overwrite.</param>
+    /// <param name="sources">Slots to average; not empty.</param>
+    public void InitializeSlot(int slot, IReadOnlyList<int> sources)
+    {
+        ArgumentNullException.ThrowIfNull(sources);
+        if (sources.Count == 0) throw new ArgumentException("InitializeSlot needs at least one source slot.", nameof(sources));
+        using var scope = NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var index = torch.tensor(sources.Select(e => (long)e).ToArray()).to(Weight1.device);
+        foreach (var parameter in new[] { Weight1, Bias1, Weight2, Bias2 })
+        {
+            parameter[slot].copy_(parameter.index_select(0, index).mean(new long[] { 0 }));
+        }
+    }
+
     /// <summary>
     /// Sparse dropless dispatch. <paramref name="routed"/> (<c>[S, E]</c> bool) marks the (token, expert) pairs to compute;
     /// <paramref name="combineWeights"/> (<c>[S, E]</c>, same dtype as <paramref name="tokens"/>) holds their weights.
@@ -117,7 +133,7 @@ public sealed class ExpertBank : nn.Module<Tensor, Tensor, Tensor, Tensor>
             ? BatchedExperts(gathered, perExpert, usedExperts, largestGroup)
             : LoopedExperts(gathered, perExpert, usedExperts);
         var weighted = expertOutputs.mul(pairWeights.unsqueeze(1));
-        return output.index_add(0, tokenIndex, weighted, 1).MoveToOuterDisposeScope();
+        return ScalarArgument.IndexAdd(output, 0, tokenIndex, weighted).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -192,10 +208,10 @@ public sealed class ExpertBank : nn.Module<Tensor, Tensor, Tensor, Tensor>
 
     private Tensor Feedforward(Tensor rows, Tensor weight1, Tensor bias1, Tensor weight2, Tensor bias2)
     {
-        var hidden = torch.addmm(bias1, rows, weight1, 1, 1);
-        return torch.addmm(bias2, Activate(hidden), weight2, 1, 1);
+        var hidden = torch.addmm(bias1, rows, weight1, 1f, 1f);
+        return torch.addmm(bias2, Activate(hidden), weight2, 1f, 1f);
     }
 
     private static Tensor UniformSymmetric(Generator? generator, double bound, params long[] shape)
-        => torch.rand(shape, generator: generator).mul_(2 * bound).sub_(bound);
+        => ScalarArgument.ScaleToSymmetric(torch.rand(shape, generator: generator), bound);
 }

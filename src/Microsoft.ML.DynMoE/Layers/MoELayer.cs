@@ -41,7 +41,7 @@ public sealed class MoELayer : nn.Module<Tensor, Tensor>
         switch (Options.Gating)
         {
             case GatingKind.TopAny:
-                _topAnyGate = new TopAnyGate("gate", Options.ModelDimension, slots, aux, generator);
+                _topAnyGate = new TopAnyGate("gate", Options.ModelDimension, slots, aux, generator, Options.ThresholdInitialization);
                 register_module("gate", _topAnyGate);
                 break;
             case GatingKind.TopK:
@@ -132,8 +132,9 @@ public sealed class MoELayer : nn.Module<Tensor, Tensor>
     /// DynMoE add/remove update (spec §3.2-3.3) from the current recording window, which it then clears.
     /// Remove first: every active slot that received no token in the window is deactivated. Then add: if any recorded
     /// token activated no expert, the lowest-index inactive slot (possibly one just removed) is activated with
-    /// <c>W[:, e] = unit(Σ unrouted x)</c> and <c>θ_e = 0</c>; at most one per call, never beyond E_max. Its FFN keeps its
-    /// weights. Keep-at-least-one rule (our addition; the reference has no lower bound): if the update would leave no
+    /// <c>W[:, e] = unit(Σ unrouted x)</c> and <c>θ_e</c> = <see cref="MoELayerOptions.ThresholdInitialization"/>; at most one
+    /// per call, never beyond E_max. Its FFN weights follow <see cref="MoELayerOptions.NewExpertInitialization"/> (by default it
+    /// keeps its own). Keep-at-least-one rule (our addition; the reference has no lower bound): if the update would leave no
     /// active slot, the lowest-index previously active slot stays active. A window with no recorded tokens changes
     /// nothing. Optimizer (Adam) moments of overwritten slices are not reset, as in the reference (spec §3.5).
     /// Top-k and dense layers never change.
@@ -175,9 +176,12 @@ public sealed class MoELayer : nn.Module<Tensor, Tensor>
             {
                 nowActive[free] = true;
                 added = free;
-                var direction = unroutedSum.div(unroutedNorm).to(_topAnyGate.GateEmbeddings.dtype);
+                using var norm = unroutedNorm.ToScalar();
+                using var theta = Options.ThresholdInitialization.ToScalar();
+                var direction = unroutedSum.div(norm).to(_topAnyGate.GateEmbeddings.dtype);
                 _topAnyGate.GateEmbeddings.select(1, free).copy_(direction);
-                _topAnyGate.Thresholds.select(0, free).fill_(0);
+                _topAnyGate.Thresholds.select(0, free).fill_(theta);
+                InitializeAddedExpert(free, nowActive, wasActive, load);
             }
         }
 
@@ -192,6 +196,34 @@ public sealed class MoELayer : nn.Module<Tensor, Tensor>
         ExpertMask.copy_(newMask);
         ClearRecords();
         return new ExpertAdaptation(removed, added, before, nowActive.Count(v => v));
+    }
+
+    /// <summary>Sets the feed-forward weights of the added slot as <see cref="MoELayerOptions.NewExpertInitialization"/> says.</summary>
+    private void InitializeAddedExpert(int added, bool[] nowActive, bool[] wasActive, long[] load)
+    {
+        if (Options.NewExpertInitialization == NewExpertInitialization.Random)
+        {
+            return;
+        }
+
+        // Sources: the other slots that stay active, else (all were removed) the ones active before the update.
+        var sources = Enumerable.Range(0, nowActive.Length).Where(e => e != added && nowActive[e]).ToList();
+        if (sources.Count == 0)
+        {
+            sources = Enumerable.Range(0, wasActive.Length).Where(e => e != added && wasActive[e]).ToList();
+        }
+
+        if (sources.Count == 0)
+        {
+            return;
+        }
+
+        if (Options.NewExpertInitialization == NewExpertInitialization.CopyMostLoaded)
+        {
+            sources = new List<int> { sources.OrderByDescending(e => load[e]).ThenBy(e => e).First() };
+        }
+
+        _experts.InitializeSlot(added, sources);
     }
 
     /// <summary>Routes and combines <paramref name="input"/> (<c>[tokens, d]</c> or <c>[batch, seq, d]</c>).</summary>

@@ -29,6 +29,13 @@ public sealed class MoELayerOptions
     /// <summary>Expert nonlinearity. Default <see cref="ExpertActivation.Gelu"/> (exact erf GELU).</summary>
     public ExpertActivation Activation { get; set; } = ExpertActivation.Gelu;
 
+    /// <summary>Top-any only: initial threshold logit θ of every slot and of a slot activated by adaptation; the threshold is
+    /// <c>sigmoid(θ)</c> on <c>sigmoid(cosine)</c>, so 0 activates an expert when the cosine is positive. Default 0.</summary>
+    public double ThresholdInitialization { get; set; }
+
+    /// <summary>Top-any only: the feed-forward weights of a slot that adaptation activates. Default <see cref="Layers.NewExpertInitialization.Random"/>.</summary>
+    public NewExpertInitialization NewExpertInitialization { get; set; } = NewExpertInitialization.Random;
+
     /// <summary>Auxiliary loss reported by the layer. Default <see cref="AuxiliaryLossKind.Default"/> (chosen by <see cref="Gating"/>).</summary>
     public AuxiliaryLossKind AuxiliaryLoss { get; set; } = AuxiliaryLossKind.Default;
 
@@ -59,6 +66,16 @@ public sealed class MoELayerOptions
         if (!Enum.IsDefined(Activation))
         {
             throw new ArgumentOutOfRangeException(nameof(Activation), Activation, "Activation must be Gelu, Relu or Silu.");
+        }
+
+        if (!double.IsFinite(ThresholdInitialization))
+        {
+            throw new ArgumentOutOfRangeException(nameof(ThresholdInitialization), ThresholdInitialization, "ThresholdInitialization must be a finite number.");
+        }
+
+        if (!Enum.IsDefined(NewExpertInitialization))
+        {
+            throw new ArgumentOutOfRangeException(nameof(NewExpertInitialization), NewExpertInitialization, "NewExpertInitialization must be Random, CopyMostLoaded or MeanOfActive.");
         }
 
         if (Gating == GatingKind.Dense)

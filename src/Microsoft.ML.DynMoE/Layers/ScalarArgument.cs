@@ -53,4 +53,25 @@ internal static class ScalarArgument
         using Scalar value = fill.ToScalar();
         return tensor.masked_fill(mask, value);
     }
+
+    /// <summary><c>uniform(-bound, bound)</c> from a <c>[0, 1)</c> tensor, in place.</summary>
+    public static Tensor ScaleToSymmetric(Tensor unit, double bound)
+    {
+        using Scalar twice = (2 * bound).ToScalar();
+        using Scalar shift = bound.ToScalar();
+        return unit.mul_(twice).sub_(shift);
+    }
+
+    public static Tensor MultiplyInPlace(Tensor tensor, double factor)
+    {
+        using Scalar value = factor.ToScalar();
+        return tensor.mul_(value);
+    }
+
+    /// <summary><c>tensor.index_add(dim, index, source)</c> with alpha = 1 held.</summary>
+    public static Tensor IndexAdd(Tensor tensor, long dim, Tensor index, Tensor source)
+    {
+        using Scalar one = 1.ToScalar();
+        return tensor.index_add(dim, index, source, one);
+    }
 }

@@ -32,7 +32,7 @@ public sealed class TokenEmbedding : InputEmbedding
         VocabularySize = vocabularySize;
         _modelDimension = modelDimension;
         _maximumTokens = maximumTokens;
-        register_parameter("table", new Parameter(torch.randn(vocabularySize, modelDimension, generator: generator).mul_(0.02), true));
+        register_parameter("table", new Parameter(ScalarArgument.MultiplyInPlace(torch.randn(vocabularySize, modelDimension, generator: generator), 0.02), true));
     }
 
     /// <summary>Number of ids.</summary>

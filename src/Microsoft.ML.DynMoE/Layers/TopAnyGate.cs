@@ -14,13 +14,14 @@ public sealed class TopAnyGate : nn.Module<Tensor, Tensor, GateDecision>
 {
     private readonly AuxiliaryLossKind _auxiliaryLoss;
 
-    /// <summary>Creates the gate with <c>W</c> orthogonal (orthonormal columns when E ≤ d) and <c>θ = 0</c>.</summary>
+    /// <summary>Creates the gate with <c>W</c> orthogonal (orthonormal columns when E ≤ d) and <c>θ = thresholdInitialization</c>.</summary>
     /// <param name="name">Module name.</param>
     /// <param name="modelDimension">Token width d.</param>
     /// <param name="slotCount">Number of expert slots E.</param>
     /// <param name="auxiliaryLoss">Resolved auxiliary loss: DiverseAndSimple, DiverseSimpleBalanceEfficiency or None.</param>
     /// <param name="generator">Random generator for the initial weights; null draws from the global torch generator.</param>
-    public TopAnyGate(string name, int modelDimension, int slotCount, AuxiliaryLossKind auxiliaryLoss, Generator? generator = null)
+    /// <param name="thresholdInitialization">Initial threshold logit θ of every slot (default 0).</param>
+    public TopAnyGate(string name, int modelDimension, int slotCount, AuxiliaryLossKind auxiliaryLoss, Generator? generator = null, double thresholdInitialization = 0)
         : base(name)
     {
         _auxiliaryLoss = auxiliaryLoss;
@@ -31,7 +32,8 @@ public sealed class TopAnyGate : nn.Module<Tensor, Tensor, GateDecision>
             register_parameter("gate_embeddings", new Parameter(rows.t().contiguous().DetachFromDisposeScope(), true));
         }
 
-        register_parameter("thresholds", new Parameter(torch.zeros(slotCount), true));
+        using var theta = thresholdInitialization.ToScalar();
+        register_parameter("thresholds", new Parameter(torch.zeros(slotCount).fill_(theta), true));
     }
 
     /// <summary>Gate embeddings W, <c>[d, E]</c>.</summary>

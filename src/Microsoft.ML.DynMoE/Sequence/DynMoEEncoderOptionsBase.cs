@@ -70,6 +70,28 @@ public abstract class DynMoEEncoderOptionsBase
     /// <summary>Weight of the MoE auxiliary losses (default 0.01, as in the DynMoE paper).</summary>
     public float AuxiliaryLossWeight = 0.01f;
 
+    /// <summary>Top-any auxiliary loss: <see cref="AuxiliaryLossKind.Default"/> (diversity + simplicity), <see cref="AuxiliaryLossKind.DiverseSimpleBalanceEfficiency"/>
+    /// (adds the DeepSpeed fork's load-balance and efficiency terms) or <see cref="AuxiliaryLossKind.None"/>. Top-k and dense keep their own
+    /// loss unless this is None.</summary>
+    public AuxiliaryLossKind AuxiliaryLoss = AuxiliaryLossKind.Default;
+
+    /// <summary>Top-any: initial threshold θ of every expert (and of an added one): an expert fires for a token when their cosine exceeds θ.
+    /// Default 0 (the paper's value): the tabular trainers' 0.25 was chosen on tabular data only and has not been measured on text or images.</summary>
+    public float ThresholdInitialization;
+
+    /// <summary>Top-any: the feed-forward weights an added expert starts from (default <see cref="NewExpertInitialization.Random"/>).</summary>
+    public NewExpertInitialization NewExpertInitialization = NewExpertInitialization.Random;
+
+    /// <summary>Top-any: when an expert is added, zero its AdamW moments and restart its step count, so its first steps are a fresh AdamW's
+    /// rather than full-size steps from stale or zero moments (default false).</summary>
+    public bool ResetNewExpertOptimizerState;
+
+    /// <summary>Top-any: an added expert's updates are scaled by <c>min(1, steps since added / NewExpertWarmupSteps)</c> (default 0 = off).</summary>
+    public int NewExpertWarmupSteps;
+
+    /// <summary>Top-any: learning-rate multiplier of the gate embeddings and thresholds (default 1).</summary>
+    public float GateLearningRateMultiplier = 1f;
+
     /// <summary>When top-any records routing and adds/removes experts (default: each epoch, record from 1/2 to 3/4 of its batches, then adapt).</summary>
     public AdaptationSchedule Adaptation = AdaptationSchedule.PerEpochWindow();
 
@@ -115,6 +137,11 @@ public abstract class DynMoEEncoderOptionsBase
         Check(WeightDecay >= 0 && float.IsFinite(WeightDecay), nameof(WeightDecay), WeightDecay, "must be zero or a positive finite number");
         Check(GradientClipNorm >= 0 && float.IsFinite(GradientClipNorm), nameof(GradientClipNorm), GradientClipNorm, "must be zero (off) or a positive finite number");
         Check(AuxiliaryLossWeight >= 0 && float.IsFinite(AuxiliaryLossWeight), nameof(AuxiliaryLossWeight), AuxiliaryLossWeight, "must be zero or a positive finite number");
+        Check(float.IsFinite(ThresholdInitialization), nameof(ThresholdInitialization), ThresholdInitialization, "must be a finite number");
+        Check(Enum.IsDefined(NewExpertInitialization), nameof(NewExpertInitialization), NewExpertInitialization, "must be Random, CopyMostLoaded or MeanOfActive");
+        Check(Enum.IsDefined(AuxiliaryLoss) && AuxiliaryLoss != AuxiliaryLossKind.SwitchLoadBalancing, nameof(AuxiliaryLoss), AuxiliaryLoss, "must be Default, DiverseAndSimple, DiverseSimpleBalanceEfficiency or None (top-k gating uses Switch load balancing by Default)");
+        Check(NewExpertWarmupSteps >= 0, nameof(NewExpertWarmupSteps), NewExpertWarmupSteps, "must be zero (off) or positive");
+        Check(GateLearningRateMultiplier > 0 && float.IsFinite(GateLearningRateMultiplier), nameof(GateLearningRateMultiplier), GateLearningRateMultiplier, "must be a positive finite number");
         Check(Adaptation is not null, nameof(Adaptation), "null", "must be set (use AdaptationSchedule.Off to disable adaptation)");
         Check(Enum.IsDefined(Device), nameof(Device), Device, "must be Auto, Cpu or Cuda");
         Check(EarlyStoppingPatience >= 0, nameof(EarlyStoppingPatience), EarlyStoppingPatience, "must be zero (off) or positive");
@@ -146,6 +173,9 @@ public abstract class DynMoEEncoderOptionsBase
             TopK = TopK,
             InitialExperts = InitialExperts,
             MaximumExperts = Gating == GatingKind.TopK ? InitialExperts : MaximumExperts,
+            AuxiliaryLoss = DynMoETrainerOptionsBase.LayerAuxiliaryLoss(Gating == GatingKind.Dense ? GatingKind.TopAny : Gating, AuxiliaryLoss),
+            ThresholdInitialization = ThresholdInitialization,
+            NewExpertInitialization = NewExpertInitialization,
         },
     };
 }

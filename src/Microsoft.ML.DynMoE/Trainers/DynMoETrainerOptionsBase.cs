@@ -48,6 +48,29 @@ public abstract class DynMoETrainerOptionsBase : TrainerInputBaseWithWeight
     /// <summary>Weight of the MoE auxiliary losses in the total loss (default 0.01, as in the DynMoE paper).</summary>
     public float AuxiliaryLossWeight = 0.01f;
 
+    /// <summary>Top-any auxiliary loss: <see cref="AuxiliaryLossKind.Default"/> (diversity + simplicity), <see cref="AuxiliaryLossKind.DiverseSimpleBalanceEfficiency"/>
+    /// (adds the DeepSpeed fork's load-balance and efficiency terms) or <see cref="AuxiliaryLossKind.None"/>. Top-k and dense keep their own
+    /// loss unless this is None.</summary>
+    public AuxiliaryLossKind AuxiliaryLoss = AuxiliaryLossKind.Default;
+
+    /// <summary>Top-any: initial threshold θ of every expert (and of an added one): an expert fires for a token when their cosine exceeds θ.
+    /// Default 0.25, chosen by the benchmark in docs/results.md (fewer activated experts than θ = 0, the paper's value, at no
+    /// measured loss of quality); 0 activates about half of the experts at initialization.</summary>
+    public float ThresholdInitialization = 0.25f;
+
+    /// <summary>Top-any: the feed-forward weights an added expert starts from (default <see cref="NewExpertInitialization.Random"/>).</summary>
+    public NewExpertInitialization NewExpertInitialization = NewExpertInitialization.Random;
+
+    /// <summary>Top-any: when an expert is added, zero its AdamW moments and restart its step count, so its first steps are a fresh AdamW's
+    /// rather than full-size steps from stale or zero moments (default false).</summary>
+    public bool ResetNewExpertOptimizerState;
+
+    /// <summary>Top-any: an added expert's updates are scaled by <c>min(1, steps since added / NewExpertWarmupSteps)</c> (default 0 = off).</summary>
+    public int NewExpertWarmupSteps;
+
+    /// <summary>Top-any: learning-rate multiplier of the gate embeddings and thresholds (default 1).</summary>
+    public float GateLearningRateMultiplier = 1f;
+
     /// <summary>When top-any records routing and adds/removes experts (default: each epoch, record from 1/2 to 3/4 of its batches, then adapt).</summary>
     public AdaptationSchedule Adaptation = AdaptationSchedule.PerEpochWindow();
 
@@ -107,6 +130,11 @@ public abstract class DynMoETrainerOptionsBase : TrainerInputBaseWithWeight
         Check(NumberOfThreads >= 1, nameof(NumberOfThreads), NumberOfThreads, "must be at least 1");
         Check(EarlyStoppingPatience >= 0, nameof(EarlyStoppingPatience), EarlyStoppingPatience, "must be zero (off) or positive");
         Check(MaximumCacheBytes >= 0, nameof(MaximumCacheBytes), MaximumCacheBytes, "must be zero (always stream) or positive");
+        Check(float.IsFinite(ThresholdInitialization), nameof(ThresholdInitialization), ThresholdInitialization, "must be a finite number");
+        Check(Enum.IsDefined(NewExpertInitialization), nameof(NewExpertInitialization), NewExpertInitialization, "must be Random, CopyMostLoaded or MeanOfActive");
+        Check(Enum.IsDefined(AuxiliaryLoss) && AuxiliaryLoss != AuxiliaryLossKind.SwitchLoadBalancing, nameof(AuxiliaryLoss), AuxiliaryLoss, "must be Default, DiverseAndSimple, DiverseSimpleBalanceEfficiency or None (top-k gating uses Switch load balancing by Default)");
+        Check(NewExpertWarmupSteps >= 0, nameof(NewExpertWarmupSteps), NewExpertWarmupSteps, "must be zero (off) or positive");
+        Check(GateLearningRateMultiplier > 0 && float.IsFinite(GateLearningRateMultiplier), nameof(GateLearningRateMultiplier), GateLearningRateMultiplier, "must be a positive finite number");
         Check(Adaptation is not null, nameof(Adaptation), "null", "must be set (use AdaptationSchedule.Off to disable adaptation)");
         Check(Enum.IsDefined(Gating), nameof(Gating), Gating, "must be TopAny, TopK or Dense");
         Check(Enum.IsDefined(Device), nameof(Device), Device, "must be Auto, Cpu or Cuda");
@@ -120,5 +148,12 @@ public abstract class DynMoETrainerOptionsBase : TrainerInputBaseWithWeight
         TopK = TopK,
         InitialExperts = Gating == GatingKind.Dense ? 1 : InitialExperts,
         MaximumExperts = Gating == GatingKind.Dense ? 1 : (Gating == GatingKind.TopK ? InitialExperts : MaximumExperts),
+        AuxiliaryLoss = LayerAuxiliaryLoss(Gating, AuxiliaryLoss),
+        ThresholdInitialization = ThresholdInitialization,
+        NewExpertInitialization = NewExpertInitialization,
     };
+
+    /// <summary>The trainer's auxiliary-loss choice as the layer of <paramref name="gating"/> accepts it: top-any takes it as is; the others keep their default unless it is None.</summary>
+    internal static AuxiliaryLossKind LayerAuxiliaryLoss(GatingKind gating, AuxiliaryLossKind choice)
+        => gating == GatingKind.TopAny || choice == AuxiliaryLossKind.None ? choice : AuxiliaryLossKind.Default;
 }

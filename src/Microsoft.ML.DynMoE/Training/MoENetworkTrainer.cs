@@ -5,6 +5,7 @@ using System.Linq;
 using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Layers;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.DynMoE.Training;
@@ -64,8 +65,8 @@ internal static class MoENetworkTrainer
         int stepsPerEpoch = (int)Math.Max(1, (train.RowCount + settings.BatchSize - 1) / settings.BatchSize);
         long totalSteps = (long)stepsPerEpoch * settings.Epochs;
         long warmupSteps = (long)Math.Round(totalSteps * settings.WarmupFraction);
-        using var optimizer = torch.optim.AdamW(network.parameters(), lr: settings.LearningRate, weight_decay: settings.WeightDecay);
         var parameters = network.parameters().Where(p => p.requires_grad).ToArray();
+        using var optimizer = CreateOptimizer(network, parameters, settings, out var slotGroups);
 
         Dictionary<string, Tensor>? bestState = null;
         double bestValidationLoss = double.PositiveInfinity;
@@ -89,21 +90,20 @@ internal static class MoENetworkTrainer
                     settings.CheckAlive?.Invoke();
 
                     using var scope = NewDisposeScope();
-                    double learningRate = LearningRateAt(globalStep, totalSteps, warmupSteps, settings.LearningRate);
-                    foreach (var group in optimizer.ParamGroups)
-                        group.LearningRate = learningRate;
+                    optimizer.LearningRate = LearningRateAt(globalStep, totalSteps, warmupSteps, settings.LearningRate);
                     settings.Adaptation.BeforeStep(layers, stepInEpoch, stepsPerEpoch, globalStep);
                     var (x, y, w) = ToTensors(batch, settings.Objective, settings.Device);
                     var logits = network.forward(x);
                     var taskLoss = WeightedLoss(logits, y, w, settings.Objective);
                     var loss = network.AuxiliaryLoss is Tensor aux ? taskLoss + aux : taskLoss;
 
-                    optimizer.zero_grad();
+                    optimizer.ZeroGrad();
                     loss.backward();
                     if (settings.GradientClipNorm > 0)
                         nn.utils.clip_grad_norm_(parameters, settings.GradientClipNorm);
-                    optimizer.step();
-                    settings.Adaptation.AfterStep(layers, stepInEpoch, stepsPerEpoch, globalStep);
+                    optimizer.Step();
+                    var adaptations = settings.Adaptation.AfterStep(layers, stepInEpoch, stepsPerEpoch, globalStep);
+                    OnExpertsAdded(optimizer, slotGroups, adaptations, settings);
 
                     double batchWeight = w.sum().item<float>();
                     lossSum += taskLoss.item<float>() * batchWeight;
@@ -177,6 +177,49 @@ internal static class MoENetworkTrainer
         finally
         {
             DisposeState(bestState);
+        }
+    }
+
+    /// <summary>
+    /// AdamW over the network's parameters, the top-any gates' embeddings and thresholds in their own group (learning-rate
+    /// multiplier), and every top-any layer's expert slots registered so an added expert's optimizer state can be reset or warmed up.
+    /// </summary>
+    private static HeldScalarAdamW CreateOptimizer(MoENetwork network, Parameter[] parameters, NetworkTrainingSettings settings, out int[] slotGroups)
+    {
+        var topAny = network.MoELayers.Where(l => l.TopAnyGate is not null).ToArray();
+        var gateHandles = new HashSet<IntPtr>(topAny.SelectMany(l => new[] { l.TopAnyGate!.GateEmbeddings.Handle, l.TopAnyGate.Thresholds.Handle }));
+        var gate = parameters.Where(p => gateHandles.Contains(p.Handle)).ToArray();
+        var rest = parameters.Where(p => !gateHandles.Contains(p.Handle)).ToArray();
+        var optimizer = new HeldScalarAdamW(new[] { ((IEnumerable<Parameter>)rest, 1.0), (gate, settings.GateLearningRateMultiplier) }, settings.LearningRate, settings.WeightDecay);
+        slotGroups = new int[topAny.Length];
+        if (settings.ResetNewExpertOptimizerState || settings.NewExpertWarmupSteps > 0)
+        {
+            for (int i = 0; i < topAny.Length; i++)
+            {
+                var l = topAny[i];
+                slotGroups[i] = optimizer.RegisterSlots(l.Options.SlotCount, new (Tensor, int)[]
+                {
+                    (l.Experts.Weight1, 0), (l.Experts.Bias1, 0), (l.Experts.Weight2, 0), (l.Experts.Bias2, 0),
+                    (l.TopAnyGate!.GateEmbeddings, 1), (l.TopAnyGate.Thresholds, 0),
+                });
+            }
+        }
+        return optimizer;
+    }
+
+    /// <summary>Resets or warms up the optimizer state of experts that adaptation just added (reports come in top-any layer order).</summary>
+    private static void OnExpertsAdded(HeldScalarAdamW optimizer, int[] slotGroups, IReadOnlyList<ExpertAdaptation> adaptations, NetworkTrainingSettings settings)
+    {
+        if (!settings.ResetNewExpertOptimizerState && settings.NewExpertWarmupSteps <= 0)
+            return;
+        for (int i = 0; i < adaptations.Count && i < slotGroups.Length; i++)
+        {
+            if (adaptations[i].AddedSlot is not int slot)
+                continue;
+            if (settings.ResetNewExpertOptimizerState)
+                optimizer.ResetSlot(slotGroups[i], slot);
+            if (settings.NewExpertWarmupSteps > 0)
+                optimizer.StartWarmup(slotGroups[i], slot, settings.NewExpertWarmupSteps);
         }
     }
 

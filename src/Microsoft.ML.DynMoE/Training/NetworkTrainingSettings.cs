@@ -20,6 +20,12 @@ internal sealed class NetworkTrainingSettings
     public required TorchSharp.torch.Device Device { get; init; }
     public required int Seed { get; init; }
     public int Threads { get; init; } = 1;
+    /// <summary>Learning-rate multiplier of the top-any gate embeddings and thresholds.</summary>
+    public double GateLearningRateMultiplier { get; init; } = 1;
+    /// <summary>Zero an added expert's AdamW moments and restart its step count.</summary>
+    public bool ResetNewExpertOptimizerState { get; init; }
+    /// <summary>Steps over which an added expert's updates ramp up linearly (0 = off).</summary>
+    public int NewExpertWarmupSteps { get; init; }
     public int EarlyStoppingPatience { get; init; }
     /// <summary>Regression only: the label standard deviation, to report validation RMSE in label units.</summary>
     public double RegressionLabelScale { get; init; } = 1;

@@ -1,0 +1,51 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.ML.DynMoE.Layers;
+
+namespace Microsoft.ML.DynMoE.Experiments.Benchmark
+{
+    /// <summary>Named DynMoE configurations for ablations (<c>dynmoe benchmark --variants</c>): each changes one option from the defaults.</summary>
+    public static class DynMoEVariantCatalog
+    {
+        private static readonly (string Name, string Description, Action<DynMoETrainerOptionsBase> Configure)[] Entries =
+        {
+            ("aux-balance-efficiency", "adds the DeepSpeed fork's load-balance and efficiency terms (AuxiliaryLoss = DiverseSimpleBalanceEfficiency)", o => o.AuxiliaryLoss = AuxiliaryLossKind.DiverseSimpleBalanceEfficiency),
+            ("init-copy", "an added expert copies the most-loaded active expert (NewExpertInitialization = CopyMostLoaded)", o => o.NewExpertInitialization = NewExpertInitialization.CopyMostLoaded),
+            ("init-mean", "an added expert starts as the mean of the active experts (NewExpertInitialization = MeanOfActive)", o => o.NewExpertInitialization = NewExpertInitialization.MeanOfActive),
+            ("reset-optimizer", "an added expert gets fresh AdamW moments and step count (ResetNewExpertOptimizerState)", o => o.ResetNewExpertOptimizerState = true),
+            ("warmup-50", "an added expert's updates ramp up over 50 steps (NewExpertWarmupSteps = 50)", o => o.NewExpertWarmupSteps = 50),
+            ("gate-lr-0.3", "gate embeddings and thresholds learn at 0.3x the rate (GateLearningRateMultiplier = 0.3)", o => o.GateLearningRateMultiplier = 0.3f),
+            ("theta-0", "thresholds start at 0, the paper's value and the default before the benchmark (ThresholdInitialization = 0)", o => o.ThresholdInitialization = 0f),
+            ("theta-0.25", "thresholds start at 0.25, the default (ThresholdInitialization = 0.25)", o => o.ThresholdInitialization = 0.25f),
+            ("theta-0.5", "thresholds start at 0.5 (ThresholdInitialization = 0.5)", o => o.ThresholdInitialization = 0.5f),
+            ("window-full-epoch", "adaptation records the whole epoch (AdaptationSchedule.PerEpochWindow(0, 1))", o => o.Adaptation = AdaptationSchedule.PerEpochWindow(0, 1)),
+            ("no-adaptation", "top-any gating with a fixed expert set (AdaptationSchedule.Off)", o => o.Adaptation = AdaptationSchedule.Off),
+        };
+
+        /// <summary>Known variant names.</summary>
+        public static IReadOnlyList<string> Names => Entries.Select(e => e.Name).ToArray();
+
+        /// <summary>One line per variant: name and what it changes.</summary>
+        public static IReadOnlyList<string> Describe() => Entries.Select(e => $"{e.Name}: {e.Description}").ToArray();
+
+        /// <summary>Parses a comma-separated list of names, or "all".</summary>
+        /// <exception cref="ArgumentException">An unknown name; the message lists the known ones.</exception>
+        public static IReadOnlyList<DynMoEVariant> Parse(string names)
+        {
+            ArgumentNullException.ThrowIfNull(names);
+            var wanted = names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (wanted.Length == 1 && wanted[0].Equals("all", StringComparison.OrdinalIgnoreCase))
+                return Entries.Select(e => new DynMoEVariant(e.Name, e.Configure)).ToArray();
+            var result = new List<DynMoEVariant>();
+            foreach (var w in wanted)
+            {
+                var entry = Entries.FirstOrDefault(e => e.Name.Equals(w, StringComparison.OrdinalIgnoreCase));
+                if (entry.Name is null)
+                    throw new ArgumentException($"Unknown DynMoE variant '{w}'. Known: {string.Join(", ", Names)}, or 'all'.", nameof(names));
+                result.Add(new DynMoEVariant(entry.Name, entry.Configure));
+            }
+            return result;
+        }
+    }
+}

@@ -1,0 +1,113 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using Microsoft.ML.DynMoE.Cli;
+using Microsoft.ML.DynMoE.Tests.Experiments;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+
+namespace Microsoft.ML.DynMoE.Tests.Cli;
+
+[TestClass]
+public sealed class BenchmarkCommandTests
+{
+    private string _dir = "";
+
+    [TestInitialize]
+    public void CreateDirectory()
+    {
+        _dir = Path.Combine(Path.GetTempPath(), "dynmoe-bench-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(_dir);
+    }
+
+    [TestCleanup]
+    public void DeleteDirectory()
+    {
+        if (Directory.Exists(_dir))
+            Directory.Delete(_dir, recursive: true);
+    }
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = DynMoECli.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    /// <summary>A folder of two tiny data sets (a binary one cut from breast cancer, iris): the contract files and their fields.</summary>
+    [TestMethod]
+    public void BenchmarkWritesTheContractFiles()
+    {
+        string suite = Path.Combine(_dir, "suite");
+        Directory.CreateDirectory(Path.Combine(suite, "iris"));
+        File.Copy(ExperimentTestData.DataPath("iris"), Path.Combine(suite, "iris", "data.csv"));
+        Directory.CreateDirectory(Path.Combine(suite, "cancer"));
+        var cancer = File.ReadAllLines(ExperimentTestData.DataPath("breast_cancer"));
+        File.WriteAllLines(Path.Combine(suite, "cancer", "data.csv"), cancer.Take(121));
+        string outDir = Path.Combine(_dir, "out");
+
+        var (code, stdout, stderr) = Run("benchmark", suite, "--folds", "2", "--repeats", "1", "--epochs", "1", "--model-dimension", "8",
+            "--candidates", "dynmoe,topk,tuned,dense,lightgbm", "--output", outDir, "--seed", "2");
+        Assert.AreEqual(0, code, stdout + stderr);
+        foreach (var f in new[] { "benchmark.json", "summary.json", "report.md", "average-ranks.png", "quality-vs-activated-experts.png", "differences-per-dataset.png" })
+            Assert.IsTrue(File.Exists(Path.Combine(outDir, f)), f + " missing; output:\n" + stdout);
+
+        using var rowsDoc = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "benchmark.json")));
+        var rows = rowsDoc.RootElement.EnumerateArray().ToArray();
+        foreach (var row in rows)
+            foreach (var field in new[] { "dataset", "task", "name", "family", "metric", "mean", "std", "folds", "activatedExpertsPerToken", "trainSeconds", "status" })
+                Assert.IsTrue(row.TryGetProperty(field, out _), $"benchmark.json row lacks '{field}'");
+        Assert.IsTrue(rows.All(r => r.GetProperty("status").GetString() == "succeeded"), stdout);
+        foreach (var ds in new[] { "iris", "cancer" })
+        {
+            var mine = rows.Where(r => r.GetProperty("dataset").GetString() == ds).ToArray();
+            Assert.AreEqual("dynmoe", mine.Single(r => r.GetProperty("name").GetString() == "DynMoE").GetProperty("family").GetString());
+            Assert.AreEqual(9, mine.Count(r => r.GetProperty("family").GetString() == "topk"));
+            foreach (var name in new[] { "TopKGridMean", "TopKTuned", "Dense", "LightGbm" })
+                Assert.AreEqual(1, mine.Count(r => r.GetProperty("name").GetString() == name), name);
+            Assert.IsTrue(mine.All(r => r.GetProperty("folds").GetArrayLength() == 2));
+        }
+        Assert.AreEqual("binary", rows.First(r => r.GetProperty("dataset").GetString() == "cancer").GetProperty("task").GetString());
+        Assert.AreEqual("AreaUnderRocCurve", rows.First(r => r.GetProperty("dataset").GetString() == "cancer").GetProperty("metric").GetString());
+        Assert.AreEqual(2.0 + 1.0 / 3, rows.First(r => r.GetProperty("name").GetString() == "TopKGridMean").GetProperty("activatedExpertsPerToken").GetDouble(), 1e-9);
+
+        using var summaryDoc = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "summary.json")));
+        var summary = summaryDoc.RootElement;
+        var ranks = summary.GetProperty("averageRanks");
+        foreach (var name in new[] { "DynMoE", "TopKGridMean", "TopKTuned", "Dense", "LightGbm" })
+            Assert.IsTrue(ranks.TryGetProperty(name, out var rank) && rank.GetDouble() is >= 1 and <= 5, name);
+        Assert.AreEqual(15.0, ranks.EnumerateObject().Sum(p => p.Value.GetDouble()), 1e-9, "average ranks of 5 candidates sum to 15");
+        var comparisons = summary.GetProperty("comparisons").EnumerateArray().ToArray();
+        foreach (var name in new[] { "TopKGridMean", "TopKTuned", "Dense", "LightGbm" })
+        {
+            var c = comparisons.Single(x => x.GetProperty("baseline").GetString() == name);
+            Assert.AreEqual(2, c.GetProperty("wins").GetInt32() + c.GetProperty("ties").GetInt32() + c.GetProperty("losses").GetInt32());
+            Assert.IsTrue(c.GetProperty("pValue").GetDouble() is > 0 and <= 1);
+        }
+
+        // Re-summarizing the run without training, with DynMoE renamed, keeps every row and drops the DynMoE comparisons.
+        string merged = Path.Combine(_dir, "merged");
+        var again = Run("benchmark", outDir, "--from-results", "--folds", "2", "--repeats", "1", "--rename", "DynMoE=DynMoE[old]", "--output", merged);
+        Assert.AreEqual(0, again.Code, again.Out + again.Err);
+        using var mergedRows = JsonDocument.Parse(File.ReadAllText(Path.Combine(merged, "benchmark.json")));
+        Assert.AreEqual(rows.Length, mergedRows.RootElement.GetArrayLength());
+        Assert.AreEqual(2, mergedRows.RootElement.EnumerateArray().Count(r => r.GetProperty("name").GetString() == "DynMoE[old]"));
+        using var mergedSummary = JsonDocument.Parse(File.ReadAllText(Path.Combine(merged, "summary.json")));
+        Assert.AreEqual(0, mergedSummary.RootElement.GetProperty("comparisons").GetArrayLength());
+    }
+
+    [TestMethod]
+    public void UnknownCandidatesAndMissingInputsAreUsageErrors()
+    {
+        var (code, _, err) = Run("benchmark", ExperimentTestData.DataPath("iris"), "--candidates", "dynmoe,xgboost");
+        Assert.AreEqual(2, code);
+        StringAssert.Contains(err, "Unknown --candidates value(s): xgboost");
+        (code, _, err) = Run("benchmark", Path.Combine(_dir, "nowhere"));
+        Assert.AreEqual(2, code);
+        StringAssert.Contains(err, "is neither a CSV file nor a folder");
+        (code, _, err) = Run("benchmark", ExperimentTestData.DataPath("iris"), "--variants", "bogus");
+        Assert.AreEqual(2, code);
+        StringAssert.Contains(err, "Unknown DynMoE variant 'bogus'");
+    }
+}

@@ -1,0 +1,99 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.ML.DynMoE.Experiments;
+using Microsoft.ML.DynMoE.Experiments.Benchmark;
+using Microsoft.ML.DynMoE.Tests.Experiments;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+
+namespace Microsoft.ML.DynMoE.Tests.Experiments.Benchmark;
+
+[TestClass]
+public sealed class DynMoEBenchmarkTests
+{
+    [TestMethod]
+    public void SplitsAreStratifiedCoverEveryRowOncePerRepeatAndAreReproducible()
+    {
+        var labels = Enumerable.Range(0, 30).Select(i => i < 20 ? "a" : "b").ToArray();
+        var splits = DynMoEBenchmark.MakeSplits(labels, folds: 5, repeats: 2, seed: 3, numeric: false);
+        Assert.HasCount(10, splits);
+        for (int r = 0; r < 2; r++)
+        {
+            var tested = new int[30];
+            for (int f = 0; f < 5; f++)
+            {
+                var test = splits[r * 5 + f];
+                for (int i = 0; i < 30; i++) if (test[i]) tested[i]++;
+                Assert.AreEqual(4, Enumerable.Range(0, 20).Count(i => test[i]), "4 of the 20 'a' rows per fold");
+                Assert.AreEqual(2, Enumerable.Range(20, 10).Count(i => test[i]), "2 of the 10 'b' rows per fold");
+            }
+            Assert.IsTrue(tested.All(t => t == 1), "every row is tested exactly once per repeat");
+        }
+        Assert.IsFalse(splits[0].SequenceEqual(splits[5]), "repeats shuffle differently");
+        var again = DynMoEBenchmark.MakeSplits(labels, 5, 2, 3, false);
+        Assert.IsTrue(splits.Zip(again).All(p => p.First.SequenceEqual(p.Second)));
+    }
+
+    [TestMethod]
+    public void NumericLabelsAreStratifiedByOrder()
+    {
+        var labels = Enumerable.Range(0, 20).Select(i => (i * 7 % 20).ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        var splits = DynMoEBenchmark.MakeSplits(labels, folds: 4, repeats: 1, seed: 1, numeric: true);
+        foreach (var test in splits)
+        {
+            // Each consecutive group of 4 sorted labels sends exactly one row to each fold.
+            var values = Enumerable.Range(0, 20).Where(i => test[i]).Select(i => int.Parse(labels[i], System.Globalization.CultureInfo.InvariantCulture) / 4).OrderBy(v => v);
+            CollectionAssert.AreEqual(new[] { 0, 1, 2, 3, 4 }, values.ToArray());
+        }
+    }
+
+    [TestMethod]
+    public void GridSummariesAreComputedFromTheMembersOnIdenticalFolds()
+    {
+        var ml = new MLContext(1);
+        var iris = ExperimentTestData.LoadIris(ml);
+        var data = ml.Transforms.Concatenate("Features", "Measurements").Fit(iris).Transform(iris);
+        var settings = new DynMoEBenchmarkSettings
+        {
+            Folds = 2, Repeats = 1, NumberOfEpochs = 2, ModelDimension = 8, ExpertHiddenDimension = 8, Seed = 5,
+            GridK = new[] { 1, 2 }, GridExperts = new[] { 2 },
+            Candidates = new HashSet<string>(new[] { "topk", "tuned", "sdca" }),
+        };
+        var result = new DynMoEBenchmark(settings).Run(new[]
+        {
+            new BenchmarkDataSet { Name = "iris", Data = data, Task = ExperimentTask.MulticlassClassification },
+        });
+        Assert.IsFalse(result.IsCancelled);
+        var rows = result.Rows.ToDictionary(r => r.Name);
+        Assert.IsTrue(result.Rows.All(r => r.Succeeded), string.Join("; ", result.Rows.Select(r => r.Name + ": " + r.Error)));
+        var k1 = rows["TopK(k=1,experts=2)"].Folds;
+        var k2 = rows["TopK(k=2,experts=2)"].Folds;
+        Assert.HasCount(2, k1);
+        var mean = rows[DynMoEBenchmark.GridMeanName];
+        Assert.AreEqual((k1[0] + k2[0]) / 2, mean.Folds[0], 1e-12);
+        Assert.AreEqual((k1[1] + k2[1]) / 2, mean.Folds[1], 1e-12);
+        Assert.AreEqual(1.5, mean.ActivatedExpertsPerToken);
+        Assert.AreEqual(DynMoEBenchmark.SummaryFamily, mean.Family);
+        var tuned = rows[DynMoEBenchmark.TunedName];
+        for (int s = 0; s < 2; s++)
+        {
+            var pick = tuned.Picked![s];
+            var member = pick == "k=1,experts=2" ? k1 : k2;
+            Assert.AreEqual(member[s], tuned.Folds[s], "the tuned score of a fold is the picked member's score on that fold");
+        }
+        Assert.IsTrue(rows[DynMoEBenchmark.GridBestName].Optimistic);
+        Assert.AreEqual("topk", rows["TopK(k=1,experts=2)"].Family);
+        Assert.AreEqual(nameof(MulticlassClassificationMetric.MacroAccuracy), rows["Sdca"].Metric);
+        Assert.IsTrue(rows["Sdca"].Mean > 0.8, $"SDCA on iris held-out folds: {rows["Sdca"].Mean}");
+
+        // Two fits at once give the same numbers: every fit has its own seed, context and generator.
+        settings.MaximumParallelism = 2;
+        settings.Candidates = new HashSet<string>(new[] { "topk" });
+        var parallel = new DynMoEBenchmark(settings).Run(new[]
+        {
+            new BenchmarkDataSet { Name = "iris", Data = data, Task = ExperimentTask.MulticlassClassification },
+        }).Rows.ToDictionary(r => r.Name);
+        CollectionAssert.AreEqual(k1.ToArray(), parallel["TopK(k=1,experts=2)"].Folds.ToArray());
+        CollectionAssert.AreEqual(k2.ToArray(), parallel["TopK(k=2,experts=2)"].Folds.ToArray());
+    }
+}

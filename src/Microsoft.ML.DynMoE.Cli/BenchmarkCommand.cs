@@ -39,7 +39,8 @@ namespace Microsoft.ML.DynMoE.Cli
     {
         internal static System.CommandLine.Command Create(CliIO io, CancellationToken ct)
         {
-            var inputs = new Argument<string[]>("inputs") { Description = "A folder holding one subfolder per data set (each with data.csv, label in the column named Label, else the first), or CSV files.", Arity = ArgumentArity.OneOrMore };
+            var inputs = new Argument<string[]>("inputs") { Description = "A folder holding one subfolder per data set (each with data.csv, label in the column named Label, else the first), or CSV files.", Arity = ArgumentArity.ZeroOrMore };
+            var datasets = new Option<string[]>("--datasets") { Description = "The same as the inputs argument: a folder of data-set subfolders, or CSV files.", AllowMultipleArgumentsPerToken = true };
             var folds = new Option<int>("--folds") { Description = "Folds per repeat (stratified). Default 5 (3 with --quick).", DefaultValueFactory = _ => 5 };
             var repeats = new Option<int>("--repeats") { Description = "Repeats of the k-fold split. Default 3 (1 with --quick).", DefaultValueFactory = _ => 3 };
             var seed = new Option<int>("--seed") { Description = "Seed of the splits and the training runs.", DefaultValueFactory = _ => 0 };
@@ -57,13 +58,13 @@ namespace Microsoft.ML.DynMoE.Cli
             var rename = new Option<string?>("--rename") { Description = "With --from-results: OLD=NEW pairs, comma-separated, applied at once (e.g. to report a variant as DynMoE)." };
             var cmd = new System.CommandLine.Command("benchmark", "Benchmark DynMoE against the top-k grid (mean, tuned, best-on-test), dense, LightGbm, FastTree and SDCA on many data sets with repeated stratified cross-validation, paired intervals, win/tie/loss, Wilcoxon and Friedman ranks.")
             {
-                inputs, folds, repeats, seed, task, candidates, output, quick, epochs, variants, dimension, threads, parallel, fromResults, rename,
+                inputs, datasets, folds, repeats, seed, task, candidates, output, quick, epochs, variants, dimension, threads, parallel, fromResults, rename,
             };
             var method = new DynMoEMethodOptions();
             method.AddTo(cmd);
             cmd.SetAction(pr => Guard(io, () => Run(io, new BenchmarkArgs
             {
-                Inputs = pr.GetValue(inputs) ?? Array.Empty<string>(),
+                Inputs = (pr.GetValue(inputs) ?? Array.Empty<string>()).Concat(pr.GetValue(datasets) ?? Array.Empty<string>()).ToArray(),
                 Folds = pr.GetValue(folds),
                 Repeats = pr.GetValue(repeats),
                 Seed = pr.GetValue(seed),
@@ -134,6 +135,8 @@ namespace Microsoft.ML.DynMoE.Cli
 
         internal static int Run(CliIO io, BenchmarkArgs a, CancellationToken ct)
         {
+            if (a.Inputs.Count == 0)
+                throw new CliUsageException("No data sets given. Pass a folder of data-set subfolders (or CSV files) as --datasets DIR or as arguments.");
             int folds = a.FoldsGiven || !a.Quick ? a.Folds : 3;
             int repeats = a.RepeatsGiven || !a.Quick ? a.Repeats : 1;
             int epochs = a.Epochs ?? (a.Quick ? 10 : 30);

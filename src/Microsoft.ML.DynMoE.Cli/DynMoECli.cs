@@ -85,7 +85,7 @@ namespace Microsoft.ML.DynMoE.Cli
             var epochs = new Option<int>("--epochs") { Description = "Epoch budget of every neural candidate.", DefaultValueFactory = _ => 30 };
             var families = new Option<string?>("--families") { Description = "Comma-separated families to include (dynmoe,topk,dense,lightgbm,fasttree,sdca,lbfgs). Default: all." };
             var maxModels = new Option<int>("--max-models") { Description = "Maximum number of candidates to train.", DefaultValueFactory = _ => int.MaxValue };
-            var hidden = new Option<int>("--model-dimension", "--hidden-size") { Description = "Hidden and expert width of the neural candidates.", DefaultValueFactory = _ => 64 };
+            var hidden = new Option<int>("--model-dimension", "--hidden-size") { Description = "ModelDimension (residual width) of the neural candidates. ExpertHiddenDimension equals it for tabular data and is twice it for text and images (the encoder trainers' 64 / 128 defaults). --hidden-size is the old name.", DefaultValueFactory = _ => 64 };
             var threads = ThreadsOption();
             var cmd = new System.CommandLine.Command(name, description) { dataset, label, hasHeader, trainTime, folds, output, seed, epochs, families, maxModels, hidden, threads };
             var textColumn = new Option<string?>("--text-col") { Description = "Free-text column: DynMoE Transformer text classifiers read it, ML.NET candidates its FeaturizeText. Default: the file's only free-text feature column, if that is all it has." };
@@ -138,7 +138,7 @@ namespace Microsoft.ML.DynMoE.Cli
             var k = new Option<int>("--k") { Description = "Experts per token for top-k gating.", DefaultValueFactory = _ => 2 };
             var experts = new Option<int>("--experts") { Description = "Experts per layer (initial count for top-any).", DefaultValueFactory = _ => 4 };
             var epochs = new Option<int>("--epochs") { Description = "Training epochs.", DefaultValueFactory = _ => 30 };
-            var hidden = new Option<int>("--model-dimension", "--hidden-size") { Description = "Hidden and expert width.", DefaultValueFactory = _ => 64 };
+            var hidden = new Option<int>("--model-dimension", "--hidden-size") { Description = "ModelDimension (residual width); ExpertHiddenDimension equals it. --hidden-size is the old name.", DefaultValueFactory = _ => 64 };
             var seed = new Option<int>("--seed") { Description = "Seed.", DefaultValueFactory = _ => 0 };
             var model = new Option<string>("--model") { Description = "Output model file (.zip).", Required = true };
             var threads = ThreadsOption();

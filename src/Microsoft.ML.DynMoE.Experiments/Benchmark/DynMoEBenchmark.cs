@@ -245,8 +245,11 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
                 return;
             var okGrid = grid.Where(gridResults.ContainsKey).ToArray();
             string? gridError = okGrid.Length == grid.Count ? null : $"{grid.Count - okGrid.Length} of the {grid.Count} grid members failed";
-            var meanPerFold = Enumerable.Range(0, folds.Length).Select(s => okGrid.Average(g => gridResults[g].Values[s])).ToArray();
-            Add(Row(GridMeanName, SummaryFamily, gridError is null ? meanPerFold : null, grid.Average(g => (double)g.K!.Value), okGrid.Length > 0 ? okGrid.Average(g => gridResults[g].MeanSeconds) : 0, gridError));
+            // Only a complete grid has a mean; with every member failed there is nothing to average (and Average would throw).
+            double[]? meanPerFold = gridError is null
+                ? Enumerable.Range(0, folds.Length).Select(s => okGrid.Average(g => gridResults[g].Values[s])).ToArray()
+                : null;
+            Add(Row(GridMeanName, SummaryFamily, meanPerFold, grid.Average(g => (double)g.K!.Value), okGrid.Length > 0 ? okGrid.Average(g => gridResults[g].MeanSeconds) : 0, gridError));
             if (okGrid.Length > 0)
             {
                 var best = okGrid.OrderByDescending(g => gridResults[g].Values.Average()).First();

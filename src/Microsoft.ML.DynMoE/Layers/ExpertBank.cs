@@ -109,14 +109,15 @@ public sealed class ExpertBank : nn.Module<Tensor, Tensor, Tensor, Tensor>
         if (pairCount == 0)
         {
             // Keep the graph connected so backward through an all-unrouted batch still works.
-            return output.add(ScalarArgument.Multiply(combineWeights.sum(), 0)).MoveToOuterDisposeScope();
+            return ScalarArgument.AddTensors(output, ScalarArgument.Multiply(combineWeights.sum(), 0)).MoveToOuterDisposeScope();
         }
 
         var expertIndex = pairs.select(1, 0);
         var tokenIndex = pairs.select(1, 1);
         long[] perExpert = routed.sum(dim: 0, type: ScalarType.Int64).cpu().data<long>().ToArray();
 
-        var flatIndex = expertIndex.mul(tokenCount).add(tokenIndex);
+        using Scalar rowStride = tokenCount.ToScalar(); // a long Scalar: a double one would promote the index to float
+        var flatIndex = ScalarArgument.AddTensors(expertIndex.mul(rowStride), tokenIndex);
         var pairWeights = combineWeights.t().reshape(-1).index_select(0, flatIndex);
         var gathered = tokens.index_select(0, tokenIndex);
 
@@ -194,8 +195,8 @@ public sealed class ExpertBank : nn.Module<Tensor, Tensor, Tensor, Tensor>
         }
 
         // bmm + add rather than baddbmm: TorchSharp 0.107's baddbmm rejected these (valid) broadcast shapes.
-        var hidden = torch.bmm(padded, weight1).add_(bias1.unsqueeze(1));
-        var output = torch.bmm(Activate(hidden), weight2).add_(bias2.unsqueeze(1));
+        var hidden = ScalarArgument.AddInPlace(torch.bmm(padded, weight1), bias1.unsqueeze(1));
+        var output = ScalarArgument.AddInPlace(torch.bmm(Activate(hidden), weight2), bias2.unsqueeze(1));
         return output.view(-1, ModelDimension).index_select(0, rowIndex);
     }
 
@@ -208,8 +209,8 @@ public sealed class ExpertBank : nn.Module<Tensor, Tensor, Tensor, Tensor>
 
     private Tensor Feedforward(Tensor rows, Tensor weight1, Tensor bias1, Tensor weight2, Tensor bias2)
     {
-        var hidden = torch.addmm(bias1, rows, weight1, 1f, 1f);
-        return torch.addmm(bias2, Activate(hidden), weight2, 1f, 1f);
+        var hidden = ScalarArgument.AddMatMul(bias1, rows, weight1);
+        return ScalarArgument.AddMatMul(bias2, Activate(hidden), weight2);
     }
 
     private static Tensor UniformSymmetric(Generator? generator, double bound, params long[] shape)

@@ -30,6 +30,6 @@ public sealed class MoEBlock : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        return input.add(MoE.forward(Norm.forward(input))).MoveToOuterDisposeScope();
+        return ScalarArgument.AddTensors(input, MoE.forward(Norm.forward(input))).MoveToOuterDisposeScope();
     }
 }

@@ -243,7 +243,16 @@ public sealed class MoELayer : nn.Module<Tensor, Tensor>
         Tensor auxiliary;
         long[] perExpert;
         long unroutedCount = 0;
-        if (Options.Gating == GatingKind.Dense)
+        if (tokenCount == 0)
+        {
+            // A batch of empty sequences has no token to route: the gate's mean-based auxiliary losses would be 0/0 = NaN
+            // and poison every weight through the optimizer, so no loss, no routing and nothing recorded.
+            output = torch.zeros_like(tokens);
+            activatedCounts = torch.zeros(0, dtype: ScalarType.Int64, device: tokens.device);
+            auxiliary = torch.zeros(new long[0], dtype: ScalarType.Float32, device: tokens.device);
+            perExpert = new long[ExpertMask.shape[0]];
+        }
+        else if (Options.Gating == GatingKind.Dense)
         {
             output = _experts.ExpertForward(0, tokens);
             activatedCounts = torch.ones(tokenCount, dtype: ScalarType.Int64, device: tokens.device);
@@ -318,9 +327,9 @@ public sealed class MoELayer : nn.Module<Tensor, Tensor>
             _recordedUnroutedSum = torch.zeros(Options.ModelDimension, dtype: ScalarType.Float32, device: load.device).DetachFromDisposeScope();
         }
 
-        _recordedLoad.add_(load);
+        ScalarArgument.AddInPlace(_recordedLoad, load);
         var unroutedRows = decision.Unrouted.to(ScalarType.Float32).unsqueeze(1);
-        _recordedUnroutedSum.add_(gateInput.detach().mul(unroutedRows).sum(dim: 0));
+        ScalarArgument.AddInPlace(_recordedUnroutedSum, gateInput.detach().mul(unroutedRows).sum(dim: 0));
         _recordedTokens += gateInput.shape[0];
     }
 

@@ -35,7 +35,7 @@ public abstract class MoENetwork : nn.Module<Tensor, Tensor>
         foreach (var layer in MoELayers)
         {
             if (layer.AuxiliaryLoss is Tensor loss)
-                total = total.add(loss);
+                total = ScalarArgument.AddTensors(total, loss);
         }
 
         _auxiliaryLoss?.Dispose();

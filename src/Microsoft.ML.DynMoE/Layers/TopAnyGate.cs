@@ -50,11 +50,11 @@ public sealed class TopAnyGate : nn.Module<Tensor, Tensor, GateDecision>
         var maskFloat = mask.to(ScalarType.Float32);
         var cosine = RoutingLosses.NormalizeRows(tokens).matmul(RoutingLosses.NormalizeColumns(embeddings));
         var scores = torch.sigmoid(cosine).mul(maskFloat);
-        var margin = nn.functional.relu(scores.sub(torch.sigmoid(Thresholds.to(ScalarType.Float32))));
+        var margin = nn.functional.relu(ScalarArgument.SubtractTensors(scores, torch.sigmoid(Thresholds.to(ScalarType.Float32))));
 
         // Straight-through sign: forward is exactly sign(margin) in {0, 1}; backward is the identity onto margin.
         var hard = margin.detach().sign();
-        var gates = hard.add(margin.sub(margin.detach()));
+        var gates = ScalarArgument.AddTensors(hard, ScalarArgument.SubtractTensors(margin, margin.detach()));
         var active = ScalarArgument.GreaterThan(hard, 0);
         var unrouted = active.any(1).logical_not();
 
@@ -66,7 +66,7 @@ public sealed class TopAnyGate : nn.Module<Tensor, Tensor, GateDecision>
             var best = ScalarArgument.GreaterThan(nn.functional.one_hot(scores.argmax(1), scores.shape[1]), 0);
             var fallback = best.logical_and(unrouted.unsqueeze(1));
             routed = active.logical_or(fallback);
-            combineSource = gates.add(fallback.to(ScalarType.Float32));
+            combineSource = ScalarArgument.AddTensors(gates, fallback.to(ScalarType.Float32));
         }
 
         var counts = ScalarArgument.ClampMin(routed.sum(1, type: ScalarType.Float32), 1);
@@ -98,12 +98,11 @@ public sealed class TopAnyGate : nn.Module<Tensor, Tensor, GateDecision>
         switch (_auxiliaryLoss)
         {
             case AuxiliaryLossKind.DiverseAndSimple:
-                return RoutingLosses.Diversity(embeddings, mask).add(RoutingLosses.Simplicity(embeddings));
+                return ScalarArgument.AddTensors(RoutingLosses.Diversity(embeddings, mask), RoutingLosses.Simplicity(embeddings));
             case AuxiliaryLossKind.DiverseSimpleBalanceEfficiency:
-                return RoutingLosses.Diversity(embeddings, mask)
-                    .add(RoutingLosses.Simplicity(embeddings))
-                    .add(RoutingLosses.LoadBalance(gates))
-                    .add(RoutingLosses.Efficiency(gates));
+                return ScalarArgument.AddTensors(
+                    ScalarArgument.AddTensors(RoutingLosses.Diversity(embeddings, mask), RoutingLosses.Simplicity(embeddings)),
+                    ScalarArgument.AddTensors(RoutingLosses.LoadBalance(gates), RoutingLosses.Efficiency(gates)));
             default:
                 return torch.zeros(new long[0], dtype: ScalarType.Float32, device: gates.device);
         }

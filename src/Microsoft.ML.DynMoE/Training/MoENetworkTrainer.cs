@@ -95,7 +95,7 @@ internal static class MoENetworkTrainer
                     var (x, y, w) = ToTensors(batch, settings.Objective, settings.Device);
                     var logits = network.forward(x);
                     var taskLoss = WeightedLoss(logits, y, w, settings.Objective);
-                    var loss = network.AuxiliaryLoss is Tensor aux ? taskLoss + aux : taskLoss;
+                    var loss = network.AuxiliaryLoss is Tensor aux ? ScalarArgument.AddTensors(taskLoss, aux) : taskLoss;
 
                     optimizer.ZeroGrad();
                     loss.backward();
@@ -315,7 +315,10 @@ internal static class MoENetworkTrainer
     {
         var copy = new Dictionary<string, Tensor>();
         foreach (var (name, tensor) in network.state_dict())
-            copy[name] = tensor.detach().clone().DetachFromDisposeScope();
+        {
+            using var detached = tensor.detach();
+            copy[name] = detached.clone().DetachFromDisposeScope();
+        }
         return copy;
     }
 

@@ -130,6 +130,24 @@ public sealed class TextClassificationTests
     }
 
     [TestMethod]
+    public void TrainingOnManyEmptyTextsKeepsTheWeightsFinite()
+    {
+        // 64 empty messages sort into whole batches of zero tokens; top-k's load-balancing loss over zero tokens was
+        // 0/0 = NaN and turned every weight into NaN.
+        var rows = _ml.Data.CreateEnumerable<Message>(_ml.Data.TakeRows(_spam, 192), reuseRowObject: false)
+            .Concat(Enumerable.Range(0, 64).Select(i => new Message { Label = i % 2 == 0, Text = i % 4 == 0 ? null : "" }))
+            .ToArray();
+        var options = SmallOptions();
+        options.Gating = GatingKind.TopK;
+        options.InitialExperts = 4;
+        options.MaximumExperts = 4;
+        var model = _ml.BinaryClassification.Trainers.DynMoETextClassification(options).Fit(_ml.Data.LoadFromEnumerable(rows));
+        var scores = Scores(model, _ml.Data.TakeRows(_spam, 50));
+        Assert.IsTrue(scores.All(float.IsFinite), string.Join(", ", scores));
+        Assert.IsGreaterThan(0f, scores.Max() - scores.Min(), "a NaN-free model still tells messages apart");
+    }
+
+    [TestMethod]
     public void SameSeedGivesIdenticalModelsAlsoWhenTwoTrainingsRunAtOnce()
     {
         var data = _ml.Data.TakeRows(_spam, 200);
@@ -179,12 +197,13 @@ public sealed class TextClassificationTests
     }
 
     [TestMethod]
-    public void CrossValidateRunsOnIdenticalFoldsAndEvaluates()
+    public void CrossValidateLearnsOnEveryFold()
     {
         var data = _ml.Data.TakeRows(_spam, 300);
         var results = _ml.BinaryClassification.CrossValidate(data, _ml.BinaryClassification.Trainers.DynMoETextClassification(SmallOptions()), numberOfFolds: 2);
         Assert.HasCount(2, results);
-        Assert.IsTrue(results.All(r => r.Metrics.Accuracy > 0.7), string.Join(", ", results.Select(r => r.Metrics.Accuracy)));
+        // The subset is 68 % ham: AUC, not accuracy, shows that each fold learned.
+        Assert.IsTrue(results.All(r => r.Metrics.AreaUnderRocCurve > 0.9), string.Join(", ", results.Select(r => r.Metrics.AreaUnderRocCurve)));
     }
 
     [TestMethod]

@@ -209,8 +209,8 @@ public sealed class ExpertBank : nn.Module<Tensor, Tensor, Tensor, Tensor>
 
     private Tensor Feedforward(Tensor rows, Tensor weight1, Tensor bias1, Tensor weight2, Tensor bias2)
     {
-        var hidden = ScalarArgument.AddMatMul(bias1, rows, weight1);
-        return ScalarArgument.AddMatMul(bias2, Activate(hidden), weight2);
+        var hidden = torch.addmm(bias1, rows, weight1, 1f, 1f);
+        return torch.addmm(bias2, Activate(hidden), weight2, 1f, 1f);
     }
 
     private static Tensor UniformSymmetric(Generator? generator, double bound, params long[] shape)

@@ -18,25 +18,11 @@ internal static class ScalarArgument
         return a.add(b, one);
     }
 
-    /// <summary><c>a - b</c> with a held alpha Scalar (<c>Tensor.sub(Tensor)</c> converts one implicitly, as add does).</summary>
-    public static Tensor SubtractTensors(Tensor a, Tensor b)
-    {
-        using Scalar one = 1.0.ToScalar();
-        return a.sub(b, one);
-    }
-
     /// <summary><c>a += b</c> in place, with a held alpha Scalar (see <see cref="AddTensors"/>).</summary>
     public static Tensor AddInPlace(Tensor a, Tensor b)
     {
         using Scalar one = 1.0.ToScalar();
         return a.add_(b, one);
-    }
-
-    /// <summary><c>bias + rows @ weight</c> with held beta/alpha Scalars (<c>torch.addmm(…, 1f, 1f)</c> converts two implicitly).</summary>
-    public static Tensor AddMatMul(Tensor bias, Tensor rows, Tensor weight)
-    {
-        using Scalar one = 1.0.ToScalar();
-        return torch.addmm(bias, rows, weight, one, one);
     }
 
     public static Tensor ClampMin(Tensor tensor, double minimum)

@@ -50,11 +50,11 @@ public sealed class TopAnyGate : nn.Module<Tensor, Tensor, GateDecision>
         var maskFloat = mask.to(ScalarType.Float32);
         var cosine = RoutingLosses.NormalizeRows(tokens).matmul(RoutingLosses.NormalizeColumns(embeddings));
         var scores = torch.sigmoid(cosine).mul(maskFloat);
-        var margin = nn.functional.relu(ScalarArgument.SubtractTensors(scores, torch.sigmoid(Thresholds.to(ScalarType.Float32))));
+        var margin = nn.functional.relu(scores.sub(torch.sigmoid(Thresholds.to(ScalarType.Float32))));
 
         // Straight-through sign: forward is exactly sign(margin) in {0, 1}; backward is the identity onto margin.
         var hard = margin.detach().sign();
-        var gates = ScalarArgument.AddTensors(hard, ScalarArgument.SubtractTensors(margin, margin.detach()));
+        var gates = ScalarArgument.AddTensors(hard, margin.sub(margin.detach()));
         var active = ScalarArgument.GreaterThan(hard, 0);
         var unrouted = active.any(1).logical_not();
 

@@ -5,6 +5,7 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.ML.Data;
+using Microsoft.ML.DynMoE.Internal;
 
 namespace Microsoft.ML.DynMoE.Experiments
 {
@@ -183,7 +184,10 @@ namespace Microsoft.ML.DynMoE.Experiments
         public DynMoEExperiment SetGridSearchTuner() => SetTuner(new GridSearchTuner());
 
         /// <summary>Tries candidates in a seeded random order.</summary>
-        public DynMoEExperiment SetRandomSearchTuner(int? seed = null) => SetTuner(new RandomSearchTuner(seed ?? _settings.Seed));
+        public DynMoEExperiment SetRandomSearchTuner(int? seed = null) => SetTuner(new RandomSearchTuner(seed ?? EffectiveSeed));
+
+        /// <summary>The settings' seed, else the MLContext's (ML.NET's convention), else 0.</summary>
+        private int EffectiveSeed => _settings.Seed ?? MLContextSeed.Of(_mlContext) ?? 0;
 
         /// <summary>Tries the cheapest candidates first.</summary>
         public DynMoEExperiment SetCostFrugalTuner() => SetTuner(new CostFrugalTuner());
@@ -263,7 +267,7 @@ namespace Microsoft.ML.DynMoE.Experiments
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _settings.CancellationToken);
             var ct = linked.Token;
             var clock = Stopwatch.StartNew();
-            int seed = _settings.Seed ?? 0;
+            int seed = EffectiveSeed;
             string label = _settings.LabelColumnName;
 
             IDataView schemaSource = _data ?? _train ?? throw new InvalidOperationException("Call SetDataset(data, folds) or SetDataset(train, validation) before RunAsync.");
@@ -305,14 +309,21 @@ namespace Microsoft.ML.DynMoE.Experiments
             int trialId = 0;
             var budget = TimeSpan.FromSeconds(_settings.MaxExperimentTimeInSeconds);
 
-            if (_settings.WarmUp && !ct.IsCancellationRequested)
+            // The warm-up pays one-time costs (JIT, native loading) so the first trial's timings are not inflated; it is not a
+            // trial, so it is skipped when no trial may run and its time is not charged to the budget.
+            var warmUpTime = TimeSpan.Zero;
+            if (_settings.WarmUp && budget > TimeSpan.Zero && _settings.MaxModels > 0 && !ct.IsCancellationRequested)
+            {
+                var warmUpClock = Stopwatch.StartNew();
                 await Task.Run(() => WarmUp(remaining, task, folds[0].Train, folds[0].Test, seed, ct)).ConfigureAwait(false);
+                warmUpTime = warmUpClock.Elapsed;
+            }
 
             while (remaining.Count > 0)
             {
                 if (ct.IsCancellationRequested) { result.IsCancelled = true; break; }
                 if (trialId >= _settings.MaxModels) break;
-                if (clock.Elapsed >= budget) { result.TimeBudgetExhausted = true; break; }
+                if (clock.Elapsed - warmUpTime >= budget) { result.TimeBudgetExhausted = true; break; }
 
                 var candidate = _tuner.Propose(trialId, remaining);
                 if (candidate == null) break;

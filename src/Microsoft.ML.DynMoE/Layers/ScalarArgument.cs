@@ -14,14 +14,14 @@ internal static class ScalarArgument
     /// <summary><c>a + b</c>: <c>Tensor.add(Tensor)</c> passes an implicit alpha Scalar of 1 (a crash after ~50 minutes of ViT training).</summary>
     public static Tensor AddTensors(Tensor a, Tensor b)
     {
-        using Scalar one = 1.0.ToScalar();
+        using Scalar one = 1.ToScalar(); // integral, so int64 counts and indices accept it too
         return a.add(b, one);
     }
 
     /// <summary><c>a += b</c> in place, with a held alpha Scalar (see <see cref="AddTensors"/>).</summary>
     public static Tensor AddInPlace(Tensor a, Tensor b)
     {
-        using Scalar one = 1.0.ToScalar();
+        using Scalar one = 1.ToScalar(); // integral, so int64 counts and indices accept it too
         return a.add_(b, one);
     }
 

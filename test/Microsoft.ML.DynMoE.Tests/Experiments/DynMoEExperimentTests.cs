@@ -93,6 +93,35 @@ public sealed class DynMoEExperimentTests
     }
 
     [TestMethod]
+    public async Task TheSeedDefaultsToTheMLContextSeed()
+    {
+        static async Task<string[]> Folds(MLContext ml, int? seed)
+        {
+            var settings = ExperimentTestData.FastSettings();
+            settings.Seed = seed;
+            var result = await ExperimentTestData.FastIrisExperiment(ml, settings).ClearCandidates().AddCandidate(ExperimentCandidate.Lbfgs()).RunAsync();
+            return result.Trials[0].FoldSignatures.ToArray();
+        }
+
+        var fromContext = await Folds(new MLContext(seed: 11), seed: null);
+        CollectionAssert.AreEqual(await Folds(new MLContext(), seed: 11), fromContext, "no settings seed: the MLContext seed decides the folds");
+        CollectionAssert.AreNotEqual(await Folds(new MLContext(), seed: 12), fromContext, "another seed gives other folds");
+        CollectionAssert.AreEqual(await Folds(new MLContext(seed: 11), seed: 12), await Folds(new MLContext(), seed: 12), "an explicit settings seed wins");
+    }
+
+    [TestMethod]
+    public async Task AZeroTimeBudgetRunsNoTrial()
+    {
+        var settings = ExperimentTestData.FastSettings();
+        settings.MaxExperimentTimeInSeconds = 0;
+        var monitor = new RecordingMonitor();
+        var result = await ExperimentTestData.FastIrisExperiment(new MLContext(seed: 1), settings).SetMonitor(monitor).RunAsync();
+        Assert.IsEmpty(result.Trials);
+        Assert.IsTrue(result.TimeBudgetExhausted);
+        Assert.IsEmpty(monitor.Events, string.Join(", ", monitor.Events));
+    }
+
+    [TestMethod]
     public async Task FoldAssignmentIsDeterministicFromTheSeed()
     {
         var ml = new MLContext(seed: 123);

@@ -121,7 +121,34 @@ namespace Microsoft.ML.DynMoE.Cli
             }
             if (!ds.Columns.Any(c => c.Purpose is ColumnPurpose.Numeric or ColumnPurpose.Categorical or ColumnPurpose.Text))
                 throw new CliUsageException($"Dataset file '{path}' has no usable feature columns besides the label '{ds.LabelColumn}'. Add at least one feature column.");
+            if (lines.Count > sampleRows)
+                CheckTheRest(ds, path, sampleRows + 1, labelIndex);
             return ds;
+        }
+
+        /// <summary>
+        /// Types come from the first rows, but a class that first appears later must still get its own label value, and a
+        /// number column must not hold text further down: streams every remaining row once (label values, numeric checks).
+        /// </summary>
+        private static void CheckTheRest(TabularDataset ds, string path, int skip, int labelIndex)
+        {
+            var labels = new HashSet<string>(ds.LabelValues, StringComparer.Ordinal);
+            var numeric = ds.Columns.Where(c => c.IsNumeric && (c.Purpose != ColumnPurpose.Label || ds.NumericLabel)).ToArray();
+            long row = skip;
+            foreach (var line in File.ReadLines(path).Where(l => l.Trim().Length > 0).Skip(skip))
+            {
+                row++;
+                var cells = Split(line, ds.Separator);
+                if (labelIndex < cells.Length && !ds.NumericLabel && !s_missing.Contains(cells[labelIndex].Trim()))
+                    labels.Add(cells[labelIndex].Trim());
+                foreach (var column in numeric)
+                {
+                    string value = column.Index < cells.Length ? cells[column.Index].Trim() : "";
+                    if (!s_missing.Contains(value) && !double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out _))
+                        throw new CliUsageException($"Column '{column.Name}' of '{path}' holds numbers in its first rows but '{value}' on line {row.ToString(CultureInfo.InvariantCulture)}. Fix that value, or mark it missing (empty, NA or ?).");
+                }
+            }
+            ds.LabelValues = labels.OrderBy(v => v, StringComparer.Ordinal).ToList();
         }
 
         private static char DetectSeparator(string header)

@@ -247,7 +247,7 @@ public sealed class MoELayer : nn.Module<Tensor, Tensor>
         {
             // A batch of empty sequences has no token to route: the gate's mean-based auxiliary losses would be 0/0 = NaN
             // and poison every weight through the optimizer, so no loss, no routing and nothing recorded.
-            output = torch.zeros_like(tokens);
+            output = ScalarArgument.Multiply(tokens, 0); // zeros that stay in the graph, so backward still runs
             activatedCounts = torch.zeros(0, dtype: ScalarType.Int64, device: tokens.device);
             auxiliary = torch.zeros(new long[0], dtype: ScalarType.Float32, device: tokens.device);
             perExpert = new long[ExpertMask.shape[0]];

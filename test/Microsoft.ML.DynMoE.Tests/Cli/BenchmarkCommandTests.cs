@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.ML.DynMoE.Cli;
 using Microsoft.ML.DynMoE.Tests.Experiments;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using static Microsoft.ML.DynMoE.Tests.Cli.CliProcess;
 
 namespace Microsoft.ML.DynMoE.Tests.Cli;
 
@@ -27,13 +28,6 @@ public sealed class BenchmarkCommandTests
             Directory.Delete(_dir, recursive: true);
     }
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = DynMoECli.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
 
     /// <summary>A folder of two tiny data sets (a binary one cut from breast cancer, iris): the contract files and their fields.</summary>
     [TestMethod]

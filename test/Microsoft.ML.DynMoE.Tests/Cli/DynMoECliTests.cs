@@ -6,6 +6,7 @@ using Microsoft.ML.DynMoE.Cli;
 using Microsoft.ML.DynMoE.Tests.Experiments;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using SkiaSharp;
+using static Microsoft.ML.DynMoE.Tests.Cli.CliProcess;
 
 namespace Microsoft.ML.DynMoE.Tests.Cli;
 
@@ -28,13 +29,6 @@ public sealed class DynMoECliTests
             Directory.Delete(_dir, recursive: true);
     }
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = DynMoECli.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
 
     private static string Iris => ExperimentTestData.DataPath("iris");
 
@@ -206,42 +200,10 @@ public sealed class DynMoECliTests
         Assert.AreEqual(0, predictHere.Code, predictHere.Out + predictHere.Err);
 
         // A fresh process: the CLI assembly next to this test assembly, run with the test's runtime config and deps.
-        string directory = AppContext.BaseDirectory;
         string there = Path.Combine(_dir, "there.csv");
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in new[]
-        {
-            "exec", "--runtimeconfig", Path.Combine(directory, "Microsoft.ML.DynMoE.Tests.runtimeconfig.json"),
-            "--depsfile", Path.Combine(directory, "Microsoft.ML.DynMoE.Tests.deps.json"), Path.Combine(directory, "dynmoe.dll"),
-            "predict", "--model", model, "--dataset", Iris, "--output", there,
-        })
-        {
-            start.ArgumentList.Add(arg);
-        }
-        using var child = System.Diagnostics.Process.Start(start)!;
-        string childOutput = child.StandardOutput.ReadToEnd() + child.StandardError.ReadToEnd();
-        child.WaitForExit();
-        Assert.AreEqual(0, child.ExitCode, childOutput);
+        var child = RunChild(AppContext.BaseDirectory, "predict", "--model", model, "--dataset", Iris, "--output", there);
+        Assert.AreEqual(0, child.Code, child.Output);
         CollectionAssert.AreEqual(File.ReadAllLines(here), File.ReadAllLines(there));
-    }
-
-    /// <summary>Runs dynmoe.dll from <paramref name="directory"/> in a new process with that directory's runtime config and deps.</summary>
-    private static (int Code, string Output) RunChild(string directory, params string[] args)
-    {
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in new[]
-        {
-            "exec", "--runtimeconfig", Path.Combine(directory, "Microsoft.ML.DynMoE.Tests.runtimeconfig.json"),
-            "--depsfile", Path.Combine(directory, "Microsoft.ML.DynMoE.Tests.deps.json"), Path.Combine(directory, "dynmoe.dll"),
-        }.Concat(args))
-        {
-            start.ArgumentList.Add(arg);
-        }
-        using var child = System.Diagnostics.Process.Start(start)!;
-        var error = child.StandardError.ReadToEndAsync();
-        string output = child.StandardOutput.ReadToEnd();
-        child.WaitForExit();
-        return (child.ExitCode, output + error.Result);
     }
 
     [TestMethod]

@@ -7,6 +7,7 @@ using Microsoft.ML.DynMoE.Tests.Experiments;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using static Microsoft.ML.DynMoE.Tests.Cli.CliProcess;
 
 namespace Microsoft.ML.DynMoE.Tests.Cli;
 
@@ -30,13 +31,6 @@ public sealed class ExportCommandTests
             Directory.Delete(_dir, recursive: true);
     }
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = DynMoECli.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
 
     [TestMethod]
     public void ExportedCliModelScoresTheFeaturizedRowsLikeMLNet()

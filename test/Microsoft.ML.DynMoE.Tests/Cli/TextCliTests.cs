@@ -6,6 +6,7 @@ using System.Text.Json;
 using Microsoft.ML.DynMoE.Cli;
 using Microsoft.ML.DynMoE.Tests.Experiments;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using static Microsoft.ML.DynMoE.Tests.Cli.CliProcess;
 
 namespace Microsoft.ML.DynMoE.Tests.Cli;
 
@@ -33,13 +34,6 @@ public sealed class TextCliTests
             Directory.Delete(_dir, recursive: true);
     }
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = DynMoECli.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
 
     [TestMethod]
     public void SdcaOnFeaturizeTextLearnsTheLoneTextColumn()
@@ -82,22 +76,9 @@ public sealed class TextCliTests
         var predictHere = Run("predict", "--model", model, "--dataset", small, "--output", here);
         Assert.AreEqual(0, predictHere.Code, predictHere.Out + predictHere.Err);
 
-        string directory = AppContext.BaseDirectory;
         string there = Path.Combine(_dir, "there.csv");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in new[]
-        {
-            "exec", "--runtimeconfig", Path.Combine(directory, "Microsoft.ML.DynMoE.Tests.runtimeconfig.json"),
-            "--depsfile", Path.Combine(directory, "Microsoft.ML.DynMoE.Tests.deps.json"), Path.Combine(directory, "dynmoe.dll"),
-            "predict", "--model", model, "--dataset", small, "--output", there,
-        })
-        {
-            start.ArgumentList.Add(arg);
-        }
-        using var child = Process.Start(start)!;
-        string childOutput = child.StandardOutput.ReadToEnd() + child.StandardError.ReadToEnd();
-        child.WaitForExit();
-        Assert.AreEqual(0, child.ExitCode, childOutput);
+        var child = RunChild(AppContext.BaseDirectory, "predict", "--model", model, "--dataset", small, "--output", there);
+        Assert.AreEqual(0, child.Code, child.Output);
         var lines = File.ReadAllLines(here);
         Assert.HasCount(121, lines, "a header and one prediction per message");
         CollectionAssert.AreEqual(lines, File.ReadAllLines(there));

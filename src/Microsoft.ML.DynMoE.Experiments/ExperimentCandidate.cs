@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Threading;
-using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Layers;
 using Microsoft.ML.Trainers;
 using Microsoft.ML.Trainers.FastTree;
@@ -168,13 +167,8 @@ namespace Microsoft.ML.DynMoE.Experiments
             => new ExperimentCandidate("Sdca", CandidateFamily.Sdca, null, null, 1, ctx =>
             {
                 var t = ctx.MLContext;
-                // FeaturizeText already L2-normalises its sparse n-gram vector; mean-variance scaling would blow up the rare
-                // n-grams (tiny variance) and SDCA then diverges (AUC 0.5) while running its iteration cap to the end.
-                bool text = ctx.Settings.TextColumnName is not null;
-                int? iterations = text ? null : 100;
-                IEstimator<ITransformer> norm = text
-                    ? new EstimatorChain<ITransformer>()
-                    : t.Transforms.NormalizeMeanVariance(ctx.FeatureColumnName);
+                // On text, SDCA's own convergence check instead of a fixed cap (the sparse n-gram problem needs no cap).
+                int? iterations = ctx.Settings.TextColumnName is null ? 100 : null;
                 IEstimator<ITransformer> trainer = ctx.Task switch
                 {
                     ExperimentTask.MulticlassClassification => t.MulticlassClassification.Trainers.SdcaMaximumEntropy(new SdcaMaximumEntropyMulticlassTrainer.Options
@@ -184,15 +178,14 @@ namespace Microsoft.ML.DynMoE.Experiments
                     _ => t.Regression.Trainers.Sdca(new SdcaRegressionTrainer.Options
                     { LabelColumnName = ctx.LabelColumnName, FeatureColumnName = ctx.FeatureColumnName, ExampleWeightColumnName = ctx.ExampleWeightColumnName, NumberOfThreads = 1, MaximumNumberOfIterations = iterations }),
                 };
-                return WithTextFeatures(ctx, norm.Append(trainer));
+                return WithLinearFeatures(ctx, trainer);
             });
 
-        /// <summary>ML.NET L-BFGS: maximum entropy (multiclass), logistic regression (binary) or Poisson regression (needs non-negative labels), after mean-variance normalization.</summary>
+        /// <summary>ML.NET L-BFGS: maximum entropy (multiclass), logistic regression (binary) or Poisson regression (needs non-negative labels), after mean-variance normalization (on <c>FeaturizeText</c> alone in a text experiment).</summary>
         public static ExperimentCandidate Lbfgs()
             => new ExperimentCandidate("Lbfgs", CandidateFamily.Lbfgs, null, null, 1.5, ctx =>
             {
                 var t = ctx.MLContext;
-                var norm = t.Transforms.NormalizeMeanVariance(ctx.FeatureColumnName);
                 IEstimator<ITransformer> trainer = ctx.Task switch
                 {
                     ExperimentTask.MulticlassClassification => t.MulticlassClassification.Trainers.LbfgsMaximumEntropy(new LbfgsMaximumEntropyMulticlassTrainer.Options
@@ -202,8 +195,18 @@ namespace Microsoft.ML.DynMoE.Experiments
                     _ => t.Regression.Trainers.LbfgsPoissonRegression(new LbfgsPoissonRegressionTrainer.Options
                     { LabelColumnName = ctx.LabelColumnName, FeatureColumnName = ctx.FeatureColumnName, ExampleWeightColumnName = ctx.ExampleWeightColumnName, NumberOfThreads = 1, MaximumNumberOfIterations = 100 }),
                 };
-                return WithTextFeatures(ctx, norm.Append(trainer));
+                return WithLinearFeatures(ctx, trainer);
             });
+
+        /// <summary>
+        /// The features of the linear candidates (SDCA, L-BFGS): mean-variance normalised, or in a text experiment
+        /// <c>FeaturizeText</c> alone — it already L2-normalises its sparse n-grams, and mean-variance scaling would blow up
+        /// the rare ones (tiny variance) so that SDCA diverged (AUC 0.5).
+        /// </summary>
+        private static IEstimator<ITransformer> WithLinearFeatures(CandidateBuildContext ctx, IEstimator<ITransformer> trainer)
+            => ctx.Settings.TextColumnName is null
+                ? ctx.MLContext.Transforms.NormalizeMeanVariance(ctx.FeatureColumnName).Append(trainer)
+                : WithTextFeatures(ctx, trainer);
 
         /// <summary>In a text experiment, ML.NET's <c>FeaturizeText</c> (word and character n-grams) of the text column into the feature column first.</summary>
         private static IEstimator<ITransformer> WithTextFeatures(CandidateBuildContext ctx, IEstimator<ITransformer> trainer)

@@ -5,6 +5,7 @@ using System.Threading;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Experiments;
+using Microsoft.ML.DynMoE.Experiments.Reports;
 
 namespace CompareWithTopK;
 
@@ -18,9 +19,15 @@ namespace CompareWithTopK;
 /// </summary>
 public static class Program
 {
-    public static int Main(string[] args) => Run(args, Console.Out);
+    public static int Main(string[] args)
+    {
+        // Ctrl+C stops the experiment after the running candidate; registered once per process, not per run.
+        using var cancel = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        return Run(args, Console.Out, cancel.Token);
+    }
 
-    public static int Run(string[] args, TextWriter output)
+    public static int Run(string[] args, TextWriter output, CancellationToken cancellationToken = default)
     {
         string repoRoot = FindRepoRoot();
         string dataPath = Path.Combine(repoRoot, "samples", "data", "digits", "data.csv");
@@ -73,9 +80,9 @@ public static class Program
         if (fast)
             experiment.SetMaxModelToExplore(4);
 
-        using var cancel = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
-        var result = experiment.RunAsync(cancel.Token).GetAwaiter().GetResult();
+        var result = experiment.RunAsync(cancellationToken).GetAwaiter().GetResult();
+        if (result.IsCancelled)
+            output.WriteLine($"Cancelled after {result.Trials.Count} candidate(s); the leaderboard holds what finished.");
 
         var leaderboard = new Leaderboard(result);
         output.WriteLine();

@@ -79,7 +79,7 @@ namespace Microsoft.ML.DynMoE.Cli
             var label = LabelOption(required: regression);
             var hasHeader = HasHeaderOption();
             var trainTime = new Option<int>("--train-time") { Description = "Time budget in seconds; no new candidate starts after it (a running one finishes).", DefaultValueFactory = _ => 100 };
-            var folds = new Option<int>("--cv-folds") { Description = "Number of cross-validation folds (same folds for every candidate).", DefaultValueFactory = _ => 5 };
+            var folds = new Option<int>("--folds", "--cv-folds") { Description = "Number of cross-validation folds (same folds for every candidate). --cv-folds is the old name.", DefaultValueFactory = _ => 5 };
             var output = new Option<string>("--output") { Description = "Output directory for the leaderboard, charts and best model.", DefaultValueFactory = _ => "dynmoe-output" };
             var seed = new Option<int>("--seed") { Description = "Seed for folds and training.", DefaultValueFactory = _ => 0 };
             var epochs = new Option<int>("--epochs") { Description = "Epoch budget of every neural candidate.", DefaultValueFactory = _ => 30 };
@@ -92,7 +92,7 @@ namespace Microsoft.ML.DynMoE.Cli
             var imageSize = new Option<string?>("--image-size") { Description = "HxW or HxWxC. With --dataset: the CSV's feature columns are the pixels (ExtractPixels order). With --image-folder: the size images are resized to (C = 1 grey, 3 RGB; default 3)." };
             var imageFolder = new Option<string?>("--image-folder") { Description = "A folder with one subfolder of images per label (the Model Builder layout); needs --image-size." };
             var patchSize = new Option<int>("--patch-size") { Description = "Patch side of the Vision Transformer candidates (divides H and W). Default: the image trainer's." };
-            var interleaved = new Option<bool>("--interleaved") { Description = "CSV pixels are pixel-major (ExtractPixels(interleavePixelColors: true)) instead of channel-planar." };
+            var interleaved = new Option<bool>("--interleaved-colors", "--interleaved") { Description = "InterleavedColors: CSV pixels are pixel-major (ExtractPixels(interleavePixelColors: true)) instead of channel-planar. --interleaved is the old name." };
             if (!regression)
             {
                 cmd.Add(textColumn);
@@ -135,8 +135,8 @@ namespace Microsoft.ML.DynMoE.Cli
             task.AcceptOnlyFromAmong("multiclass", "binary", "regression");
             var gating = new Option<string>("--gating") { Description = "top-any (DynMoE) | top-k | dense.", DefaultValueFactory = _ => "top-any" };
             gating.AcceptOnlyFromAmong("top-any", "top-k", "dense");
-            var k = new Option<int>("--k") { Description = "Experts per token for top-k gating.", DefaultValueFactory = _ => 2 };
-            var experts = new Option<int>("--experts") { Description = "Experts per layer (initial count for top-any).", DefaultValueFactory = _ => 4 };
+            var k = new Option<int>("--top-k", "--k") { Description = "TopK: experts per token for top-k gating. --k is the old name.", DefaultValueFactory = _ => 2 };
+            var experts = new Option<int>("--initial-experts", "--experts") { Description = "InitialExperts: experts per layer (the starting count for top-any). --experts is the old name.", DefaultValueFactory = _ => 4 };
             var epochs = new Option<int>("--epochs") { Description = "Training epochs.", DefaultValueFactory = _ => 30 };
             var hidden = new Option<int>("--model-dimension", "--hidden-size") { Description = "ModelDimension (residual width); ExpertHiddenDimension equals it. --hidden-size is the old name.", DefaultValueFactory = _ => 64 };
             var seed = new Option<int>("--seed") { Description = "Seed.", DefaultValueFactory = _ => 0 };

@@ -7,6 +7,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Experiments;
+using Microsoft.ML.DynMoE.Experiments.Reports;
 using Spectre.Console;
 
 namespace Microsoft.ML.DynMoE.Cli
@@ -45,7 +46,7 @@ namespace Microsoft.ML.DynMoE.Cli
             if (a.TrainTimeSeconds <= 0)
                 throw new CliUsageException($"--train-time must be a positive number of seconds; got {a.TrainTimeSeconds}.");
             if (a.Folds < 2)
-                throw new CliUsageException($"--cv-folds must be at least 2; got {a.Folds}.");
+                throw new CliUsageException($"--folds must be at least 2; got {a.Folds}.");
             if (a.Epochs < 1)
                 throw new CliUsageException($"--epochs must be at least 1; got {a.Epochs}.");
 
@@ -86,7 +87,7 @@ namespace Microsoft.ML.DynMoE.Cli
 
             int rows = CountRows(data, source);
             if (rows < a.Folds)
-                throw new CliUsageException($"Dataset '{source}' has {rows} rows, fewer than --cv-folds {a.Folds}. Use fewer folds or more data.");
+                throw new CliUsageException($"Dataset '{source}' has {rows} rows, fewer than --folds {a.Folds}. Use fewer folds or more data.");
 
             var labelValues = ds?.LabelValues ?? data.GetColumn<string>(labelColumn).Distinct().ToList();
             ExperimentTask task;

@@ -8,6 +8,8 @@ using System.Text.Json;
 using System.Threading;
 using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Experiments;
+using Microsoft.ML.DynMoE.Experiments.Internal;
+using Microsoft.ML.DynMoE.Experiments.Reports;
 using Microsoft.ML.DynMoE.Sequence;
 
 namespace Microsoft.ML.DynMoE.Cli
@@ -38,9 +40,9 @@ namespace Microsoft.ML.DynMoE.Cli
             if (a.Epochs < 1)
                 throw new CliUsageException($"--epochs must be at least 1; got {a.Epochs}.");
             if (a.Experts < 1)
-                throw new CliUsageException($"--experts must be at least 1; got {a.Experts}.");
+                throw new CliUsageException($"--initial-experts must be at least 1; got {a.Experts}.");
             if (a.Gating == "top-k" && (a.K < 1 || a.K > a.Experts))
-                throw new CliUsageException($"--k must be between 1 and --experts ({a.Experts}); got {a.K}.");
+                throw new CliUsageException($"--top-k must be between 1 and --initial-experts ({a.Experts}); got {a.K}.");
             if (a.Threads < 1)
                 throw new CliUsageException($"--threads must be at least 1; got {a.Threads}.");
             bool regression = a.Task == "regression";

@@ -284,7 +284,7 @@ namespace Microsoft.ML.DynMoE.Experiments
         public Exception? Exception { get; internal set; }
         /// <summary>Model trained on the last fold.</summary>
         public ITransformer? Model { get; internal set; }
-        /// <summary>DynMoE expert count after each epoch, per layer, from the first fold (null for other families).</summary>
+        /// <summary>Expert count after each epoch, per MoE layer, from the first fold, for the neural families (DynMoE, top-k, dense); null for the ML.NET trainers.</summary>
         public IReadOnlyList<IReadOnlyList<int>>? ExpertCountHistory { get; internal set; }
         /// <summary>Fingerprint of each fold's held-out rows (row count and label hash); identical for every candidate of an experiment.</summary>
         public IReadOnlyList<string> FoldSignatures { get; internal set; } = Array.Empty<string>();

@@ -5,6 +5,7 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.ML.Data;
+using Microsoft.ML.DynMoE.Experiments.Internal;
 using Microsoft.ML.DynMoE.Internal;
 
 namespace Microsoft.ML.DynMoE.Experiments

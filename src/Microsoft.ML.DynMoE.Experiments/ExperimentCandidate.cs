@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Threading;
+using Microsoft.ML.DynMoE.Experiments.Internal;
 using Microsoft.ML.DynMoE.Layers;
 using Microsoft.ML.Trainers;
 using Microsoft.ML.Trainers.FastTree;

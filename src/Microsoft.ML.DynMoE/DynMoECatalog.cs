@@ -12,14 +12,15 @@ public static class DynMoECatalog
     /// <param name="labelColumnName">Key-typed label column.</param>
     /// <param name="featureColumnName">Known-size Single vector of features.</param>
     /// <param name="exampleWeightColumnName">Optional Single weight column.</param>
-    /// <param name="gating">Top-any (DynMoE), top-k or dense.</param>
-    /// <param name="initialExperts">Experts at the start of training.</param>
-    /// <param name="numberOfEpochs">Passes over the data.</param>
-    /// <param name="topK">Experts per token for top-k gating (default 2).</param>
+    /// <param name="gating">Top-any (DynMoE), top-k or dense; null keeps the options default (top-any).</param>
+    /// <param name="initialExperts">Experts at the start of training; null keeps the options default.</param>
+    /// <param name="numberOfEpochs">Passes over the data; null keeps the options default.</param>
+    /// <param name="topK">Experts per token for top-k gating; null keeps the options default (2).</param>
+    /// <param name="learningRate">Peak learning rate; null keeps the options default.</param>
     public static DynMoEMulticlassTrainer DynMoE(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
         string labelColumnName = DefaultColumnNames.Label, string featureColumnName = DefaultColumnNames.Features, string? exampleWeightColumnName = null,
-        GatingKind gating = GatingKind.TopAny, int initialExperts = 4, int numberOfEpochs = 30, int? topK = null)
-        => catalog.DynMoE(Configure(new DynMoEMulticlassTrainer.Options(), labelColumnName, featureColumnName, exampleWeightColumnName, gating, initialExperts, numberOfEpochs, topK));
+        GatingKind? gating = null, int? initialExperts = null, int? numberOfEpochs = null, int? topK = null, float? learningRate = null)
+        => catalog.DynMoE(Configure(new DynMoEMulticlassTrainer.Options(), labelColumnName, featureColumnName, exampleWeightColumnName, gating, initialExperts, numberOfEpochs, topK, learningRate));
 
     /// <summary>Creates a DynMoE multiclass trainer from options.</summary>
     /// <param name="catalog">The multiclass trainers catalog.</param>
@@ -32,14 +33,15 @@ public static class DynMoECatalog
     /// <param name="labelColumnName">Boolean label column.</param>
     /// <param name="featureColumnName">Known-size Single vector of features.</param>
     /// <param name="exampleWeightColumnName">Optional Single weight column.</param>
-    /// <param name="gating">Top-any (DynMoE), top-k or dense.</param>
-    /// <param name="initialExperts">Experts at the start of training.</param>
-    /// <param name="numberOfEpochs">Passes over the data.</param>
-    /// <param name="topK">Experts per token for top-k gating (default 2).</param>
+    /// <param name="gating">Top-any (DynMoE), top-k or dense; null keeps the options default (top-any).</param>
+    /// <param name="initialExperts">Experts at the start of training; null keeps the options default.</param>
+    /// <param name="numberOfEpochs">Passes over the data; null keeps the options default.</param>
+    /// <param name="topK">Experts per token for top-k gating; null keeps the options default (2).</param>
+    /// <param name="learningRate">Peak learning rate; null keeps the options default.</param>
     public static DynMoEBinaryTrainer DynMoE(this BinaryClassificationCatalog.BinaryClassificationTrainers catalog,
         string labelColumnName = DefaultColumnNames.Label, string featureColumnName = DefaultColumnNames.Features, string? exampleWeightColumnName = null,
-        GatingKind gating = GatingKind.TopAny, int initialExperts = 4, int numberOfEpochs = 30, int? topK = null)
-        => catalog.DynMoE(Configure(new DynMoEBinaryTrainer.Options(), labelColumnName, featureColumnName, exampleWeightColumnName, gating, initialExperts, numberOfEpochs, topK));
+        GatingKind? gating = null, int? initialExperts = null, int? numberOfEpochs = null, int? topK = null, float? learningRate = null)
+        => catalog.DynMoE(Configure(new DynMoEBinaryTrainer.Options(), labelColumnName, featureColumnName, exampleWeightColumnName, gating, initialExperts, numberOfEpochs, topK, learningRate));
 
     /// <summary>Creates a DynMoE binary trainer from options.</summary>
     /// <param name="catalog">The binary trainers catalog.</param>
@@ -52,14 +54,15 @@ public static class DynMoECatalog
     /// <param name="labelColumnName">Single label column.</param>
     /// <param name="featureColumnName">Known-size Single vector of features.</param>
     /// <param name="exampleWeightColumnName">Optional Single weight column.</param>
-    /// <param name="gating">Top-any (DynMoE), top-k or dense.</param>
-    /// <param name="initialExperts">Experts at the start of training.</param>
-    /// <param name="numberOfEpochs">Passes over the data.</param>
-    /// <param name="topK">Experts per token for top-k gating (default 2).</param>
+    /// <param name="gating">Top-any (DynMoE), top-k or dense; null keeps the options default (top-any).</param>
+    /// <param name="initialExperts">Experts at the start of training; null keeps the options default.</param>
+    /// <param name="numberOfEpochs">Passes over the data; null keeps the options default.</param>
+    /// <param name="topK">Experts per token for top-k gating; null keeps the options default (2).</param>
+    /// <param name="learningRate">Peak learning rate; null keeps the options default.</param>
     public static DynMoERegressionTrainer DynMoE(this RegressionCatalog.RegressionTrainers catalog,
         string labelColumnName = DefaultColumnNames.Label, string featureColumnName = DefaultColumnNames.Features, string? exampleWeightColumnName = null,
-        GatingKind gating = GatingKind.TopAny, int initialExperts = 4, int numberOfEpochs = 30, int? topK = null)
-        => catalog.DynMoE(Configure(new DynMoERegressionTrainer.Options(), labelColumnName, featureColumnName, exampleWeightColumnName, gating, initialExperts, numberOfEpochs, topK));
+        GatingKind? gating = null, int? initialExperts = null, int? numberOfEpochs = null, int? topK = null, float? learningRate = null)
+        => catalog.DynMoE(Configure(new DynMoERegressionTrainer.Options(), labelColumnName, featureColumnName, exampleWeightColumnName, gating, initialExperts, numberOfEpochs, topK, learningRate));
 
     /// <summary>Creates a DynMoE regression trainer from options.</summary>
     /// <param name="catalog">The regression trainers catalog.</param>
@@ -67,17 +70,18 @@ public static class DynMoECatalog
     public static DynMoERegressionTrainer DynMoE(this RegressionCatalog.RegressionTrainers catalog, DynMoERegressionTrainer.Options options)
         => new(CatalogUtils.GetEnvironment(catalog), options);
 
-    private static TOptions Configure<TOptions>(TOptions options, string label, string features, string? weight, GatingKind gating, int experts, int epochs, int? topK)
+    // Null arguments fall back to the Options defaults, so the defaults live in one place (ML.NET's catalog convention).
+    private static TOptions Configure<TOptions>(TOptions options, string label, string features, string? weight, GatingKind? gating, int? experts, int? epochs, int? topK, float? learningRate)
         where TOptions : DynMoETrainerOptionsBase
     {
         options.LabelColumnName = label;
         options.FeatureColumnName = features;
         options.ExampleWeightColumnName = weight;
-        options.Gating = gating;
-        options.InitialExperts = experts;
-        options.NumberOfEpochs = epochs;
-        if (topK is int k)
-            options.TopK = k;
+        options.Gating = gating ?? options.Gating;
+        options.InitialExperts = experts ?? options.InitialExperts;
+        options.NumberOfEpochs = epochs ?? options.NumberOfEpochs;
+        options.TopK = topK ?? options.TopK;
+        options.LearningRate = learningRate ?? options.LearningRate;
         return options;
     }
 }

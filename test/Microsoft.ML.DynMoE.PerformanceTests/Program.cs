@@ -1,5 +1,6 @@
 using System;
 using System.Diagnostics;
+using System.Globalization;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
@@ -14,7 +15,7 @@ public static class Program
     /// <summary>
     /// <c>dotnet run -c Release --project test/Microsoft.ML.DynMoE.PerformanceTests -- --filter '*'</c> runs BenchmarkDotNet
     /// (short in-process job); <c>-- --quick</c> prints a Stopwatch estimate of the same cases in under a minute;
-    /// <c>-- --text-quality FILE [--epochs N]</c> and <c>-- --text-speed FILE</c> run the text classifier comparisons (see <see cref="TextBenchmarks"/>).
+    /// <c>-- --text-quality FILE [--epochs N] [--results DIR] [--models "A;B"]</c> and <c>-- --text-speed FILE</c> run the text classifier comparisons (see <see cref="TextBenchmarks"/>).
     /// </summary>
     public static int Main(string[] args)
     {
@@ -38,7 +39,8 @@ public static class Program
 
         if (args.Length > 1 && args[0] == "--text-quality")
         {
-            TextBenchmarks.Quality(args[1], args.Length > 3 && args[2] == "--epochs" ? int.Parse(args[3]) : null);
+            string? Flag(string name) => Array.IndexOf(args, name) is int i and > 1 && i + 1 < args.Length ? args[i + 1] : null;
+            TextBenchmarks.Quality(args[1], Flag("--epochs") is string e ? int.Parse(e, CultureInfo.InvariantCulture) : null, Flag("--results"), Flag("--models")?.Split(';'));
             return 0;
         }
 

@@ -5,6 +5,8 @@ using System.Globalization;
 using System.Linq;
 using System.Threading;
 using Microsoft.ML.Data;
+using Microsoft.ML.DynMoE.Experiments.Internal;
+using Microsoft.ML.DynMoE.Experiments.Reports;
 
 namespace Microsoft.ML.DynMoE.Experiments.Benchmark
 {

@@ -7,7 +7,7 @@ using Microsoft.ML.DynMoE.Layers;
 using Microsoft.ML.DynMoE.Sequence;
 using Microsoft.ML.DynMoE.Text;
 
-namespace Microsoft.ML.DynMoE.Experiments
+namespace Microsoft.ML.DynMoE.Experiments.Internal
 {
     /// <summary>Where the experiments build DynMoE trainers (tabular, text, image) and read routing back from fitted models.</summary>
     internal static class DynMoEBridge

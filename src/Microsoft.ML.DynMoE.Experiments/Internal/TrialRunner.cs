@@ -6,7 +6,7 @@ using System.Linq;
 using System.Threading;
 using Microsoft.ML.Data;
 
-namespace Microsoft.ML.DynMoE.Experiments
+namespace Microsoft.ML.DynMoE.Experiments.Internal
 {
     /// <summary>Trains and evaluates one candidate on every fold.</summary>
     internal static class TrialRunner
@@ -191,7 +191,7 @@ namespace Microsoft.ML.DynMoE.Experiments
     }
 }
 
-namespace Microsoft.ML.DynMoE.Experiments
+namespace Microsoft.ML.DynMoE.Experiments.Internal
 {
     /// <summary>ML.NET's MLContext.CancelExecution is not public; AutoML calls it to stop a running trainer. We call it by reflection when present.</summary>
     internal static class MLContextCancellation

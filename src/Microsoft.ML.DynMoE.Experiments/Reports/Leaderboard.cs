@@ -7,7 +7,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Microsoft.ML.DynMoE.Experiments
+namespace Microsoft.ML.DynMoE.Experiments.Reports
 {
     /// <summary>One leaderboard row; serialized to leaderboard.json with exactly these field names.</summary>
     public sealed class LeaderboardEntry

@@ -4,7 +4,7 @@ using System.IO;
 using System.Linq;
 using ScottPlot;
 
-namespace Microsoft.ML.DynMoE.Experiments
+namespace Microsoft.ML.DynMoE.Experiments.Reports
 {
     /// <summary>PNG charts of an experiment, drawn with ScottPlot.</summary>
     public static class LeaderboardCharts

@@ -5,7 +5,7 @@ using System.Linq;
 using Microsoft.ML.DynMoE.Sequence;
 using ScottPlot;
 
-namespace Microsoft.ML.DynMoE.Experiments
+namespace Microsoft.ML.DynMoE.Experiments.Reports
 {
     /// <summary>
     /// Heatmap PNGs of an image model's routing: mean activated experts per patch position, one map per MoE layer,

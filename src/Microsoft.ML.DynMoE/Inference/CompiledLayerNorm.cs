@@ -1,7 +1,7 @@
 using System;
-using System.Runtime.CompilerServices;
 using System.IO;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using TorchSharp.Modules;
 
 namespace Microsoft.ML.DynMoE.Inference;
@@ -25,8 +25,8 @@ internal sealed class CompiledLayerNorm
     internal ReadOnlySpan<float> Bias => _bias;
     internal double Epsilon => _epsilon;
 
-    public static CompiledLayerNorm FromModule(LayerNorm norm, double epsilon = 1e-5)
-        => new(CompiledMoEMlp.ToArray(norm.weight!), CompiledMoEMlp.ToArray(norm.bias!), epsilon);
+    public static CompiledLayerNorm FromModule(LayerNorm norm)
+        => new(CompiledMoEMlp.ToArray(norm.weight!), CompiledMoEMlp.ToArray(norm.bias!), norm.eps);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Apply(ReadOnlySpan<float> input, Span<float> output)

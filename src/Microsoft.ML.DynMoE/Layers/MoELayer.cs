@@ -129,14 +129,14 @@ public sealed class MoELayer : nn.Module<Tensor, Tensor>
     public void EndRecording() => IsRecording = false;
 
     /// <summary>
-    /// DynMoE add/remove update (spec §3.2-3.3) from the current recording window, which it then clears.
+    /// DynMoE add/remove update (docs/routing.md, "Adaptation") from the current recording window, which it then clears.
     /// Remove first: every active slot that received no token in the window is deactivated. Then add: if any recorded
     /// token activated no expert, the lowest-index inactive slot (possibly one just removed) is activated with
     /// <c>W[:, e] = unit(Σ unrouted x)</c> and <c>θ_e</c> = <see cref="MoELayerOptions.ThresholdInitialization"/>; at most one
     /// per call, never beyond E_max. Its FFN weights follow <see cref="MoELayerOptions.NewExpertInitialization"/> (by default it
     /// keeps its own). Keep-at-least-one rule (our addition; the reference has no lower bound): if the update would leave no
     /// active slot, the lowest-index previously active slot stays active. A window with no recorded tokens changes
-    /// nothing. Optimizer (Adam) moments of overwritten slices are not reset, as in the reference (spec §3.5).
+    /// nothing. Optimizer (Adam) moments of overwritten slices are not reset, as in the reference, unless the trainer resets them (ResetNewExpertOptimizerState).
     /// Top-k and dense layers never change.
     /// </summary>
     /// <returns>What changed.</returns>

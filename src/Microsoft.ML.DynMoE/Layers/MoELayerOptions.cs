@@ -31,7 +31,7 @@ public sealed class MoELayerOptions
 
     /// <summary>Top-any only: initial threshold logit θ of every slot and of a slot activated by adaptation; the threshold is
     /// <c>sigmoid(θ)</c> on <c>sigmoid(cosine)</c>, so 0 activates an expert when the cosine is positive. Default 0.</summary>
-    public double ThresholdInitialization { get; set; }
+    public float ThresholdInitialization { get; set; }
 
     /// <summary>Top-any only: the feed-forward weights of a slot that adaptation activates. Default <see cref="Layers.NewExpertInitialization.Random"/>.</summary>
     public NewExpertInitialization NewExpertInitialization { get; set; } = NewExpertInitialization.Random;
@@ -68,7 +68,7 @@ public sealed class MoELayerOptions
             throw new ArgumentOutOfRangeException(nameof(Activation), Activation, "Activation must be Gelu, Relu or Silu.");
         }
 
-        if (!double.IsFinite(ThresholdInitialization))
+        if (!float.IsFinite(ThresholdInitialization))
         {
             throw new ArgumentOutOfRangeException(nameof(ThresholdInitialization), ThresholdInitialization, "ThresholdInitialization must be a finite number.");
         }

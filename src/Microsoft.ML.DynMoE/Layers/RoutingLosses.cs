@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace Microsoft.ML.DynMoE.Layers;
 
-/// <summary>Auxiliary routing losses (DynMoE spec §2 and Switch/GShard load balancing). Inputs are float32.</summary>
+/// <summary>Auxiliary routing losses (DynMoE's diversity/simplicity/efficiency terms and Switch/GShard load balancing). Inputs are float32.</summary>
 public static class RoutingLosses
 {
     /// <summary>
@@ -31,7 +31,7 @@ public static class RoutingLosses
     }
 
     /// <summary>
-    /// DeepSpeed-fork load-balance term (spec §2.2). With A the tokens with K ≥ 1 and E the slot count:
+    /// DeepSpeed-fork load-balance term. With A the tokens with K ≥ 1 and E the slot count:
     /// <c>p[t,e] = g[t,e] / Σ_e g[t,e]</c>, <c>me_e = mean_{t∈A} p[t,e]</c> (differentiable),
     /// <c>ce_e = mean_{t∈A} g[t,e]</c> (no gradient), <c>L = E² · mean_e(me_e · ce_e)</c>; 0 when A is empty.
     /// </summary>

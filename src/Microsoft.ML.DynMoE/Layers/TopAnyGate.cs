@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.DynMoE.Layers;
 
 /// <summary>
-/// DynMoE top-any gate (spec §1, DeepSpeed-fork semantics). Scores <c>s = sigmoid(cos(x, W_e)) · m</c>, thresholds
+/// DynMoE top-any gate (DeepSpeed-fork semantics; docs/routing.md). Scores <c>s = sigmoid(cos(x, W_e)) · m</c>, thresholds
 /// <c>t = sigmoid(θ)</c>, gates <c>g = sign(relu(s − t))</c> with an identity (straight-through) backward,
 /// <c>K = Σ_e g</c> without gradient, combine weights <c>g / max(K, 1)</c>. In training a token with K = 0 gets no
 /// expert; in eval it falls back to <c>argmax_e s_e</c> with weight 1.

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Layers;
+using Microsoft.ML.DynMoE.Training;
 using Microsoft.ML.Model.OnnxConverter;
 
 namespace Microsoft.ML.DynMoE.Onnx;

@@ -1,5 +1,5 @@
 using System.Runtime.CompilerServices;
 
-// Approach A (docs/architecture.md): compile against publicized ML.NET, run against the real one.
+// Compile against publicized ML.NET, run against the real one (docs/architecture.md, "Building against ML.NET").
 [assembly: IgnoresAccessChecksTo("Microsoft.ML.Core")]
 [assembly: IgnoresAccessChecksTo("Microsoft.ML.Data")]

@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
-using System.Threading;
 using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Images;
 using Microsoft.ML.DynMoE.Inference;
@@ -18,8 +17,6 @@ namespace Microsoft.ML.DynMoE.Sequence;
 /// </summary>
 public sealed class DynMoEEncoderModelParameters
 {
-    private readonly ThreadLocal<CompiledTransformerEncoder.Scratch> _scratch;
-
     internal DynMoEEncoderModelParameters(SequenceTask task, SequenceInput input, CompiledTransformerEncoder encoder, DynMoERoutingSummary routing, string[] classNames)
     {
         Task = task;
@@ -27,7 +24,6 @@ public sealed class DynMoEEncoderModelParameters
         Encoder = encoder;
         Routing = routing;
         ClassNames = classNames;
-        _scratch = new ThreadLocal<CompiledTransformerEncoder.Scratch>(() => Encoder!.CreateScratch());
     }
 
     internal SequenceTask Task { get; }
@@ -54,9 +50,12 @@ public sealed class DynMoEEncoderModelParameters
     /// <summary>Blocks whose FFN is an MoE layer.</summary>
     public int NumberOfMoELayers => Encoder.MoELayerCount;
 
-    /// <summary>Runs the encoder on one featurized row; <paramref name="output"/> receives the logits.</summary>
-    internal void Score(ReadOnlySpan<float> input, Span<float> output, CompiledTransformerEncoder.RoutingTrace? trace = null)
-        => Encoder.Forward(input, output, _scratch.Value!, trace);
+    /// <summary>
+    /// Runs the encoder on one featurized row; <paramref name="output"/> receives the logits. Each caller (a cursor's row
+    /// state, one routing pass) owns its <paramref name="scratch"/>, so the model holds no per-thread state to dispose.
+    /// </summary>
+    internal void Score(ReadOnlySpan<float> input, Span<float> output, CompiledTransformerEncoder.Scratch scratch, CompiledTransformerEncoder.RoutingTrace? trace = null)
+        => Encoder.Forward(input, output, scratch, trace);
 
     /// <summary>
     /// Measures routing on <paramref name="data"/> (which must hold the model's input columns): overall, per label value
@@ -80,6 +79,7 @@ public sealed class DynMoEEncoderModelParameters
         var row = new float[Input.MaximumWidth];
         var output = new float[Encoder.OutputDimension];
         var trace = new CompiledTransformerEncoder.RoutingTrace(Encoder);
+        var scratch = Encoder.CreateScratch();
         var overall = new Tally(this);
         var byLabel = new SortedDictionary<string, Tally>(StringComparer.Ordinal);
         var tokens = new Dictionary<int, (long Count, double Sum)>();
@@ -89,7 +89,7 @@ public sealed class DynMoEEncoderModelParameters
             Array.Clear(row);
             int length = reader(row);
             trace.Clear();
-            Score(row.AsSpan(0, length), output, trace);
+            Score(row.AsSpan(0, length), output, scratch, trace);
             overall.Count(trace, offset);
             if (labelText is not null)
             {

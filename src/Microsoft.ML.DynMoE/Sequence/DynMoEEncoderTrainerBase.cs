@@ -73,6 +73,9 @@ public abstract class DynMoEEncoderTrainerBase<TOptions> : IEstimator<DynMoEEnco
         void CheckAlive() { _options.CancellationToken.ThrowIfCancellationRequested(); Host.CheckAlive(); }
         // Resolved before the first pass over the data, so a missing GPU fails at once, not after reading everything.
         var device = DeviceSelection.Resolve(_options.Device, Host);
+        NativeReproducibility.Ensure();
+        if (NativeReproducibility.Problem is string reproducibility)
+            ch.Warning(MessageSensitivity.None, "DynMoE: " + reproducibility);
         var labelColumn = trainData.Schema[_options.LabelColumnName];
         int outputs = OutputCount(labelColumn);
         string[] classNames = ClassNames(labelColumn);
@@ -113,6 +116,8 @@ public abstract class DynMoEEncoderTrainerBase<TOptions> : IEstimator<DynMoEEnco
             OnEpoch = progress =>
             {
                 ch.Info(MessageSensitivity.None, "DynMoE " + progress + $", padding {source.PaddingFraction:P1}");
+                if (progress.ValidationLoss is double loss && !double.IsFinite(loss))
+                    ch.Warning(MessageSensitivity.None, $"DynMoE: the validation loss of epoch {progress.Epoch} is {loss}; early stopping counts it as an epoch without improvement. Lower LearningRate if training diverged.");
                 _options.Progress?.Report(progress);
             },
         };

@@ -207,6 +207,7 @@ public sealed class DynMoEEncoderTransformer : RowToRowTransformerBase
         private readonly SequenceRowReader _reader;
         private readonly float[] _input;
         private readonly float[] _logits;
+        private readonly CompiledTransformerEncoder.Scratch _scratch;
         private long _position = -1;
 
         public RowState(DynMoEEncoderModelParameters model, DataViewRow row)
@@ -215,6 +216,7 @@ public sealed class DynMoEEncoderTransformer : RowToRowTransformerBase
             _reader = model.Input.CreateReader(row);
             _input = new float[model.Input.MaximumWidth];
             _logits = new float[model.OutputCount];
+            _scratch = model.Encoder.CreateScratch();
         }
 
         public ReadOnlySpan<float> Logits(DataViewRow row)
@@ -223,7 +225,7 @@ public sealed class DynMoEEncoderTransformer : RowToRowTransformerBase
             {
                 Array.Clear(_input);
                 int length = _reader(_input);
-                _model.Score(_input.AsSpan(0, length), _logits);
+                _model.Score(_input.AsSpan(0, length), _logits, _scratch);
                 _position = row.Position;
             }
 

@@ -99,7 +99,11 @@ internal sealed class HeldScalarAdamW : IDisposable
         g.WarmupSteps[slot] = steps;
     }
 
-    /// <summary>Sets every gradient to null (as torch's zero_grad(set_to_none=True)).</summary>
+    /// <summary>
+    /// Zeroes every gradient in place, as torch's <c>zero_grad(set_to_none=False)</c>: the gradient tensors stay allocated,
+    /// and a parameter that took part in an earlier step keeps being stepped (moments and weight decay) even in a step
+    /// where its gradient is zero.
+    /// </summary>
     public void ZeroGrad()
     {
         foreach (var e in _entries)

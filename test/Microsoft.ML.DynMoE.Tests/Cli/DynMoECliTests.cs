@@ -36,7 +36,7 @@ public sealed class DynMoECliTests
     public void ClassificationWritesLeaderboardChartsAndBestModel()
     {
         string outDir = Path.Combine(_dir, "out");
-        var (code, stdout, stderr) = Run("classification", "--dataset", Iris, "--label-col", "Label", "--cv-folds", "2", "--epochs", "2",
+        var (code, stdout, stderr) = Run("classification", "--dataset", Iris, "--label-col", "Label", "--folds", "2", "--epochs", "2",
             "--model-dimension", "16", "--families", "dynmoe,topk,dense,lbfgs", "--max-models", "4", "--train-time", "120", "--output", outDir, "--seed", "3");
         Assert.AreEqual(0, code, stdout + stderr);
         StringAssert.Contains(stdout, "task multiclass");
@@ -129,7 +129,7 @@ public sealed class DynMoECliTests
         {
             string outDir = Path.Combine(_dir, "out-" + input[0].TrimStart('-'));
             int count = families.Split(',').Length;
-            var args = new[] { "classification" }.Concat(input).Concat(new[] { "--image-size", "8x8x1", "--cv-folds", "2", "--epochs", "2",
+            var args = new[] { "classification" }.Concat(input).Concat(new[] { "--image-size", "8x8x1", "--folds", "2", "--epochs", "2",
                 "--model-dimension", "16", "--families", families, "--max-models", count.ToString(), "--train-time", "120", "--output", outDir, "--seed", "3" }).ToArray();
             var (code, stdout, stderr) = Run(args);
             Assert.AreEqual(0, code, stdout + stderr);
@@ -157,7 +157,7 @@ public sealed class DynMoECliTests
     public void TrainPredictAndInspectRoundTrip()
     {
         string model = Path.Combine(_dir, "iris-model.zip");
-        var train = Run("train", "--dataset", Iris, "--label-col", "Label", "--task", "multiclass", "--gating", "top-any", "--experts", "4",
+        var train = Run("train", "--dataset", Iris, "--label-col", "Label", "--task", "multiclass", "--gating", "top-any", "--initial-experts", "4",
             "--epochs", "3", "--model-dimension", "16", "--model", model);
         Assert.AreEqual(0, train.Code, train.Out + train.Err);
         Assert.IsTrue(File.Exists(model));
@@ -211,7 +211,7 @@ public sealed class DynMoECliTests
     {
         string model = Path.Combine(_dir, "iris-model.zip");
         var train = Run("train", "--dataset", Iris, "--label-col", "Label", "--task", "multiclass", "--epochs", "2", "--model-dimension", "8", "--gating", "top-k",
-            "--k", "2", "--model", model);
+            "--top-k", "2", "--model", model);
         Assert.AreEqual(0, train.Code, train.Out + train.Err);
         string here = Path.Combine(_dir, "here.csv");
         var predictHere = Run("predict", "--model", model, "--dataset", Iris, "--output", here);
@@ -248,6 +248,7 @@ public sealed class DynMoECliTests
     public void RegressionTrainAndBinaryDetectionWork()
     {
         string model = Path.Combine(_dir, "concrete.zip");
+        // The old flag names (--k, --experts, --cv-folds) stay accepted beside --top-k, --initial-experts, --folds.
         var train = Run("train", "--dataset", ExperimentTestData.DataPath("concrete"), "--label-col", "Label", "--task", "regression", "--gating", "top-k",
             "--k", "1", "--experts", "2", "--epochs", "1", "--model-dimension", "8", "--model", model);
         Assert.AreEqual(0, train.Code, train.Out + train.Err);

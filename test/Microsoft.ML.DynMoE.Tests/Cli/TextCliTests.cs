@@ -39,7 +39,7 @@ public sealed class TextCliTests
     public void SdcaOnFeaturizeTextLearnsTheLoneTextColumn()
     {
         string outDir = Path.Combine(_dir, "sdca");
-        var (code, stdout, stderr) = Run("classification", "--dataset", _spam, "--label-col", "Label", "--cv-folds", "2",
+        var (code, stdout, stderr) = Run("classification", "--dataset", _spam, "--label-col", "Label", "--folds", "2",
             "--families", "sdca", "--train-time", "600", "--output", outDir, "--seed", "1");
         Assert.AreEqual(0, code, stdout + stderr);
         StringAssert.Contains(stdout, "task binary");
@@ -60,7 +60,7 @@ public sealed class TextCliTests
         string small = Path.Combine(_dir, "small.csv");
         File.WriteAllLines(small, File.ReadLines(_spam).Take(121));
         string outDir = Path.Combine(_dir, "dyn");
-        var run = Run("classification", "--dataset", small, "--label-col", "Label", "--cv-folds", "2", "--epochs", "1",
+        var run = Run("classification", "--dataset", small, "--label-col", "Label", "--folds", "2", "--epochs", "1",
             "--model-dimension", "16", "--families", "dynmoe", "--train-time", "600", "--output", outDir, "--seed", "1");
         Assert.AreEqual(0, run.Code, run.Out + run.Err);
         using (var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "leaderboard.json"))))

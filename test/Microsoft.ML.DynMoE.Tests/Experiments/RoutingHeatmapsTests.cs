@@ -4,6 +4,7 @@ using System.Linq;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Experiments;
+using Microsoft.ML.DynMoE.Experiments.Reports;
 using Microsoft.ML.DynMoE.Images;
 using Microsoft.ML.DynMoE.Sequence;
 using Microsoft.VisualStudio.TestTools.UnitTesting;

@@ -17,7 +17,7 @@ public sealed class MethodVariantTests
         var layer = new MoELayer("moe", new MoELayerOptions
         {
             ModelDimension = 4, ExpertHiddenDimension = 5, Gating = GatingKind.TopAny, InitialExperts = 3, MaximumExperts = 4,
-            NewExpertInitialization = init, ThresholdInitialization = theta,
+            NewExpertInitialization = init, ThresholdInitialization = (float)theta,
         });
         Set(layer.GateEmbeddings!, torch.eye(4));
         Set(layer.Thresholds!, torch.zeros(4));
@@ -37,7 +37,7 @@ public sealed class MethodVariantTests
     [TestMethod]
     public void ThresholdInitializationSetsEveryThresholdAndTheAddedOnes()
     {
-        using var layer = new MoELayer("moe", new MoELayerOptions { ModelDimension = 4, ExpertHiddenDimension = 5, InitialExperts = 2, MaximumExperts = 4, ThresholdInitialization = 0.25 });
+        using var layer = new MoELayer("moe", new MoELayerOptions { ModelDimension = 4, ExpertHiddenDimension = 5, InitialExperts = 2, MaximumExperts = 4, ThresholdInitialization = 0.25f });
         CollectionAssert.AreEqual(new[] { 0.25f, 0.25f, 0.25f, 0.25f }, Floats(layer.Thresholds!));
 
         using var adapted = Layer(NewExpertInitialization.Random, theta: 0.4);

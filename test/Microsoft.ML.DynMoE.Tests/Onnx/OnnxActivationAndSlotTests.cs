@@ -4,6 +4,7 @@ using System.Linq;
 using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Layers;
+using Microsoft.ML.DynMoE.Training;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using static TorchSharp.torch;

@@ -5,6 +5,7 @@ using System.Linq;
 using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Layers;
 using Microsoft.ML.DynMoE.Onnx;
+using Microsoft.ML.DynMoE.Training;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Microsoft.VisualStudio.TestTools.UnitTesting;

@@ -39,4 +39,24 @@ public sealed class CompareWithTopKSampleTests
                 Directory.Delete(output, recursive: true);
         }
     }
+
+    [TestMethod]
+    public void CancelledRunStopsBeforeTrainingAndSaysSo()
+    {
+        // The caller's token (Main's Ctrl+C) reaches the experiment; nothing hooks Console.CancelKeyPress per run.
+        string output = Path.Combine(Path.GetTempPath(), "dynmoe-main-job-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            using var log = new StringWriter();
+            int exitCode = CompareWithTopK.Program.Run(new[] { "--fast", "--output", output }, log, new System.Threading.CancellationToken(canceled: true));
+            Assert.AreEqual(1, exitCode, log.ToString());
+            StringAssert.Contains(log.ToString(), "Cancelled after 0 candidate(s)");
+            Assert.IsFalse(File.Exists(Path.Combine(output, "best-model.zip")));
+        }
+        finally
+        {
+            if (Directory.Exists(output))
+                Directory.Delete(output, recursive: true);
+        }
+    }
 }

@@ -92,7 +92,8 @@ public sealed class SampleTests
     {
         var summary = RunSample(ConcreteStrength.Program.Run, ConcreteStrength.Program.ModelFileName, ConcreteStrength.Program.SummaryFileName);
         Assert.IsGreaterThan(0, summary.GetProperty("ActivatedExpertsPerTokenByStrengthBand").EnumerateObject().Count());
-        Assert.IsTrue(double.IsFinite(summary.GetProperty("RSquared").GetDouble()));
+        // 3 epochs on the shipped concrete data give R² 0.77 on the held-out fifth (a mean predictor gives 0).
+        Assert.IsGreaterThan(0.6, summary.GetProperty("RSquared").GetDouble());
     }
 
     [TestMethod]

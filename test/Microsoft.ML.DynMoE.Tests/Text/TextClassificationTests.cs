@@ -234,7 +234,7 @@ public sealed class TextClassificationTests
         var options = SmallOptions();
         options.NumberOfEpochs = 50;
         options.CancellationToken = cancel.Token;
-        options.Progress = new Progress(_ => cancel.Cancel());
+        options.Progress = new SynchronousProgress(_ => cancel.Cancel());
         Assert.Throws<OperationCanceledException>(() => _ml.BinaryClassification.Trainers.DynMoETextClassification(options).Fit(_ml.Data.TakeRows(_spam, 100)));
     }
 
@@ -271,12 +271,5 @@ public sealed class TextClassificationTests
         options.NumberOfEpochs = 1;
         var model = trainer.Fit(_ml.Data.TakeRows(_spam, 100));
         Assert.AreEqual(0, model.Model.NumberOfMoELayers, "the dense model captured at creation has no MoE layer");
-    }
-
-    private sealed class Progress : IProgress<DynMoETrainingProgress>
-    {
-        private readonly Action<DynMoETrainingProgress> _report;
-        public Progress(Action<DynMoETrainingProgress> report) => _report = report;
-        public void Report(DynMoETrainingProgress value) => _report(value);
     }
 }

@@ -25,13 +25,6 @@ public sealed class ConcurrencyTests
         public float[] Score { get; set; } = Array.Empty<float>();
     }
 
-    private sealed class SynchronousProgress : IProgress<DynMoETrainingProgress>
-    {
-        private readonly Action<DynMoETrainingProgress> _report;
-        public SynchronousProgress(Action<DynMoETrainingProgress> report) => _report = report;
-        public void Report(DynMoETrainingProgress value) => _report(value);
-    }
-
     private static float[] BinaryScores(ITransformer model, IDataView data) => model.Transform(data).GetColumn<float>("Score").ToArray();
 
     [TestMethod]

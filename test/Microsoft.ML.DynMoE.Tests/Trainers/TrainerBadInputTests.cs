@@ -4,6 +4,7 @@ using System.Linq;
 using System.Threading;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.DynMoE.Training;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 
 namespace Microsoft.ML.DynMoE.Tests.Trainers;
@@ -210,7 +211,7 @@ public sealed class TrainerBadInputTests
     [TestMethod]
     public void CudaWithoutCudaGivesAClearError()
     {
-        var e = Assert.ThrowsExactly<InvalidOperationException>(() => DeviceSelection.Resolve(DynMoEDevice.Cuda, null, true, cudaAvailable: () => false));
+        var e = Assert.ThrowsExactly<InvalidOperationException>(() => DeviceSelection.Resolve(DynMoEDevice.Cuda, null, true, cudaDeviceCount: () => 0));
         AssertMessage(e, "DynMoEDevice.Cuda", "-p:DynMoETorchBackend=cuda", "DynMoEDevice.Cpu");
         if (!TorchSharp.torch.cuda.is_available())
         {
@@ -220,7 +221,7 @@ public sealed class TrainerBadInputTests
             var fit = Assert.ThrowsExactly<InvalidOperationException>(() => Multiclass(ml, options).Fit(ml.Data.LoadFromEnumerable(Rows(20))));
             AssertMessage(fit, "no usable CUDA device");
         }
-        Assert.AreEqual(TorchSharp.DeviceType.CPU, DeviceSelection.Resolve(DynMoEDevice.Auto, null, true, () => false).type);
+        Assert.AreEqual(TorchSharp.DeviceType.CPU, DeviceSelection.Resolve(DynMoEDevice.Auto, null, true, () => 0).type);
     }
 
     private sealed class ByteKeyRow

@@ -210,20 +210,24 @@ public sealed class TrainerBehaviourTests
         var probabilities = new float[3];
         ScalarMath.SoftMax(new float[] { 100, 0, -5 }, probabilities);
         Assert.AreEqual(1f, probabilities[0], 1e-6);
-        Assert.AreEqual(MathF.Exp(-100), probabilities[1], 1e-30);
+        // e^-100 ≈ 3.7e-44 is a float denormal (about 26 steps of 1.4e-45): equal within two of those steps, and not 0.
+        Assert.AreEqual(MathF.Exp(-100), probabilities[1], 3e-45f);
+        Assert.IsGreaterThan(0f, probabilities[1]);
+        Assert.AreEqual(0f, probabilities[2], "e^-105 is below the smallest float");
         Assert.IsTrue(probabilities.All(float.IsFinite));
     }
 
     [TestMethod]
-    public void ManagedScoringMatchesTorchSharpForwardForEveryGating()
+    public void ManagedScoringMatchesTorchSharpForwardForEveryGatingAndActivation()
     {
-        foreach (var gating in new[] { GatingKind.TopAny, GatingKind.TopK, GatingKind.Dense })
+        foreach (var (gating, activation) in new[] { GatingKind.TopAny, GatingKind.TopK, GatingKind.Dense }
+                     .SelectMany(g => new[] { ExpertActivation.Gelu, ExpertActivation.Relu, ExpertActivation.Silu }.Select(a => (g, a))))
         {
             torch.random.manual_seed(11);
             var options = new MoEMlpNetworkOptions
             {
                 InputDimension = 7, OutputDimension = 3, NumberOfLayers = 2,
-                Layer = new MoELayerOptions { ModelDimension = 12, ExpertHiddenDimension = 10, Gating = gating, InitialExperts = 4, MaximumExperts = 6, TopK = 2 },
+                Layer = new MoELayerOptions { ModelDimension = 12, ExpertHiddenDimension = 10, Gating = gating, InitialExperts = 4, MaximumExperts = 6, TopK = 2, Activation = activation },
             };
             using var network = new MoEMlpNetwork(options);
             network.eval();
@@ -238,15 +242,25 @@ public sealed class TrainerBehaviourTests
             {
                 compiled.Forward(inputs.AsSpan(r * 7, 7), row, scratch);
                 for (int c = 0; c < 3; c++)
-                    Assert.AreEqual(outputs[r * 3 + c], row[c], 1e-5, $"{gating}, row {r}, output {c}");
+                    Assert.AreEqual(outputs[r * 3 + c], row[c], 1e-5, $"{gating} {activation}, row {r}, output {c}");
             }
         }
     }
 
-    private sealed class SynchronousProgress : IProgress<DynMoETrainingProgress>
+    [TestMethod]
+    public void CompiledLayerNormReadsTheModulesEpsilon()
     {
-        private readonly Action<DynMoETrainingProgress> _report;
-        public SynchronousProgress(Action<DynMoETrainingProgress> report) => _report = report;
-        public void Report(DynMoETrainingProgress value) => _report(value);
+        // A large ε makes the difference visible: with the default 1e-5 these outputs would be about four times larger.
+        torch.random.manual_seed(2);
+        using var norm = nn.LayerNorm(5, eps: 0.5);
+        using var input = torch.tensor(new float[] { 0.1f, -0.2f, 0.3f, 0.05f, -0.15f });
+        using var expected = norm.forward(input);
+        var compiled = CompiledLayerNorm.FromModule(norm);
+        Assert.AreEqual(0.5, compiled.Epsilon);
+        var output = new float[5];
+        compiled.Apply(input.data<float>().ToArray(), output);
+        var reference = expected.data<float>().ToArray();
+        for (int i = 0; i < 5; i++)
+            Assert.AreEqual(reference[i], output[i], 1e-6, $"slot {i}");
     }
 }

@@ -41,16 +41,21 @@ public sealed class TrainingEdgeCaseTests
     [TestMethod]
     public void DeviceFollowsTheMLContextGpuSettingsWithTheOptionAsOverride()
     {
-        var noGpu = Assert.ThrowsExactly<InvalidOperationException>(() => DeviceSelection.Resolve(DynMoEDevice.Auto, 0, fallbackToCpu: false, () => false));
+        var noGpu = Assert.ThrowsExactly<InvalidOperationException>(() => DeviceSelection.Resolve(DynMoEDevice.Auto, 0, fallbackToCpu: false, () => 0));
         StringAssert.Contains(noGpu.Message, "MLContext.GpuDeviceId is 0 and MLContext.FallbackToCpu is false");
         StringAssert.Contains(noGpu.Message, "set MLContext.FallbackToCpu to true, or set Device to DynMoEDevice.Cpu");
-        Assert.AreEqual(DeviceType.CPU, DeviceSelection.Resolve(DynMoEDevice.Auto, 0, fallbackToCpu: true, () => false).type, "fallback to the CPU");
-        var second = DeviceSelection.Resolve(DynMoEDevice.Auto, 1, fallbackToCpu: false, () => true);
+        Assert.AreEqual(DeviceType.CPU, DeviceSelection.Resolve(DynMoEDevice.Auto, 0, fallbackToCpu: true, () => 0).type, "fallback to the CPU");
+        var second = DeviceSelection.Resolve(DynMoEDevice.Auto, 1, fallbackToCpu: false, () => 2);
         Assert.AreEqual(DeviceType.CUDA, second.type);
         Assert.AreEqual(1, second.index, "the GPU the context names");
-        Assert.AreEqual(DeviceType.CPU, DeviceSelection.Resolve(DynMoEDevice.Cpu, 1, fallbackToCpu: false, () => true).type, "Device = Cpu overrides the context");
-        Assert.AreEqual(1, DeviceSelection.Resolve(DynMoEDevice.Cuda, 1, fallbackToCpu: true, () => true).index, "Device = Cuda uses the context's GPU index");
-        Assert.AreEqual(DeviceType.CPU, DeviceSelection.Resolve(DynMoEDevice.Auto, null, fallbackToCpu: true, () => false).type, "no GPU named, none available");
+        Assert.AreEqual(DeviceType.CPU, DeviceSelection.Resolve(DynMoEDevice.Cpu, 1, fallbackToCpu: false, () => 2).type, "Device = Cpu overrides the context");
+        Assert.AreEqual(1, DeviceSelection.Resolve(DynMoEDevice.Cuda, 1, fallbackToCpu: true, () => 2).index, "Device = Cuda uses the context's GPU index");
+        Assert.AreEqual(DeviceType.CPU, DeviceSelection.Resolve(DynMoEDevice.Auto, null, fallbackToCpu: true, () => 0).type, "no GPU named, none available");
+        foreach (var device in new[] { DynMoEDevice.Auto, DynMoEDevice.Cuda })
+        {
+            var missing = Assert.ThrowsExactly<InvalidOperationException>(() => DeviceSelection.Resolve(device, 2, fallbackToCpu: true, () => 2));
+            Assert.AreEqual("MLContext.GpuDeviceId is 2, but TorchSharp sees 2 CUDA device(s), numbered 0 to 1. Set MLContext.GpuDeviceId to one of them, or leave it null.", missing.Message);
+        }
     }
 
     [TestMethod]
@@ -92,6 +97,37 @@ public sealed class TrainingEdgeCaseTests
         var empty = ml.Data.LoadFromEnumerable(Array.Empty<Row>());
         var emptyValidation = Assert.ThrowsExactly<InvalidOperationException>(() => ml.BinaryClassification.Trainers.DynMoE(options).Fit(train, empty));
         StringAssert.Contains(emptyValidation.Message, "The validation data has no usable rows (0 rows read");
+    }
+
+    [TestMethod]
+    public void ADivergedValidationLossIsLoggedAsAWarning()
+    {
+        // A learning rate of 1e30 drives the weights to ∞ in the first steps, so the validation loss is NaN.
+        var ml = new MLContext(seed: 1);
+        var warnings = new List<string>();
+        ml.Log += (_, e) => { if (e.Kind == Runtime.ChannelMessageKind.Warning) lock (warnings) warnings.Add(e.Message); };
+        var options = Small();
+        options.LearningRate = 1e30f;
+        var data = ml.Data.LoadFromEnumerable(new CountingRows().Rows(100));
+        ml.BinaryClassification.Trainers.DynMoE(options).Fit(data, data);
+        Assert.IsTrue(warnings.Any(w => w.Contains("DynMoE: the validation loss of epoch 1 is NaN; early stopping counts it as an epoch without improvement. Lower LearningRate if training diverged.")),
+            string.Join(Environment.NewLine, warnings));
+
+        var text = new MLContext(seed: 1);
+        var textWarnings = new List<string>();
+        text.Log += (_, e) => { if (e.Kind == Runtime.ChannelMessageKind.Warning) lock (textWarnings) textWarnings.Add(e.Message); };
+        var messages = text.Data.LoadFromEnumerable(Enumerable.Range(0, 40).Select(i => new TextRow { Label = i % 2 == 0, Text = i % 2 == 0 ? "win money now" : "meeting at noon" }));
+        text.BinaryClassification.Trainers.DynMoETextClassification(new Microsoft.ML.DynMoE.Text.DynMoETextClassificationTrainer.Options
+        {
+            NumberOfEpochs = 1, LearningRate = 1e30f, ModelDimension = 16, ExpertHiddenDimension = 16, NumberOfHeads = 2, MaximumSequenceLength = 8,
+        }).Fit(messages, messages);
+        Assert.IsTrue(textWarnings.Any(w => w.Contains("DynMoE: the validation loss of epoch 1 is NaN")), string.Join(Environment.NewLine, textWarnings));
+    }
+
+    private sealed class TextRow
+    {
+        public bool Label { get; set; }
+        public string Text { get; set; } = "";
     }
 }
 

@@ -1,13 +1,14 @@
 using System;
-using System.Runtime.CompilerServices;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Layers;
 using Microsoft.ML.DynMoE.Onnx;
+using Microsoft.ML.DynMoE.Training;
 using Microsoft.ML.Model.OnnxConverter;
 using Microsoft.ML.Runtime;
 using Microsoft.ML.Trainers;
@@ -24,8 +25,6 @@ public abstract class DynMoEModelParameters<TOutput> : ModelParametersBase<TOutp
 {
     private const string NetworkStreamName = "DynMoENetwork.bin";
 
-    private readonly ThreadLocal<RowScratch> _scratch;
-
     private protected DynMoEModelParameters(IHostEnvironment env, string name, FeatureStandardizer standardizer, CompiledMoEMlp network, DynMoERoutingSummary routing)
         : base(env, name)
     {
@@ -33,7 +32,6 @@ public abstract class DynMoEModelParameters<TOutput> : ModelParametersBase<TOutp
         Network = network;
         Routing = routing;
         InputType = new VectorDataViewType(NumberDataViewType.Single, standardizer.FeatureCount);
-        _scratch = new ThreadLocal<RowScratch>(() => new RowScratch(this));
     }
 
     private protected DynMoEModelParameters(IHostEnvironment env, string name, ModelLoadContext ctx)
@@ -53,7 +51,6 @@ public abstract class DynMoEModelParameters<TOutput> : ModelParametersBase<TOutp
             throw ModelDecoding.Damaged($"The DynMoE network reads {Network.InputDimension} features but the model's standardisation has {standardizer.FeatureCount}.");
         Routing.CheckMatches(Enumerable.Range(0, Network.LayerCount).Select(i => Network.GetBlock(i).SlotCount).ToArray());
         InputType = new VectorDataViewType(NumberDataViewType.Single, standardizer.FeatureCount);
-        _scratch = new ThreadLocal<RowScratch>(() => new RowScratch(this));
     }
 
     private static (FeatureStandardizer, DynMoERoutingSummary) ReadSharedState(BinaryReader reader)
@@ -132,17 +129,55 @@ public abstract class DynMoEModelParameters<TOutput> : ModelParametersBase<TOutp
     /// <summary>Turns the network output into the task's output variables (score first).</summary>
     private protected abstract void EmitOutputs(OnnxContext ctx, string network, string[] outputNames);
 
-    /// <summary>Runs the network on one row of raw features; returns the network output in the thread's scratch buffer.</summary>
+    /// <summary>Runs the network on one row of raw features and writes its outputs (logits, or the standardised regression value) to <paramref name="output"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private protected ReadOnlySpan<float> Evaluate(in VBuffer<float> features, Span<int> activatedPerLayer = default, long[][]? expertLoad = null)
+    private void Evaluate(in VBuffer<float> features, Span<float> output, RowScratch scratch, Span<int> activatedPerLayer = default, long[][]? expertLoad = null)
     {
         if (features.Length != FeatureCount)
             throw Host.Except($"The feature vector has {features.Length} values, but this DynMoE model was trained on {FeatureCount}. Score with the same featurization as training.");
-        var scratch = _scratch.Value!;
         features.CopyTo(scratch.Raw);
         Standardizer.Apply(scratch.Raw, scratch.Standardized);
-        Network.Forward(scratch.Standardized, scratch.Output, scratch.Network, activatedPerLayer, expertLoad);
-        return scratch.Output;
+        Network.Forward(scratch.Standardized, output[..Network.OutputDimension], scratch.Network, activatedPerLayer, expertLoad);
+    }
+
+    /// <summary>The scoring state of one mapper delegate; see <see cref="RowScorer"/>.</summary>
+    private protected RowScorer CreateScorer() => new(this);
+
+    /// <summary>
+    /// Scores rows for one mapper delegate with buffers of its own, so the model keeps no per-thread state (nothing to
+    /// dispose). ML.NET asks for a mapper per cursor and per prediction engine, so its calls come from one thread; a
+    /// caller that shares one delegate across threads still gets correct results: an overlapping call borrows fresh
+    /// buffers instead of racing on these.
+    /// </summary>
+    private protected sealed class RowScorer
+    {
+        private readonly DynMoEModelParameters<TOutput> _model;
+        private readonly RowScratch _scratch;
+        private int _busy;
+
+        public RowScorer(DynMoEModelParameters<TOutput> model)
+        {
+            _model = model;
+            _scratch = new RowScratch(model);
+        }
+
+        public void Score(in VBuffer<float> features, Span<float> output)
+        {
+            if (Interlocked.Exchange(ref _busy, 1) != 0)
+            {
+                _model.Evaluate(features, output, new RowScratch(_model));
+                return;
+            }
+
+            try
+            {
+                _model.Evaluate(features, output, _scratch);
+            }
+            finally
+            {
+                Volatile.Write(ref _busy, 0);
+            }
+        }
     }
 
     /// <inheritdoc />
@@ -166,13 +201,15 @@ public abstract class DynMoEModelParameters<TOutput> : ModelParametersBase<TOutp
         var labelText = label is DataViewSchema.Column lc ? LabelText.CreateGetter(cursor, lc) : null;
         var buffer = default(VBuffer<float>);
         var row = RoutingTally.CreateRowBuffers(Network);
+        var scratch = new RowScratch(this);
+        var output = new float[Network.OutputDimension];
         while (cursor.MoveNext())
         {
             featureGetter(ref buffer);
             if (buffer.Length != FeatureCount)
                 throw Host.Except($"Feature column '{featureColumnName}' has {buffer.Length} values, but the model was trained on {FeatureCount}.");
             row.Clear();
-            Evaluate(buffer, row.Activated, row.ExpertLoad);
+            Evaluate(buffer, output, scratch, row.Activated, row.ExpertLoad);
             overall.Count(row);
             if (labelText is not null)
             {
@@ -191,13 +228,11 @@ public abstract class DynMoEModelParameters<TOutput> : ModelParametersBase<TOutp
         {
             Raw = new float[model.FeatureCount];
             Standardized = new float[model.FeatureCount];
-            Output = new float[model.Network.OutputDimension];
             Network = model.Network.CreateScratch();
         }
 
         public float[] Raw { get; }
         public float[] Standardized { get; }
-        public float[] Output { get; }
         public CompiledMoEMlp.Scratch Network { get; }
     }
 }

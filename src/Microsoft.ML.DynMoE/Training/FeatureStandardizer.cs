@@ -1,7 +1,7 @@
 using System;
 using System.Runtime.CompilerServices;
 
-namespace Microsoft.ML.DynMoE;
+namespace Microsoft.ML.DynMoE.Training;
 
 /// <summary>Per-feature (x − mean) / std learned from the training rows and stored in the model, so users need no normaliser.</summary>
 internal sealed class FeatureStandardizer

@@ -2,7 +2,7 @@ using System;
 using System.Linq;
 using Microsoft.ML.DynMoE.Inference;
 
-namespace Microsoft.ML.DynMoE;
+namespace Microsoft.ML.DynMoE.Inference;
 
 /// <summary>Counts, over scored rows, how many experts each layer activated and which ones.</summary>
 internal sealed class RoutingTally

@@ -4,6 +4,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE;
 using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Onnx;
+using Microsoft.ML.DynMoE.Training;
 using Microsoft.ML.Model.OnnxConverter;
 using Microsoft.ML.Runtime;
 
@@ -71,7 +72,13 @@ public sealed class DynMoERegressionModelParameters : DynMoEModelParameters<floa
     public override ValueMapper<TSrc, TDst> GetMapper<TSrc, TDst>()
     {
         Host.Check(typeof(TSrc) == typeof(VBuffer<float>) && typeof(TDst) == typeof(float), "DynMoE regression maps VBuffer<float> to float.");
-        ValueMapper<VBuffer<float>, float> map = (in VBuffer<float> src, ref float score) => score = Evaluate(src)[0] * LabelScale + LabelMean;
+        var scorer = CreateScorer();
+        ValueMapper<VBuffer<float>, float> map = (in VBuffer<float> src, ref float score) =>
+        {
+            Span<float> value = stackalloc float[1];
+            scorer.Score(src, value);
+            score = value[0] * LabelScale + LabelMean;
+        };
         return (ValueMapper<TSrc, TDst>)(Delegate)map;
     }
 }

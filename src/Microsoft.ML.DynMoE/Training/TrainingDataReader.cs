@@ -4,7 +4,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Training;
 using Microsoft.ML.Runtime;
 
-namespace Microsoft.ML.DynMoE;
+namespace Microsoft.ML.DynMoE.Training;
 
 /// <summary>Turns a label column value into the float the objective trains on; NaN means "missing, skip the row".</summary>
 internal delegate ValueGetter<float> LabelGetterFactory(DataViewRow row, DataViewSchema.Column label);

@@ -24,17 +24,18 @@ public abstract class DynMoETrainerBase<TTransformer, TModel, TOptions> : Traine
 {
     private static readonly TrainerInfo TrainerCapabilities = new(normalization: false, caching: false, supportValid: true);
 
+    // A private copy, validated once: changing the caller's options object after construction cannot change what Fit does
+    // (ML.NET's trainers keep their options private for the same reason).
+    private readonly TOptions _options;
+
     private protected DynMoETrainerBase(IHostEnvironment env, TOptions options, string name, Func<string, SchemaShape.Column> makeLabel)
         : base(Contracts.CheckRef(env, nameof(env)).Register(name),
               TrainerUtils.MakeR4VecFeature(CheckOptions(options).FeatureColumnName),
               makeLabel(options.LabelColumnName),
               TrainerUtils.MakeR4ScalarWeightColumn(options.ExampleWeightColumnName))
     {
-        TrainerOptions = options;
+        _options = (TOptions)options.CloneOptions();
     }
-
-    /// <summary>The options this trainer was created with.</summary>
-    public TOptions TrainerOptions { get; }
 
     /// <inheritdoc />
     public override TrainerInfo Info => TrainerCapabilities;
@@ -135,7 +136,7 @@ public abstract class DynMoETrainerBase<TTransformer, TModel, TOptions> : Traine
     protected override TModel TrainModelCore(TrainContext context)
     {
         Host.CheckValue(context, nameof(context));
-        var options = TrainerOptions;
+        var options = _options;
         using var ch = Host.Start("Training");
         var label = context.TrainingSet.Schema.Label!.Value;
         bool classification = Objective != TrainingObjective.SquaredError;
@@ -145,6 +146,9 @@ public abstract class DynMoETrainerBase<TTransformer, TModel, TOptions> : Traine
                 $"EarlyStoppingPatience is {options.EarlyStoppingPatience} but no validation data was given. Call Fit(trainData, validationData) or set EarlyStoppingPatience to 0.");
         // Resolved before the first pass over the data, so a missing GPU fails at once, not after reading everything.
         var device = DeviceSelection.Resolve(options.Device, Host);
+        NativeReproducibility.Ensure();
+        if (NativeReproducibility.Problem is string reproducibility)
+            ch.Warning(MessageSensitivity.None, "DynMoE: " + reproducibility);
         var reader = new TrainingDataReader(context.TrainingSet, CreateLabelGetter, options.SkipRowsWithNonFiniteFeatures);
         void CheckAlive() { options.CancellationToken.ThrowIfCancellationRequested(); Host.CheckAlive(); }
         var (standardizer, source) = reader.ReadTraining(options.MaximumCacheBytes, countLabels: classification, standardizeLabels: !classification, CheckAlive);

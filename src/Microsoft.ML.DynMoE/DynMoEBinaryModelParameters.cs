@@ -4,6 +4,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE;
 using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Onnx;
+using Microsoft.ML.DynMoE.Training;
 using Microsoft.ML.Model.OnnxConverter;
 using Microsoft.ML.Runtime;
 
@@ -13,8 +14,9 @@ using Microsoft.ML.Runtime;
 namespace Microsoft.ML.DynMoE;
 
 /// <summary>
-/// A trained DynMoE binary classifier. Score is the network's logit; Probability is its sigmoid (the network is
-/// trained with sigmoid cross-entropy, so it is calibrated by construction and needs no separate calibrator).
+/// A trained DynMoE binary classifier. Score is the network's logit; Probability is its sigmoid. The network is trained
+/// on log-loss, so no separate calibrator is fitted; like any neural network it can be over-confident, so append
+/// <c>mlContext.BinaryClassification.Calibrators.Platt()</c> when well-calibrated probabilities matter.
 /// </summary>
 public sealed class DynMoEBinaryModelParameters : DynMoEModelParameters<float>, IValueMapperDist, IDistCanSaveOnnx
 {
@@ -54,7 +56,13 @@ public sealed class DynMoEBinaryModelParameters : DynMoEModelParameters<float>, 
     public override ValueMapper<TSrc, TDst> GetMapper<TSrc, TDst>()
     {
         Host.Check(typeof(TSrc) == typeof(VBuffer<float>) && typeof(TDst) == typeof(float), "DynMoE binary maps VBuffer<float> to float.");
-        ValueMapper<VBuffer<float>, float> map = (in VBuffer<float> src, ref float score) => score = Evaluate(src)[0];
+        var scorer = CreateScorer();
+        ValueMapper<VBuffer<float>, float> map = (in VBuffer<float> src, ref float score) =>
+        {
+            Span<float> logit = stackalloc float[1];
+            scorer.Score(src, logit);
+            score = logit[0];
+        };
         return (ValueMapper<TSrc, TDst>)(Delegate)map;
     }
 
@@ -71,9 +79,12 @@ public sealed class DynMoEBinaryModelParameters : DynMoEModelParameters<float>, 
     public ValueMapper<TSrc, TDst, TDist> GetMapper<TSrc, TDst, TDist>()
     {
         Host.Check(typeof(TSrc) == typeof(VBuffer<float>) && typeof(TDst) == typeof(float) && typeof(TDist) == typeof(float), "DynMoE binary maps VBuffer<float> to (float, float).");
+        var scorer = CreateScorer();
         ValueMapper<VBuffer<float>, float, float> map = (in VBuffer<float> src, ref float score, ref float probability) =>
         {
-            score = Evaluate(src)[0];
+            Span<float> logit = stackalloc float[1];
+            scorer.Score(src, logit);
+            score = logit[0];
             probability = Inference.ScalarMath.Sigmoid(score);
         };
         return (ValueMapper<TSrc, TDst, TDist>)(Delegate)map;

@@ -1,7 +1,7 @@
 using System;
 using Microsoft.ML.Data;
 
-namespace Microsoft.ML.DynMoE;
+namespace Microsoft.ML.DynMoE.Inference;
 
 /// <summary>Reads a label column as display text: key values through their KeyValues annotation, other types as written.</summary>
 internal static class LabelText

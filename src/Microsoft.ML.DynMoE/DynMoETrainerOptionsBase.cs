@@ -108,6 +108,8 @@ public abstract class DynMoETrainerOptionsBase : TrainerInputBaseWithWeight
     /// <summary>Random seed; null uses the <see cref="MLContext"/> seed.</summary>
     public int? Seed;
 
+    internal DynMoETrainerOptionsBase CloneOptions() => (DynMoETrainerOptionsBase)MemberwiseClone();
+
     internal void Validate()
     {
         static void Check(bool ok, string name, object value, string rule)

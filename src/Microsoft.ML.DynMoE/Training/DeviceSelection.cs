@@ -2,7 +2,7 @@ using System;
 using Microsoft.ML.Runtime;
 using TorchSharp;
 
-namespace Microsoft.ML.DynMoE;
+namespace Microsoft.ML.DynMoE.Training;
 
 /// <summary>
 /// Maps <see cref="DynMoEDevice"/> and the <see cref="MLContext"/> GPU settings to a TorchSharp device, as ML.NET's own
@@ -14,18 +14,29 @@ namespace Microsoft.ML.DynMoE;
 internal static class DeviceSelection
 {
     /// <summary>Resolves the device from the trainer option and the host's GPU settings.</summary>
-    public static torch.Device Resolve(DynMoEDevice device, IHostEnvironment host, Func<bool>? cudaAvailable = null)
+    public static torch.Device Resolve(DynMoEDevice device, IHostEnvironment host, Func<int>? cudaDeviceCount = null)
     {
         var settings = host as IHostEnvironmentInternal;
-        return Resolve(device, settings?.GpuDeviceId, settings?.FallbackToCpu ?? true, cudaAvailable);
+        return Resolve(device, settings?.GpuDeviceId, settings?.FallbackToCpu ?? true, cudaDeviceCount);
     }
 
-    public static torch.Device Resolve(DynMoEDevice device, int? gpuDeviceId, bool fallbackToCpu, Func<bool>? cudaAvailable = null)
+    /// <summary>Resolves the device from the trainer option and the context's GPU settings.</summary>
+    /// <param name="device">The trainer's <c>Device</c> option.</param>
+    /// <param name="gpuDeviceId">The context's <see cref="MLContext.GpuDeviceId"/>.</param>
+    /// <param name="fallbackToCpu">The context's <see cref="MLContext.FallbackToCpu"/>.</param>
+    /// <param name="cudaDeviceCount">Usable CUDA devices (tests pass their own; by default TorchSharp's count).</param>
+    public static torch.Device Resolve(DynMoEDevice device, int? gpuDeviceId, bool fallbackToCpu, Func<int>? cudaDeviceCount = null)
     {
         if (device == DynMoEDevice.Cpu)
             return torch.CPU;
-        bool hasCuda = (cudaAvailable ?? torch.cuda.is_available)();
+        int count = (cudaDeviceCount ?? (() => torch.cuda.is_available() ? torch.cuda.device_count() : 0))();
+        bool hasCuda = count > 0;
         int index = gpuDeviceId ?? 0;
+        // A GPU index the machine does not have is a configuration mistake: say so here rather than let libtorch fail later.
+        if (hasCuda && (index < 0 || index >= count))
+            throw new InvalidOperationException(
+                $"MLContext.GpuDeviceId is {index}, but TorchSharp sees {count} CUDA device(s), numbered 0 to {count - 1}. " +
+                "Set MLContext.GpuDeviceId to one of them, or leave it null.");
         return device switch
         {
             DynMoEDevice.Auto when gpuDeviceId is null => hasCuda ? torch.CUDA : torch.CPU,

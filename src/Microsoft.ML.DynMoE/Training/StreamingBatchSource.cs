@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using Microsoft.ML.DynMoE.Training;
 
-namespace Microsoft.ML.DynMoE;
+namespace Microsoft.ML.DynMoE.Training;
 
 /// <summary>
 /// Training rows that do not fit the cache budget: every epoch re-reads the data view and mixes rows through a

@@ -4,6 +4,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE;
 using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Onnx;
+using Microsoft.ML.DynMoE.Training;
 using Microsoft.ML.Model.OnnxConverter;
 using Microsoft.ML.Runtime;
 
@@ -57,11 +58,12 @@ public sealed class DynMoEMulticlassModelParameters : DynMoEModelParameters<VBuf
     {
         Host.Check(typeof(TSrc) == typeof(VBuffer<float>) && typeof(TDst) == typeof(VBuffer<float>), "DynMoE multiclass maps VBuffer<float> to VBuffer<float>.");
         int classes = NumberOfClasses;
+        var scorer = CreateScorer();
         ValueMapper<VBuffer<float>, VBuffer<float>> map = (in VBuffer<float> src, ref VBuffer<float> dst) =>
         {
-            var logits = Evaluate(src);
             var editor = VBufferEditor.Create(ref dst, classes);
-            Inference.ScalarMath.SoftMax(logits[..classes], editor.Values);
+            scorer.Score(src, editor.Values);
+            Inference.ScalarMath.SoftMax(editor.Values, editor.Values);
             dst = editor.Commit();
         };
         return (ValueMapper<TSrc, TDst>)(Delegate)map;

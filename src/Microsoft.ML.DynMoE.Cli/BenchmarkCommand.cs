@@ -244,6 +244,12 @@ namespace Microsoft.ML.DynMoE.Cli
             var duplicate = rows.GroupBy(r => (r.DataSet, r.Name)).FirstOrDefault(g => g.Count() > 1);
             if (duplicate is not null)
                 throw new CliUsageException($"--from-results: '{duplicate.Key.Name}' on '{duplicate.Key.DataSet}' appears in more than one input; pass each candidate once (or --rename one of them).");
+            // The paired tests' correction for overlapping training folds depends on the fold count, which the rows do not
+            // record: check it against the number of per-fold values instead of trusting the defaults.
+            int expected = settings.Folds * settings.Repeats;
+            var mismatch = rows.FirstOrDefault(r => r.Folds.Count > 0 && r.Folds.Count != expected);
+            if (mismatch is not null)
+                throw new CliUsageException($"--from-results: '{mismatch.Name}' on '{mismatch.DataSet}' has {mismatch.Folds.Count} fold values, but --folds {settings.Folds} × --repeats {settings.Repeats} is {expected}. Pass the --folds and --repeats of the runs being merged (--quick runs: --folds 3 --repeats 1).");
             var result = new BenchmarkResult { Rows = rows, Summary = DynMoEBenchmark.Summarize(rows, settings) };
             var written = BenchmarkReport.SaveAll(result, settings, Path.GetFullPath(a.Output), a.CommandLine);
             io.Output.WriteLine($"Merged {rows.Count} rows; wrote {string.Join(", ", written.Select(Path.GetFileName))}");

@@ -15,7 +15,7 @@ public static class Program
     /// <summary>
     /// <c>dotnet run -c Release --project test/Microsoft.ML.DynMoE.PerformanceTests -- --filter '*'</c> runs BenchmarkDotNet
     /// (short in-process job); <c>-- --quick</c> prints a Stopwatch estimate of the same cases in under a minute;
-    /// <c>-- --text-quality FILE [--epochs N] [--results DIR] [--models "A;B"]</c> and <c>-- --text-speed FILE</c> run the text classifier comparisons (see <see cref="TextBenchmarks"/>).
+    /// <c>-- --text-quality FILE [--epochs N] [--results DIR] [--models "A;B"]</c> and <c>-- --text-speed FILE [--training-only]</c> run the text classifier comparisons (see <see cref="TextBenchmarks"/>).
     /// </summary>
     public static int Main(string[] args)
     {
@@ -46,7 +46,7 @@ public static class Program
 
         if (args.Length > 1 && args[0] == "--text-speed")
         {
-            TextBenchmarks.Speed(args[1]);
+            TextBenchmarks.Speed(args[1], trainingOnly: Array.IndexOf(args, "--training-only") > 1);
             return 0;
         }
 

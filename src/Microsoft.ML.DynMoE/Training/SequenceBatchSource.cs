@@ -7,7 +7,7 @@ namespace Microsoft.ML.DynMoE.Training;
 /// Encoded sequences (token ids or pixels) held in memory, batched for the Transformer encoders. Variable-length rows
 /// are bucketed: each shuffled pool of <see cref="PoolBatches"/> batches is sorted by length and cut into batches, and
 /// the batches are shuffled again, so a batch holds sequences of similar length and is padded (with 0) only to its own
-/// longest row. <see cref="PaddingFraction"/> reports the padding actually fed to the network.
+/// longest row. <see cref="PaddingFraction"/> reports the padding of the training batches (evaluation passes are not counted).
 /// </summary>
 internal sealed class SequenceBatchSource : ITrainingBatchSource
 {
@@ -94,10 +94,13 @@ internal sealed class SequenceBatchSource : ITrainingBatchSource
 
                 batch.Labels[i] = _labels[row];
                 batch.Weights[i] = _weights[row];
-                _paddedValues += width - values.Length;
+                if (shuffle is not null)
+                    _paddedValues += width - values.Length;
             }
 
-            _totalValues += (long)rows * width;
+            // Training passes only: the log's per-epoch padding figure is about the batches the optimizer sees.
+            if (shuffle is not null)
+                _totalValues += (long)rows * width;
             yield return batch;
         }
     }

@@ -89,6 +89,12 @@ public sealed class BenchmarkCommandTests
         Assert.AreEqual(2, mergedRows.RootElement.EnumerateArray().Count(r => r.GetProperty("name").GetString() == "DynMoE[old]"));
         using var mergedSummary = JsonDocument.Parse(File.ReadAllText(Path.Combine(merged, "summary.json")));
         Assert.AreEqual(0, mergedSummary.RootElement.GetProperty("comparisons").GetArrayLength());
+
+        // Merged with the default --folds 5 --repeats 3, the rows' two fold values would be summarised with the wrong
+        // correction for overlapping training folds: a usage error instead.
+        var wrongFolds = Run("benchmark", outDir, "--from-results", "--output", Path.Combine(_dir, "wrong"));
+        Assert.AreEqual(2, wrongFolds.Code, wrongFolds.Out + wrongFolds.Err);
+        StringAssert.Contains(wrongFolds.Err, "has 2 fold values, but --folds 5 × --repeats 3 is 15. Pass the --folds and --repeats of the runs being merged");
     }
 
     [TestMethod]

@@ -117,7 +117,8 @@ public abstract class DynMoEEncoderTrainerBase<TOptions> : IEstimator<DynMoEEnco
             {
                 ch.Info(MessageSensitivity.None, "DynMoE " + progress + $", padding {source.PaddingFraction:P1}");
                 if (progress.ValidationLoss is double loss && !double.IsFinite(loss))
-                    ch.Warning(MessageSensitivity.None, $"DynMoE: the validation loss of epoch {progress.Epoch} is {loss}; early stopping counts it as an epoch without improvement. Lower LearningRate if training diverged.");
+                    ch.Warning(MessageSensitivity.None, FormattableString.Invariant($"DynMoE: the validation loss of epoch {progress.Epoch} is {loss}; training diverged: lower LearningRate.")
+                        + (_options.EarlyStoppingPatience > 0 ? " Early stopping counts the epoch as one without improvement and keeps the best finite epoch." : ""));
                 _options.Progress?.Report(progress);
             },
         };

@@ -7,8 +7,9 @@ namespace Microsoft.ML.DynMoE.Training;
 /// Makes libtorch's CPU math repeatable run to run. The x64 libtorch builds link Intel oneMKL, whose default code paths
 /// may sum in an order that depends on how a buffer happens to be aligned, so two Fits with one seed could differ in the
 /// last bit (and more after many epochs). oneMKL's "conditional numerical reproducibility" mode AUTO,STRICT removes that
-/// dependence while keeping the CPU's fastest instruction set. A user's own <c>MKL_CBWR</c> setting is left alone, and
-/// builds without oneMKL (macOS arm64) need nothing.
+/// dependence while keeping the CPU's fastest instruction set. The switch is exported by the Linux x64 libtorch; on
+/// Windows x64 the trainers log how to set it through the environment instead. A user's own <c>MKL_CBWR</c> is left
+/// alone, and builds without oneMKL (arm64) need nothing.
 /// </summary>
 internal static class NativeReproducibility
 {
@@ -16,22 +17,32 @@ internal static class NativeReproducibility
     private const int CbwrStrict = 0x10000;
     private static readonly Lazy<int?> s_result = new(Enable);
 
-    /// <summary>True when oneMKL's reproducible mode is on (set here or by the user's <c>MKL_CBWR</c>).</summary>
+    /// <summary>True when oneMKL's reproducible mode is on (set here, or chosen by the user's own <c>MKL_CBWR</c>).</summary>
     public static bool Enabled => s_result.Value == 0;
 
     /// <summary>
-    /// Why the mode is off although this libtorch has oneMKL (it can only be chosen before oneMKL's first call, so a
-    /// process that ran libtorch math before its first DynMoE Fit keeps the default); null when on or not applicable.
+    /// Why the mode is off although this libtorch computes with oneMKL (x64); null when it is on or not applicable.
     /// </summary>
-    public static string? Problem => s_result.Value is int code && code != 0
-        ? $"oneMKL's reproducible mode could not be switched on (code {code}): libtorch computed before the first DynMoE Fit in this process. " +
-          "Repeated Fits with one seed may then differ in the last bits; set the environment variable MKL_CBWR=AUTO,STRICT before starting the process to make them identical."
-        : null;
+    public static string? Problem => s_result.Value switch
+    {
+        null or 0 => null,
+        NoSwitch => "this libtorch build does not export oneMKL's reproducibility switch (Windows builds do not), so repeated Fits with one seed " +
+                    "may differ in the last bits. Set the environment variable MKL_CBWR=AUTO,STRICT before starting the process to make them identical.",
+        ModeChangeFailure => "oneMKL's reproducible mode could not be switched on because libtorch computed before the first DynMoE Fit in this process, " +
+                             "so repeated Fits with one seed may differ in the last bits. Set the environment variable MKL_CBWR=AUTO,STRICT before starting the process to make them identical.",
+        int code => $"oneMKL refused its reproducible mode (code {code}), so repeated Fits with one seed may differ in the last bits. Set MKL_CBWR=AUTO,STRICT before starting the process.",
+    };
 
     /// <summary>Turns the mode on once per process, before the first training step.</summary>
     public static void Ensure() => _ = s_result.Value;
 
-    // 0: on; another number: oneMKL's refusal; null: no oneMKL in this libtorch.
+    // oneMKL's MKL_CBWR_ERR_MODE_CHANGE_FAILURE: the mode can only be chosen before oneMKL's first call.
+    private const int ModeChangeFailure = -8;
+
+    // Our own code: x64 libtorch (which has oneMKL) without the exported switch.
+    private const int NoSwitch = int.MinValue;
+
+    // 0: on (or the user's MKL_CBWR); a negative number: why not; null: no oneMKL in this libtorch (arm64).
     private static int? Enable()
     {
         if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("MKL_CBWR")))
@@ -42,7 +53,7 @@ internal static class NativeReproducibility
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException)
         {
-            return null;
+            return RuntimeInformation.ProcessArchitecture == Architecture.X64 ? NoSwitch : null;
         }
     }
 

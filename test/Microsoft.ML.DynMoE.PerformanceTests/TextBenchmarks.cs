@@ -109,7 +109,8 @@ internal static class TextBenchmarks
             var scored = model.Transform(split.TestSet);
             var metrics = ml.BinaryClassification.EvaluateNonCalibrated(scored);
             var predicted = scored.GetColumn<bool>("PredictedLabel").ToArray();
-            double? experts = (model as DynMoEEncoderTransformer)?.Model.Routing.MeanActivatedExpertsPerToken;
+            // The dense encoder routes nothing (its routing statistics are empty), so it has no experts-per-token figure.
+            double? experts = name == "Dense" ? null : (model as DynMoEEncoderTransformer)?.Model.Routing.MeanActivatedExpertsPerToken;
             var result = new Result(name, metrics.Accuracy, metrics.AreaUnderRocCurve, experts, seconds, cpuSeconds, predicted.Select((p, i) => p == truth[i]).ToArray());
             results.Add(result);
             if (file != null)

@@ -147,7 +147,7 @@ public abstract class DynMoETrainerBase<TTransformer, TModel, TOptions> : Traine
         // Resolved before the first pass over the data, so a missing GPU fails at once, not after reading everything.
         var device = DeviceSelection.Resolve(options.Device, Host);
         NativeReproducibility.Ensure();
-        if (NativeReproducibility.Problem is string reproducibility)
+        if (NativeReproducibility.ProblemOn(device) is string reproducibility)
             ch.Warning(MessageSensitivity.None, "DynMoE: " + reproducibility);
         var reader = new TrainingDataReader(context.TrainingSet, CreateLabelGetter, options.SkipRowsWithNonFiniteFeatures);
         void CheckAlive() { options.CancellationToken.ThrowIfCancellationRequested(); Host.CheckAlive(); }

@@ -70,7 +70,7 @@ internal static class TextBenchmarks
     /// <summary>
     /// Trains each candidate (or those named in <paramref name="models"/>) and prints the table. With <paramref name="resultsFolder"/>
     /// every finished candidate is written there (metrics and per-message correctness) and read back instead of retrained, so a
-    /// full-corpus run of about forty CPU-minutes per encoder can be split across processes and still give paired tests.
+    /// full-corpus run of 15–23 CPU-minutes per encoder can be split across processes and still give paired tests.
     /// </summary>
     public static void Quality(string path, int? epochs, string? resultsFolder, IReadOnlyCollection<string>? models)
     {

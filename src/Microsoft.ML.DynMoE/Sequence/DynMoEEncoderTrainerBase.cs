@@ -74,7 +74,7 @@ public abstract class DynMoEEncoderTrainerBase<TOptions> : IEstimator<DynMoEEnco
         // Resolved before the first pass over the data, so a missing GPU fails at once, not after reading everything.
         var device = DeviceSelection.Resolve(_options.Device, Host);
         NativeReproducibility.Ensure();
-        if (NativeReproducibility.Problem is string reproducibility)
+        if (NativeReproducibility.ProblemOn(device) is string reproducibility)
             ch.Warning(MessageSensitivity.None, "DynMoE: " + reproducibility);
         var labelColumn = trainData.Schema[_options.LabelColumnName];
         int outputs = OutputCount(labelColumn);

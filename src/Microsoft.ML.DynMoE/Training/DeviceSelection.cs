@@ -9,8 +9,9 @@ namespace Microsoft.ML.DynMoE.Training;
 /// TorchSharp trainers do: with <see cref="MLContext.GpuDeviceId"/> set, training runs on that CUDA device, or on the CPU
 /// when none is usable and <see cref="MLContext.FallbackToCpu"/> allows it. <see cref="DynMoEDevice.Cpu"/> and
 /// <see cref="DynMoEDevice.Cuda"/> override the context; <see cref="DynMoEDevice.Auto"/> follows it and, when it names
-/// no GPU, uses CUDA only if one is available. A <see cref="MLContext.GpuDeviceId"/> the machine does not have is an
-/// error even with <see cref="MLContext.FallbackToCpu"/>: it is a configuration mistake, not a missing GPU.
+/// no GPU, uses CUDA only if one is available. When CUDA is available, a <see cref="MLContext.GpuDeviceId"/> the machine
+/// does not have is an error even with <see cref="MLContext.FallbackToCpu"/>: it is a configuration mistake, not a
+/// missing GPU. Without CUDA, <see cref="MLContext.FallbackToCpu"/> decides.
 /// </summary>
 internal static class DeviceSelection
 {

@@ -187,7 +187,7 @@ public sealed class TopAnyRoutingTests
         Assert.IsGreaterThan(5, checkedActive);
     }
 
-    /// <summary>Spec §1.7 written token by token: sigmoid-cosine scores, STE sign gates, mean of the active experts.</summary>
+    /// <summary>Top-any routing written token by token: sigmoid-cosine scores, STE sign gates, mean of the active experts.</summary>
     private static Tensor NaiveTopAny(MoELayer layer, Tensor x)
     {
         var w = layer.GateEmbeddings!;

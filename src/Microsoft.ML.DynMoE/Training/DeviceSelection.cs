@@ -6,12 +6,12 @@ namespace Microsoft.ML.DynMoE.Training;
 
 /// <summary>
 /// Maps <see cref="DynMoEDevice"/> and the <see cref="MLContext"/> GPU settings to a TorchSharp device, as ML.NET's own
-/// TorchSharp trainers do: with <see cref="MLContext.GpuDeviceId"/> set, training runs on that CUDA device, or on the CPU
-/// when none is usable and <see cref="MLContext.FallbackToCpu"/> allows it. <see cref="DynMoEDevice.Cpu"/> and
-/// <see cref="DynMoEDevice.Cuda"/> override the context; <see cref="DynMoEDevice.Auto"/> follows it and, when it names
-/// no GPU, uses CUDA only if one is available. When CUDA is available, a <see cref="MLContext.GpuDeviceId"/> the machine
-/// does not have is an error even with <see cref="MLContext.FallbackToCpu"/>: it is a configuration mistake, not a
-/// missing GPU. Without CUDA, <see cref="MLContext.FallbackToCpu"/> decides.
+/// TorchSharp trainers do. <see cref="DynMoEDevice.Auto"/> with no <see cref="MLContext.GpuDeviceId"/> uses CUDA when
+/// it is available and the CPU otherwise; with one, that CUDA device, or the CPU when none is usable and
+/// <see cref="MLContext.FallbackToCpu"/> allows it. <see cref="DynMoEDevice.Cpu"/> ignores the context;
+/// <see cref="DynMoEDevice.Cuda"/> requires CUDA and takes its index from <see cref="MLContext.GpuDeviceId"/> (default 0).
+/// When CUDA is available, a <see cref="MLContext.GpuDeviceId"/> the machine does not have is an error even with
+/// <see cref="MLContext.FallbackToCpu"/>: it is a configuration mistake, not a missing GPU.
 /// </summary>
 internal static class DeviceSelection
 {

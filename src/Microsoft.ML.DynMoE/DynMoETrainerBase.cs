@@ -146,8 +146,7 @@ public abstract class DynMoETrainerBase<TTransformer, TModel, TOptions> : Traine
                 $"EarlyStoppingPatience is {options.EarlyStoppingPatience} but no validation data was given. Call Fit(trainData, validationData) or set EarlyStoppingPatience to 0.");
         // Resolved before the first pass over the data, so a missing GPU fails at once, not after reading everything.
         var device = DeviceSelection.Resolve(options.Device, Host);
-        NativeReproducibility.Ensure();
-        if (NativeReproducibility.ProblemOn(device) is string reproducibility)
+        if (NativeReproducibility.EnsureFor(device) is string reproducibility)
             ch.Warning(MessageSensitivity.None, "DynMoE: " + reproducibility);
         var reader = new TrainingDataReader(context.TrainingSet, CreateLabelGetter, options.SkipRowsWithNonFiniteFeatures);
         void CheckAlive() { options.CancellationToken.ThrowIfCancellationRequested(); Host.CheckAlive(); }

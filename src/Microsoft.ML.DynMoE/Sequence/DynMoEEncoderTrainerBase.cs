@@ -73,8 +73,7 @@ public abstract class DynMoEEncoderTrainerBase<TOptions> : IEstimator<DynMoEEnco
         void CheckAlive() { _options.CancellationToken.ThrowIfCancellationRequested(); Host.CheckAlive(); }
         // Resolved before the first pass over the data, so a missing GPU fails at once, not after reading everything.
         var device = DeviceSelection.Resolve(_options.Device, Host);
-        NativeReproducibility.Ensure();
-        if (NativeReproducibility.ProblemOn(device) is string reproducibility)
+        if (NativeReproducibility.EnsureFor(device) is string reproducibility)
             ch.Warning(MessageSensitivity.None, "DynMoE: " + reproducibility);
         var labelColumn = trainData.Schema[_options.LabelColumnName];
         int outputs = OutputCount(labelColumn);

@@ -39,8 +39,11 @@ internal static class NativeReproducibility
         Refused,
     }
 
-    /// <summary>The decision, oneMKL's code when it refused, and the mode it reports (-1 when it cannot be read).</summary>
-    internal readonly record struct Outcome(State State, int Code = 0, int Mode = -1);
+    /// <summary>
+    /// The decision, oneMKL's code when it refused, the mode it reports (-1 when it cannot be read) and the user's
+    /// <c>MKL_CBWR</c> the decision saw.
+    /// </summary>
+    internal readonly record struct Outcome(State State, int Code = 0, int Mode = -1, string? UserMode = null);
 
     private static readonly Lazy<Outcome> s_outcome = new(() => Decide(
         Environment.GetEnvironmentVariable("MKL_CBWR"),
@@ -52,16 +55,21 @@ internal static class NativeReproducibility
     public static bool Enabled => s_outcome.Value.State == State.Strict;
 
     /// <summary>Why the mode is off although this libtorch computes with oneMKL (x64); null when it is on or not applicable.</summary>
-    public static string? Problem => Describe(s_outcome.Value, Environment.GetEnvironmentVariable("MKL_CBWR"));
-
-    /// <summary>
-    /// <see cref="Problem"/> for a Fit on <paramref name="device"/>. A CUDA Fit is not bit-reproducible whatever oneMKL
-    /// does (cuBLAS and atomics choose their own summation order), so the hint would only mislead there.
-    /// </summary>
-    public static string? ProblemOn(torch.Device device) => device.type == DeviceType.CPU ? Problem : null;
+    public static string? Problem => Describe(s_outcome.Value);
 
     /// <summary>Turns the mode on once per process, before the first training step.</summary>
     public static void Ensure() => _ = s_outcome.Value;
+
+    /// <summary>
+    /// <see cref="Ensure"/>, then what a Fit on <paramref name="device"/> should log: <see cref="Problem"/> on the CPU,
+    /// nothing on CUDA, where training is not bit-reproducible whatever oneMKL does (cuBLAS and atomics choose their own
+    /// summation order), so the hint would only mislead.
+    /// </summary>
+    public static string? EnsureFor(torch.Device device)
+    {
+        Ensure();
+        return device.type == DeviceType.CPU ? Problem : null;
+    }
 
     /// <summary>
     /// Reads the mode oneMKL reports through <paramref name="get"/>; when nothing was chosen, sets AUTO,STRICT through
@@ -74,16 +82,16 @@ internal static class NativeReproducibility
         {
             int mode = get(CbwrAll);
             if ((mode & CbwrStrict) != 0)
-                return new(State.Strict, Mode: mode);
+                return new(State.Strict, Mode: mode, UserMode: userMode);
             // A mode other than OFF came from the user's MKL_CBWR (a value set from .NET after start-up never reaches
             // oneMKL on Linux, and oneMKL then reports OFF, so that case is switched here like no value at all).
             if (mode != CbwrOff && !string.IsNullOrEmpty(userMode))
-                return new(State.UserModeNotStrict, Mode: mode);
+                return new(State.UserModeNotStrict, Mode: mode, UserMode: userMode);
             int code = set(CbwrAuto | CbwrStrict);
             if (code != 0)
-                return new(State.Refused, code, mode);
+                return new(State.Refused, code, mode, userMode);
             mode = get(CbwrAll);
-            return (mode & CbwrStrict) != 0 ? new(State.Strict, Mode: mode) : new(State.Refused, 0, mode);
+            return (mode & CbwrStrict) != 0 ? new(State.Strict, Mode: mode, UserMode: userMode) : new(State.Refused, 0, mode, userMode);
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException)
         {
@@ -91,13 +99,13 @@ internal static class NativeReproducibility
                 return new(State.NotApplicable);
             // oneMKL matches the upper-case token only: "auto,strict" reads back as plain AUTO on Linux.
             if (userMode is not null && userMode.Contains("STRICT", StringComparison.Ordinal))
-                return new(State.Strict);
-            return string.IsNullOrEmpty(userMode) ? new(State.NoSwitch) : new(State.UserModeNotStrict);
+                return new(State.Strict, UserMode: userMode);
+            return string.IsNullOrEmpty(userMode) ? new(State.NoSwitch) : new(State.UserModeNotStrict, UserMode: userMode);
         }
     }
 
     /// <summary>The log line for <paramref name="outcome"/>; null when there is nothing to say.</summary>
-    internal static string? Describe(Outcome outcome, string? userMode)
+    internal static string? Describe(Outcome outcome)
     {
         const string Fix = "Set the environment variable MKL_CBWR=AUTO,STRICT (upper case) before starting the process to make them identical.";
         string reported = outcome.Mode >= 0 ? $"oneMKL reports mode 0x{outcome.Mode:x}" : "this libtorch cannot report oneMKL's mode";
@@ -106,7 +114,7 @@ internal static class NativeReproducibility
             State.Strict or State.NotApplicable => null,
             State.NoSwitch => "this libtorch build does not export oneMKL's reproducibility switch (Windows builds do not), so repeated Fits " +
                               "with one seed may differ in the last bits. " + Fix,
-            State.UserModeNotStrict => $"MKL_CBWR is '{userMode}' and {reported}, without its STRICT flag, so repeated Fits with one seed may " +
+            State.UserModeNotStrict => $"MKL_CBWR is '{outcome.UserMode}' and {reported}, without its STRICT flag, so repeated Fits with one seed may " +
                                        "differ in the last bits when buffers are aligned differently. " + Fix,
             State.Refused when outcome.Code == ModeChangeFailure =>
                 "oneMKL's reproducible mode could not be switched on because libtorch computed before the first DynMoE Fit in this process, " +

@@ -4,6 +4,7 @@ using System.IO;
 using System.Linq;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.DynMoE;
 using Microsoft.ML.DynMoE.Images;
 using Microsoft.ML.Transforms.Image;
 

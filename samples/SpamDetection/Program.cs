@@ -5,6 +5,7 @@ using System.Linq;
 using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.DynMoE.Samples;
+using Microsoft.ML.DynMoE;
 using Microsoft.ML.DynMoE.Sequence;
 using Microsoft.ML.DynMoE.Text;
 

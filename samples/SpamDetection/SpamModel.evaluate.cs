@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Linq;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.DynMoE;
 using Microsoft.ML.DynMoE.Sequence;
 
 namespace SpamDetection;

@@ -48,7 +48,7 @@ public class MoELayerBenchmarks
         return InverseStandardNormalTail(tail) / Math.Sqrt(ModelDimension);
     }
 
-    public static MoELayer CreateTopAny(int experts)
+    internal static MoELayer CreateTopAny(int experts)
     {
         torch.random.manual_seed(1);
         var layer = new MoELayer("moe", new MoELayerOptions
@@ -64,7 +64,7 @@ public class MoELayerBenchmarks
         return layer;
     }
 
-    public static MoELayer Create(string kind, int experts)
+    internal static MoELayer Create(string kind, int experts)
     {
         torch.random.manual_seed(1);
         return kind switch
@@ -102,7 +102,7 @@ public class MoELayerBenchmarks
     [Benchmark]
     public void ForwardBackward() => Step(_layer, _input);
 
-    public static void Step(MoELayer layer, Tensor input)
+    internal static void Step(MoELayer layer, Tensor input)
     {
         using var scope = NewDisposeScope();
         var loss = layer.forward(input).sum().add(layer.AuxiliaryLoss!);

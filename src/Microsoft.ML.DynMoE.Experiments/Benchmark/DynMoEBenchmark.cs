@@ -194,7 +194,7 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
             foreach (var v in _settings.Variants)
                 candidates.Add(ExperimentCandidate.Custom(v.CandidateName, CandidateFamily.DynMoE, ctx => DynMoEBridge.CreateTrainer(ctx, o =>
                 {
-                    o.Gating = Layers.GatingKind.TopAny;
+                    o.Gating = GatingKind.TopAny;
                     ctx.Settings.ApplyDynMoEOptions(o);
                     v.Configure(o);
                 })));

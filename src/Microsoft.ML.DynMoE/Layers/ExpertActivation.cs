@@ -1,7 +1,7 @@
 namespace Microsoft.ML.DynMoE.Layers;
 
 /// <summary>Nonlinearity between the two projections of every expert feed-forward network.</summary>
-public enum ExpertActivation
+internal enum ExpertActivation
 {
     /// <summary>Exact (erf-based) GELU, the PyTorch default.</summary>
     Gelu,

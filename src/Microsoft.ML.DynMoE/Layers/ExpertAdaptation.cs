@@ -3,7 +3,7 @@ using System.Collections.Generic;
 namespace Microsoft.ML.DynMoE.Layers;
 
 /// <summary>What one <see cref="MoELayer.AdaptExperts"/> call changed.</summary>
-public sealed class ExpertAdaptation
+internal sealed class ExpertAdaptation
 {
     /// <summary>Creates a report.</summary>
     /// <param name="removedSlots">Slots deactivated because they received no token in the window.</param>

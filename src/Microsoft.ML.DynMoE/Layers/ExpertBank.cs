@@ -12,7 +12,7 @@ namespace Microsoft.ML.DynMoE.Layers;
 /// <c>FFN_e(x) = act(x @ Weight1[e] + Bias1[e]) @ Weight2[e] + Bias2[e]</c>.
 /// The forward pass is a sparse, dropless dispatch: only routed (token, expert) pairs are computed.
 /// </summary>
-public sealed class ExpertBank : nn.Module<Tensor, Tensor, Tensor, Tensor>
+internal sealed class ExpertBank : nn.Module<Tensor, Tensor, Tensor, Tensor>
 {
     private readonly ExpertActivation _activation;
 

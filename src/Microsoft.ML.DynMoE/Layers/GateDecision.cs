@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.DynMoE.Layers;
 
 /// <summary>What a gate decided for one batch of tokens. The tensors belong to the caller's dispose scope.</summary>
-public sealed class GateDecision
+internal sealed class GateDecision
 {
     /// <summary>Creates a decision.</summary>
     /// <param name="routed">Routed (token, expert) pairs, <c>[S, E]</c> bool.</param>

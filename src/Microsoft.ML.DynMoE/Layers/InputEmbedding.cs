@@ -6,7 +6,7 @@ namespace Microsoft.ML.DynMoE.Layers;
 /// The pluggable front of a <see cref="TransformerEncoder"/>: maps a batch of raw float inputs <c>[N, width]</c>
 /// (token ids, or pixels) to token vectors <c>[N, S, d]</c> and says which positions are real tokens.
 /// </summary>
-public abstract class InputEmbedding : nn.Module<Tensor, Tensor>
+internal abstract class InputEmbedding : nn.Module<Tensor, Tensor>
 {
     /// <summary>Creates the module.</summary>
     /// <param name="name">Module name.</param>

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.DynMoE.Layers;
 
 /// <summary>Pre-norm residual MoE block: <c>h + MoE(LayerNorm(h))</c>.</summary>
-public sealed class MoEBlock : nn.Module<Tensor, Tensor>
+internal sealed class MoEBlock : nn.Module<Tensor, Tensor>
 {
     /// <summary>Creates the block.</summary>
     /// <param name="name">Module name.</param>

@@ -12,7 +12,7 @@ namespace Microsoft.ML.DynMoE.Layers;
 /// and dropless (see <see cref="ExpertBank.forward"/>). For top-any, experts are added and removed by
 /// <see cref="AdaptExperts"/> from routing recorded during training forwards (<see cref="BeginRecording"/>).
 /// </summary>
-public sealed class MoELayer : nn.Module<Tensor, Tensor>
+internal sealed class MoELayer : nn.Module<Tensor, Tensor>
 {
     private readonly TopAnyGate? _topAnyGate;
     private readonly TopKGate? _topKGate;

@@ -3,7 +3,7 @@ using System;
 namespace Microsoft.ML.DynMoE.Layers;
 
 /// <summary>Shape and routing settings of one <see cref="MoELayer"/>.</summary>
-public sealed class MoELayerOptions
+internal sealed class MoELayerOptions
 {
     /// <summary>Largest slot count accepted by <see cref="Validate"/>; far above any useful MoE layer, it only catches typos.</summary>
     public const int MaximumSlotLimit = 4096;
@@ -33,7 +33,7 @@ public sealed class MoELayerOptions
     /// <c>sigmoid(θ)</c> on <c>sigmoid(cosine)</c>, so 0 activates an expert when the cosine is positive. Default 0.</summary>
     public float ThresholdInitialization { get; set; }
 
-    /// <summary>Top-any only: the feed-forward weights of a slot that adaptation activates. Default <see cref="Layers.NewExpertInitialization.Random"/>.</summary>
+    /// <summary>Top-any only: the feed-forward weights of a slot that adaptation activates. Default <see cref="NewExpertInitialization.Random"/>.</summary>
     public NewExpertInitialization NewExpertInitialization { get; set; } = NewExpertInitialization.Random;
 
     /// <summary>Auxiliary loss reported by the layer. Default <see cref="AuxiliaryLossKind.Default"/> (chosen by <see cref="Gating"/>).</summary>

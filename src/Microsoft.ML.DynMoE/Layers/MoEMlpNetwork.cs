@@ -11,7 +11,7 @@ namespace Microsoft.ML.DynMoE.Layers;
 /// <c>logits = Head(FinalNorm(h))</c>. Maps <c>[N, InputDimension]</c> to <c>[N, OutputDimension]</c>.
 /// Initialization draws from the given generator (or the global one when none is given).
 /// </summary>
-public sealed class MoEMlpNetwork : MoENetwork
+internal sealed class MoEMlpNetwork : MoENetwork
 {
     private readonly MoEBlock[] _blocks;
 

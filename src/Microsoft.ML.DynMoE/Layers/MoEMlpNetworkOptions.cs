@@ -3,7 +3,7 @@ using System;
 namespace Microsoft.ML.DynMoE.Layers;
 
 /// <summary>Settings of an <see cref="MoEMlpNetwork"/>.</summary>
-public sealed class MoEMlpNetworkOptions
+internal sealed class MoEMlpNetworkOptions
 {
     /// <summary>Number of input features (already standardized by the caller).</summary>
     public int InputDimension { get; set; }

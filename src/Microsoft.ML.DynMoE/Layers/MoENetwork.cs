@@ -8,7 +8,7 @@ namespace Microsoft.ML.DynMoE.Layers;
 /// A network the shared training loop can train: a module from a float input <c>[N, ...]</c> to outputs <c>[N, O]</c>
 /// that exposes its MoE layers (for adaptation and routing statistics) and their summed, weighted auxiliary loss.
 /// </summary>
-public abstract class MoENetwork : nn.Module<Tensor, Tensor>
+internal abstract class MoENetwork : nn.Module<Tensor, Tensor>
 {
     private Tensor? _auxiliaryLoss;
 

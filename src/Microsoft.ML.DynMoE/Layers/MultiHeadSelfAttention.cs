@@ -10,7 +10,7 @@ namespace Microsoft.ML.DynMoE.Layers;
 /// concatenated and projected. Padded keys get a large negative logit rather than −∞, so a row whose keys are all
 /// padding stays finite (it is discarded by the pooling anyway) and real rows are exactly as with −∞.
 /// </summary>
-public sealed class MultiHeadSelfAttention : nn.Module<Tensor, Tensor?, Tensor>
+internal sealed class MultiHeadSelfAttention : nn.Module<Tensor, Tensor?, Tensor>
 {
     /// <summary>Logit given to padded keys.</summary>
     public const double MaskedLogit = -1e9;

@@ -12,7 +12,7 @@ namespace Microsoft.ML.DynMoE.Layers;
 /// <c>PatchSize × PatchSize</c> patches in row-major patch order, and each patch vector (channel, row, column order)
 /// is projected linearly to d. Every position is a real token.
 /// </summary>
-public sealed class PatchEmbedding : InputEmbedding
+internal sealed class PatchEmbedding : InputEmbedding
 {
     private readonly int _modelDimension;
 

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.DynMoE.Layers;
 
 /// <summary>Auxiliary routing losses (DynMoE's diversity/simplicity/efficiency terms and Switch/GShard load balancing). Inputs are float32.</summary>
-public static class RoutingLosses
+internal static class RoutingLosses
 {
     /// <summary>
     /// DynMoE diversity term: <c>‖(Ŵᵀ Ŵ) ⊙ M − I ⊙ M‖_F</c> (Frobenius norm, not squared), where Ŵ is the column-normalized

@@ -4,7 +4,7 @@ using System.Linq;
 namespace Microsoft.ML.DynMoE.Layers;
 
 /// <summary>Cumulative routing counts of one <see cref="MoELayer"/> since its last <see cref="MoELayer.ResetRoutingStatistics"/>, over training and eval forwards.</summary>
-public sealed class RoutingStatistics
+internal sealed class RoutingStatistics
 {
     private readonly long[] _expertLoad;
     private long _activatedPairs;

@@ -9,7 +9,7 @@ namespace Microsoft.ML.DynMoE.Layers;
 /// Token-id input for text: each row of the input holds token ids as floats (exact below 2^24), id 0 is padding.
 /// Output <c>E[id]</c> per position, <c>[N, S, d]</c>; padding positions are masked out by <see cref="TokenMask"/>.
 /// </summary>
-public sealed class TokenEmbedding : InputEmbedding
+internal sealed class TokenEmbedding : InputEmbedding
 {
     /// <summary>The padding id.</summary>
     public const int PaddingId = 0;

@@ -10,7 +10,7 @@ namespace Microsoft.ML.DynMoE.Layers;
 /// <c>K = Σ_e g</c> without gradient, combine weights <c>g / max(K, 1)</c>. In training a token with K = 0 gets no
 /// expert; in eval it falls back to <c>argmax_e s_e</c> with weight 1.
 /// </summary>
-public sealed class TopAnyGate : nn.Module<Tensor, Tensor, GateDecision>
+internal sealed class TopAnyGate : nn.Module<Tensor, Tensor, GateDecision>
 {
     private readonly AuxiliaryLossKind _auxiliaryLoss;
 

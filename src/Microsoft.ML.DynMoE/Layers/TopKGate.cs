@@ -9,7 +9,7 @@ namespace Microsoft.ML.DynMoE.Layers;
 /// experts per token, their probabilities renormalized to sum 1. The auxiliary loss is Switch/GShard load balancing
 /// (<see cref="RoutingLosses.SwitchLoadBalancing"/>).
 /// </summary>
-public sealed class TopKGate : nn.Module<Tensor, Tensor, GateDecision>
+internal sealed class TopKGate : nn.Module<Tensor, Tensor, GateDecision>
 {
     private readonly int _k;
     private readonly AuxiliaryLossKind _auxiliaryLoss;

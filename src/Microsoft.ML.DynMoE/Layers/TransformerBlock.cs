@@ -9,7 +9,7 @@ namespace Microsoft.ML.DynMoE.Layers;
 /// <see cref="MoELayer"/>: routed (top-any, top-k) in MoE blocks, a single dense expert elsewhere, so the managed
 /// scorer runs both through the same code. Padding tokens never reach the FFN's gate.
 /// </summary>
-public sealed class TransformerBlock : nn.Module<Tensor, Tensor?, Tensor>
+internal sealed class TransformerBlock : nn.Module<Tensor, Tensor?, Tensor>
 {
     /// <summary>Creates the block.</summary>
     /// <param name="name">Module name.</param>

@@ -13,7 +13,7 @@ namespace Microsoft.ML.DynMoE.Layers;
 /// blocks; final LayerNorm; mean over real tokens (or the [CLS] state); linear head. The embedding is pluggable
 /// (<see cref="TokenEmbedding"/>, <see cref="PatchEmbedding"/>); the encoder does not know the gate's internals.
 /// </summary>
-public sealed class TransformerEncoder : MoENetwork
+internal sealed class TransformerEncoder : MoENetwork
 {
     private readonly TransformerBlock[] _blocks;
     private readonly MoELayer[] _moeLayers;

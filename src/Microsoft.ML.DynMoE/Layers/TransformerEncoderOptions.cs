@@ -3,7 +3,7 @@ using System;
 namespace Microsoft.ML.DynMoE.Layers;
 
 /// <summary>Settings of a <see cref="TransformerEncoder"/>; the input embedding is passed separately.</summary>
-public sealed class TransformerEncoderOptions
+internal sealed class TransformerEncoderOptions
 {
     /// <summary>Number of outputs (logits).</summary>
     public int OutputDimension { get; set; }

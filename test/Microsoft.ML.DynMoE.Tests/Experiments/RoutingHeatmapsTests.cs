@@ -23,7 +23,7 @@ public sealed class RoutingHeatmapsTests
         var data = ml.Data.Cache(ml.Transforms.Conversion.MapValueToKey("Label").Fit(raw).Transform(raw));
         var model = ml.MulticlassClassification.Trainers.DynMoEImageClassification(new DynMoEImageClassificationTrainer.Options
         {
-            ImageHeight = 8, ImageWidth = 8, NumberOfLayers = 2, MoELayers = Microsoft.ML.DynMoE.Layers.MoELayerPlacement.All, ModelDimension = 16, NumberOfHeads = 2,
+            ImageHeight = 8, ImageWidth = 8, NumberOfLayers = 2, MoELayers = MoELayerPlacement.All, ModelDimension = 16, NumberOfHeads = 2,
             ExpertHiddenDimension = 16, NumberOfEpochs = 2, Seed = 1,
         }).Fit(data);
         var report = model.Model.ComputeRouting(data, "Label");

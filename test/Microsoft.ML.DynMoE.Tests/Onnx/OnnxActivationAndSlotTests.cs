@@ -19,11 +19,12 @@ namespace Microsoft.ML.DynMoE.Tests.Onnx;
 public sealed class OnnxActivationAndSlotTests
 {
     [TestMethod]
-    [DataRow(ExpertActivation.Relu, GatingKind.TopAny)]
-    [DataRow(ExpertActivation.Silu, GatingKind.TopAny)]
-    [DataRow(ExpertActivation.Gelu, GatingKind.TopK)]
-    public void ActivationExportsWithInactiveSlotsLeftOut(ExpertActivation activation, GatingKind gating)
+    [DataRow((int)ExpertActivation.Relu, GatingKind.TopAny)]
+    [DataRow((int)ExpertActivation.Silu, GatingKind.TopAny)]
+    [DataRow((int)ExpertActivation.Gelu, GatingKind.TopK)]
+    public void ActivationExportsWithInactiveSlotsLeftOut(int activationValue, GatingKind gating)
     {
+        var activation = (ExpertActivation)activationValue;
         const int features = 6;
         var generator = new TorchSharp.torch.Generator(17);
         using var network = new MoEMlpNetwork(new MoEMlpNetworkOptions

@@ -175,7 +175,7 @@ public sealed class TrainerBadInputTests
         var e1 = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.MulticlassClassification.Trainers.DynMoE(new DynMoEMulticlassTrainer.Options { NumberOfEpochs = 0 }));
         Assert.AreEqual("NumberOfEpochs", e1.ParamName);
         StringAssert.Contains(e1.Message, "NumberOfEpochs must be at least 1.");
-        var e2 = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.MulticlassClassification.Trainers.DynMoE(new DynMoEMulticlassTrainer.Options { Gating = Microsoft.ML.DynMoE.Layers.GatingKind.TopK, TopK = 5, InitialExperts = 4 }));
+        var e2 = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.MulticlassClassification.Trainers.DynMoE(new DynMoEMulticlassTrainer.Options { Gating = GatingKind.TopK, TopK = 5, InitialExperts = 4 }));
         Assert.AreEqual("TopK", e2.ParamName);
         StringAssert.Contains(e2.Message, "TopK must be between 1 and InitialExperts (4) for top-k gating.");
         var e3 = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.MulticlassClassification.Trainers.DynMoE(new DynMoEMulticlassTrainer.Options { MaximumExperts = 2, InitialExperts = 4 }));

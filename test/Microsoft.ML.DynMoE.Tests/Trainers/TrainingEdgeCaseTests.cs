@@ -117,7 +117,7 @@ public sealed class TrainingEdgeCaseTests
         var textWarnings = new List<string>();
         text.Log += (_, e) => { if (e.Kind == Runtime.ChannelMessageKind.Warning) lock (textWarnings) textWarnings.Add(e.Message); };
         var messages = text.Data.LoadFromEnumerable(Enumerable.Range(0, 40).Select(i => new TextRow { Label = i % 2 == 0, Text = i % 2 == 0 ? "win money now" : "meeting at noon" }));
-        text.BinaryClassification.Trainers.DynMoETextClassification(new Microsoft.ML.DynMoE.Text.DynMoETextClassificationTrainer.Options
+        text.BinaryClassification.Trainers.DynMoETextClassification(new DynMoETextClassificationTrainer.Options
         {
             NumberOfEpochs = 1, LearningRate = 1e30f, ModelDimension = 16, ExpertHiddenDimension = 16, NumberOfHeads = 2, MaximumSequenceLength = 8,
         }).Fit(messages, messages);
@@ -205,7 +205,7 @@ public sealed class TrainingDataTests
             context.Log += (_, e) => { if (e.Message.Contains("DynMoE skipped")) lock (messages) messages.Add(e.Message); };
             var options = new DynMoEMulticlassTrainer.Options
             {
-                NumberOfEpochs = 5, ModelDimension = 8, ExpertHiddenDimension = 8, Gating = Microsoft.ML.DynMoE.Layers.GatingKind.Dense, BatchSize = 512, ExampleWeightColumnName = weightColumn,
+                NumberOfEpochs = 5, ModelDimension = 8, ExpertHiddenDimension = 8, Gating = GatingKind.Dense, BatchSize = 512, ExampleWeightColumnName = weightColumn,
             };
             var model = context.Transforms.Conversion.MapValueToKey("Label")
                 .Append(context.MulticlassClassification.Trainers.DynMoE(options)).Fit(context.Data.LoadFromEnumerable(data));

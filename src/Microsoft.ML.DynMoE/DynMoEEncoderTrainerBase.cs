@@ -2,12 +2,15 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using Microsoft.ML.Data;
+using Microsoft.ML.DynMoE.Images;
 using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Layers;
+using Microsoft.ML.DynMoE.Sequence;
+using Microsoft.ML.DynMoE.Text;
 using Microsoft.ML.DynMoE.Training;
 using Microsoft.ML.Runtime;
 
-namespace Microsoft.ML.DynMoE.Sequence;
+namespace Microsoft.ML.DynMoE;
 
 /// <summary>
 /// What the DynMoE text and image trainers share, as Microsoft.ML.TorchSharp's trainers share one base: schema and

@@ -1,6 +1,6 @@
-namespace Microsoft.ML.DynMoE.Layers;
+namespace Microsoft.ML.DynMoE;
 
-/// <summary>How a <see cref="TransformerEncoder"/> turns its token states into one vector for the head.</summary>
+/// <summary>How a Transformer encoder turns its token states into one vector for the classification head.</summary>
 public enum SequencePooling
 {
     /// <summary>Mean of the final states of the real (non-padding) tokens.</summary>

@@ -1,4 +1,4 @@
-namespace Microsoft.ML.DynMoE.Text;
+namespace Microsoft.ML.DynMoE;
 
 /// <summary>Which tokens of a text longer than <c>MaximumSequenceLength</c> are kept.</summary>
 public enum TextTruncation

@@ -1,4 +1,11 @@
-namespace Microsoft.ML.DynMoE.Sequence;
+using Microsoft.ML.DynMoE.Images;
+using Microsoft.ML.DynMoE.Inference;
+using Microsoft.ML.DynMoE.Layers;
+using Microsoft.ML.DynMoE.Sequence;
+using Microsoft.ML.DynMoE.Text;
+using Microsoft.ML.DynMoE.Training;
+
+namespace Microsoft.ML.DynMoE;
 
 /// <summary>How many experts one vocabulary token activates on average (over its occurrences and the MoE layers).</summary>
 public sealed class DynMoETokenRouting

@@ -5,8 +5,13 @@ using System.Linq;
 using System.Runtime.CompilerServices;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.DynMoE;
+using Microsoft.ML.DynMoE.Images;
 using Microsoft.ML.DynMoE.Inference;
+using Microsoft.ML.DynMoE.Layers;
 using Microsoft.ML.DynMoE.Sequence;
+using Microsoft.ML.DynMoE.Text;
+using Microsoft.ML.DynMoE.Training;
 using Microsoft.ML.Runtime;
 
 [assembly: LoadableClass(typeof(DynMoEEncoderTransformer), null, typeof(SignatureLoadModel),
@@ -14,7 +19,7 @@ using Microsoft.ML.Runtime;
 [assembly: LoadableClass(typeof(IRowMapper), typeof(DynMoEEncoderTransformer), null, typeof(SignatureLoadRowMapper),
     DynMoEEncoderTransformer.UserName, DynMoEEncoderTransformer.LoaderSignature)]
 
-namespace Microsoft.ML.DynMoE.Sequence;
+namespace Microsoft.ML.DynMoE;
 
 /// <summary>
 /// A trained DynMoE text or image classifier in an ML.NET pipeline. Reads the input columns it was trained on and adds

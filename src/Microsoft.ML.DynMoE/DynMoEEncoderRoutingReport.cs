@@ -1,8 +1,14 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using Microsoft.ML.DynMoE.Images;
+using Microsoft.ML.DynMoE.Inference;
+using Microsoft.ML.DynMoE.Layers;
+using Microsoft.ML.DynMoE.Sequence;
+using Microsoft.ML.DynMoE.Text;
+using Microsoft.ML.DynMoE.Training;
 
-namespace Microsoft.ML.DynMoE.Sequence;
+namespace Microsoft.ML.DynMoE;
 
 /// <summary>
 /// Routing of a DynMoE text or image model measured on a data set: per MoE layer overall and per label, mean activated

@@ -1,4 +1,4 @@
-namespace Microsoft.ML.DynMoE.Layers;
+namespace Microsoft.ML.DynMoE;
 
 /// <summary>Which Transformer blocks get an MoE layer as their feed-forward network; the others get a dense FFN.</summary>
 public enum MoELayerPlacement

@@ -6,9 +6,12 @@ using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Images;
 using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Layers;
+using Microsoft.ML.DynMoE.Sequence;
+using Microsoft.ML.DynMoE.Text;
+using Microsoft.ML.DynMoE.Training;
 using Microsoft.ML.Runtime;
 
-namespace Microsoft.ML.DynMoE.Sequence;
+namespace Microsoft.ML.DynMoE;
 
 /// <summary>
 /// A trained DynMoE text or image classifier: the fitted input featurization (vocabulary, or image geometry and pixel

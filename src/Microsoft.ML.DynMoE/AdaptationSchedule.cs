@@ -1,7 +1,8 @@
 using System;
 using System.Collections.Generic;
+using Microsoft.ML.DynMoE.Layers;
 
-namespace Microsoft.ML.DynMoE.Layers;
+namespace Microsoft.ML.DynMoE;
 
 /// <summary>
 /// When top-any layers record routing and run <see cref="MoELayer.AdaptExperts"/>. Training loops call
@@ -60,17 +61,17 @@ public abstract class AdaptationSchedule
     /// <param name="stepInEpoch">0-based index of the step within its epoch.</param>
     /// <param name="stepsPerEpoch">Steps (batches) per epoch, at least 1.</param>
     /// <param name="globalStep">0-based index of the step since training began.</param>
-    public abstract void BeforeStep(IReadOnlyList<MoELayer> layers, int stepInEpoch, int stepsPerEpoch, long globalStep);
+    internal abstract void BeforeStep(IReadOnlyList<MoELayer> layers, int stepInEpoch, int stepsPerEpoch, long globalStep);
 
     /// <summary>Called after a training step; returns one report per adapted layer (empty when nothing ran).</summary>
     /// <param name="layers">The MoE layers of the model.</param>
     /// <param name="stepInEpoch">0-based index of the step within its epoch.</param>
     /// <param name="stepsPerEpoch">Steps (batches) per epoch, at least 1.</param>
     /// <param name="globalStep">0-based index of the step since training began.</param>
-    public abstract IReadOnlyList<ExpertAdaptation> AfterStep(IReadOnlyList<MoELayer> layers, int stepInEpoch, int stepsPerEpoch, long globalStep);
+    internal abstract IReadOnlyList<ExpertAdaptation> AfterStep(IReadOnlyList<MoELayer> layers, int stepInEpoch, int stepsPerEpoch, long globalStep);
 
     /// <summary>Starts a recording window on every top-any layer.</summary>
-    protected static void BeginAll(IReadOnlyList<MoELayer> layers)
+    private protected static void BeginAll(IReadOnlyList<MoELayer> layers)
     {
         ArgumentNullException.ThrowIfNull(layers);
         foreach (var layer in layers)
@@ -80,7 +81,7 @@ public abstract class AdaptationSchedule
     }
 
     /// <summary>Adapts and stops recording on every top-any layer.</summary>
-    protected static IReadOnlyList<ExpertAdaptation> AdaptAll(IReadOnlyList<MoELayer> layers)
+    private protected static IReadOnlyList<ExpertAdaptation> AdaptAll(IReadOnlyList<MoELayer> layers)
     {
         ArgumentNullException.ThrowIfNull(layers);
         var reports = new List<ExpertAdaptation>();
@@ -96,11 +97,11 @@ public abstract class AdaptationSchedule
 
     private sealed class OffSchedule : AdaptationSchedule
     {
-        public override void BeforeStep(IReadOnlyList<MoELayer> layers, int stepInEpoch, int stepsPerEpoch, long globalStep)
+        internal override void BeforeStep(IReadOnlyList<MoELayer> layers, int stepInEpoch, int stepsPerEpoch, long globalStep)
         {
         }
 
-        public override IReadOnlyList<ExpertAdaptation> AfterStep(IReadOnlyList<MoELayer> layers, int stepInEpoch, int stepsPerEpoch, long globalStep)
+        internal override IReadOnlyList<ExpertAdaptation> AfterStep(IReadOnlyList<MoELayer> layers, int stepInEpoch, int stepsPerEpoch, long globalStep)
             => Array.Empty<ExpertAdaptation>();
     }
 
@@ -115,12 +116,12 @@ public abstract class AdaptationSchedule
             _end = end;
         }
 
-        public override void BeforeStep(IReadOnlyList<MoELayer> layers, int stepInEpoch, int stepsPerEpoch, long globalStep)
+        internal override void BeforeStep(IReadOnlyList<MoELayer> layers, int stepInEpoch, int stepsPerEpoch, long globalStep)
         {
             if (stepInEpoch == FirstRecordedStep(stepsPerEpoch)) BeginAll(layers);
         }
 
-        public override IReadOnlyList<ExpertAdaptation> AfterStep(IReadOnlyList<MoELayer> layers, int stepInEpoch, int stepsPerEpoch, long globalStep)
+        internal override IReadOnlyList<ExpertAdaptation> AfterStep(IReadOnlyList<MoELayer> layers, int stepInEpoch, int stepsPerEpoch, long globalStep)
             => stepInEpoch == LastRecordedStep(stepsPerEpoch) ? AdaptAll(layers) : Array.Empty<ExpertAdaptation>();
 
         private int FirstRecordedStep(int stepsPerEpoch)
@@ -141,12 +142,12 @@ public abstract class AdaptationSchedule
             _period = period;
         }
 
-        public override void BeforeStep(IReadOnlyList<MoELayer> layers, int stepInEpoch, int stepsPerEpoch, long globalStep)
+        internal override void BeforeStep(IReadOnlyList<MoELayer> layers, int stepInEpoch, int stepsPerEpoch, long globalStep)
         {
             if (globalStep >= _record && (globalStep - _record) % _period == 0) BeginAll(layers);
         }
 
-        public override IReadOnlyList<ExpertAdaptation> AfterStep(IReadOnlyList<MoELayer> layers, int stepInEpoch, int stepsPerEpoch, long globalStep)
+        internal override IReadOnlyList<ExpertAdaptation> AfterStep(IReadOnlyList<MoELayer> layers, int stepInEpoch, int stepsPerEpoch, long globalStep)
         {
             long last = 2L * _record - 1;
             return globalStep >= last && (globalStep - last) % _period == 0 ? AdaptAll(layers) : Array.Empty<ExpertAdaptation>();

@@ -1,9 +1,14 @@
 using System;
 using Microsoft.ML.Data;
+using Microsoft.ML.DynMoE.Images;
+using Microsoft.ML.DynMoE.Inference;
+using Microsoft.ML.DynMoE.Layers;
 using Microsoft.ML.DynMoE.Sequence;
+using Microsoft.ML.DynMoE.Text;
+using Microsoft.ML.DynMoE.Training;
 using Microsoft.ML.Runtime;
 
-namespace Microsoft.ML.DynMoE.Images;
+namespace Microsoft.ML.DynMoE;
 
 /// <summary>
 /// Trains a DynMoE Vision Transformer from scratch: the image (a pixel vector in ML.NET's ExtractPixels layout) is cut

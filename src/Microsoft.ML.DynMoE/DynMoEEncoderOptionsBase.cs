@@ -1,9 +1,14 @@
 using System;
 using System.Threading;
 using Microsoft.ML.Data;
+using Microsoft.ML.DynMoE.Images;
+using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Layers;
+using Microsoft.ML.DynMoE.Sequence;
+using Microsoft.ML.DynMoE.Text;
+using Microsoft.ML.DynMoE.Training;
 
-namespace Microsoft.ML.DynMoE.Sequence;
+namespace Microsoft.ML.DynMoE;
 
 /// <summary>
 /// Options shared by the DynMoE Transformer trainers (text and images). The network is a pre-norm Transformer encoder

@@ -1,4 +1,4 @@
-namespace Microsoft.ML.DynMoE.Layers;
+namespace Microsoft.ML.DynMoE;
 
 /// <summary>What feed-forward weights a top-any expert slot starts from when adaptation activates it.</summary>
 public enum NewExpertInitialization

@@ -1,6 +1,6 @@
-namespace Microsoft.ML.DynMoE.Layers;
+namespace Microsoft.ML.DynMoE;
 
-/// <summary>Which auxiliary (regularization) loss an <see cref="MoELayer"/> reports in <see cref="MoELayer.AuxiliaryLoss"/>.</summary>
+/// <summary>Which auxiliary (regularization) loss each MoE layer adds to the training loss (see <c>AuxiliaryLossWeight</c>).</summary>
 public enum AuxiliaryLossKind
 {
     /// <summary>
@@ -15,7 +15,7 @@ public enum AuxiliaryLossKind
     /// <summary>Top-any only: <see cref="DiverseAndSimple"/> plus the DeepSpeed-fork load-balance and efficiency terms.</summary>
     DiverseSimpleBalanceEfficiency,
 
-    /// <summary>Top-k only: Switch/GShard load balancing <c>E_active * sum_e f_e * P_e</c> (see <see cref="RoutingLosses.SwitchLoadBalancing"/>).</summary>
+    /// <summary>Top-k only: Switch/GShard load balancing <c>E_active * sum_e f_e * P_e</c>.</summary>
     SwitchLoadBalancing,
 
     /// <summary>No auxiliary loss; the layer reports a zero scalar.</summary>

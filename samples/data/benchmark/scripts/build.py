@@ -188,7 +188,7 @@ SETS = {
     "income_bay_area": dict(
         task="multiclass", target="INCOME", pkg="kernlab",
         title="Household income from a marketing survey (San Francisco Bay Area, 1987)", kind="multiclass (9 ordered classes, categorical/ordinal features, many missing)",
-        citation="Impact Resources, Inc., Columbus, OH (1987): questionnaires filled in by shopping-mall customers in the San Francisco Bay Area. Used as the 'marketing' data in Hastie, T., Tibshirani, R. & Friedman, J. (2009), The Elements of Statistical Learning, 2nd ed., Springer (section 14.2). Packaged in kernlab (Karatzoglou et al.).",
+        citation="Impact Resources, Inc., Columbus, OH (1987): questionnaires filled in by shopping-mall customers in the San Francisco Bay Area. Used as the 'marketing' data in Hastie, T., Tibshirani, R. & Friedman, J. (2009), The Elements of Statistical Learning, 2nd ed., Springer (chapter 14, association rules). Packaged in kernlab (Karatzoglou et al.).",
         file="`kernlab/data/income.rda` (object `income`)",
         data_licence="No licence stated by the source; redistributed in kernlab under GPL-2 (and on the ESL book's web page)",
         label="Annual household income band, as the rank of kernlab's ordered factor: 1 = under 10,000 USD, 2 = 10-15k, 3 = 15-20k, 4 = 20-25k, 5 = 25-30k, 6 = 30-40k, 7 = 40-50k, 8 = 50-75k, 9 = 75k or more.",

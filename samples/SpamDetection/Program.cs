@@ -43,7 +43,7 @@ public static class Program
         var data = SpamModel.LoadIDataViewFromFile(mlContext, dataPath, config.DataSource.Delimiter[0], config.DataSource.HasHeader, config.DataSource.AllowQuoting);
         var split = mlContext.Data.TrainTestSplit(data, testFraction: training.TestFraction, seed: training.Seed);
 
-        var options = new DynMoETextClassificationTrainer.Options { Seed = training.Seed, Progress = new ConsoleEpochProgress() };
+        var options = new DynMoEBinaryTextClassificationTrainer.Options { Seed = training.Seed, Progress = new ConsoleEpochProgress() };
         config.ApplyTo(options);
         if (fast)
         {

@@ -13,7 +13,7 @@ public partial class SpamModel
     public const bool RetrainAllowQuoting = true;
 
     /// <summary>Trains a model on a CSV file and saves it to <paramref name="outputModelPath"/>.</summary>
-    public static void Train(string outputModelPath, DynMoETextClassificationTrainer.Options trainerOptions, string inputDataFilePath = RetrainFilePath,
+    public static void Train(string outputModelPath, DynMoEBinaryTextClassificationTrainer.Options trainerOptions, string inputDataFilePath = RetrainFilePath,
         char separatorChar = RetrainSeparatorChar, bool hasHeader = RetrainHasHeader, bool allowQuoting = RetrainAllowQuoting)
     {
         var mlContext = new MLContext(seed: 1);
@@ -34,14 +34,14 @@ public partial class SpamModel
     }
 
     /// <summary>Fits <see cref="BuildPipeline"/> on <paramref name="trainData"/>.</summary>
-    public static ITransformer RetrainModel(MLContext mlContext, IDataView trainData, DynMoETextClassificationTrainer.Options trainerOptions)
+    public static ITransformer RetrainModel(MLContext mlContext, IDataView trainData, DynMoEBinaryTextClassificationTrainer.Options trainerOptions)
         => BuildPipeline(mlContext, trainerOptions).Fit(trainData);
 
     /// <summary>
     /// The training pipeline: the DynMoE text classifier reads the raw text itself (tokenizer and vocabulary live inside
     /// the model), so no FeaturizeText step; the Boolean label is true for spam.
     /// </summary>
-    public static IEstimator<ITransformer> BuildPipeline(MLContext mlContext, DynMoETextClassificationTrainer.Options trainerOptions)
+    public static IEstimator<ITransformer> BuildPipeline(MLContext mlContext, DynMoEBinaryTextClassificationTrainer.Options trainerOptions)
     {
         trainerOptions.LabelColumnName = @"Label";
         trainerOptions.Sentence1ColumnName = @"Text";

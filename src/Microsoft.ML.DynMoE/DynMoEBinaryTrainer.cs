@@ -35,7 +35,7 @@ public sealed class DynMoEBinaryTrainer : DynMoETrainerBase<BinaryPredictionTran
     {
         if (labelCol.IsKey || labelCol.Kind != SchemaShape.Column.VectorKind.Scalar || labelCol.ItemType != BooleanDataViewType.Instance)
             throw new ArgumentOutOfRangeException(nameof(DynMoETrainerOptionsBase.LabelColumnName),
-                $"Label column '{labelCol.Name}' must be Boolean for binary classification, but it is {Describe(labelCol)}. " +
+                $"Label column '{labelCol.Name}' must be Boolean for binary classification, but it is {ColumnChecks.Describe(labelCol)}. " +
                 $"Load it as bool, or convert it, e.g. mlContext.Transforms.Conversion.ConvertType(\"{labelCol.Name}\", outputKind: DataKind.Boolean) for 0/1 numbers.");
     }
 

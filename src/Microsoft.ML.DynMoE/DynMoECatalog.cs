@@ -77,11 +77,17 @@ public static class DynMoECatalog
         options.LabelColumnName = label;
         options.FeatureColumnName = features;
         options.ExampleWeightColumnName = weight;
+        ApplyCommon(options, gating, experts, epochs, topK, learningRate);
+        return options;
+    }
+
+    /// <summary>The short overloads' shared settings, for every DynMoE trainer; null keeps the options default.</summary>
+    internal static void ApplyCommon(DynMoETrainerOptionsBase options, GatingKind? gating, int? experts, int? epochs, int? topK, float? learningRate)
+    {
         options.Gating = gating ?? options.Gating;
         options.InitialExperts = experts ?? options.InitialExperts;
         options.NumberOfEpochs = epochs ?? options.NumberOfEpochs;
         options.TopK = topK ?? options.TopK;
         options.LearningRate = learningRate ?? options.LearningRate;
-        return options;
     }
 }

@@ -4,8 +4,9 @@ namespace Microsoft.ML.DynMoE;
 public enum DynMoEDevice
 {
     /// <summary>
-    /// Follows <see cref="MLContext.GpuDeviceId"/> and <see cref="MLContext.FallbackToCpu"/> as ML.NET's TorchSharp trainers
-    /// do; when the context names no GPU, CUDA when TorchSharp reports a usable one (needs the CUDA backend package), otherwise CPU.
+    /// As ML.NET's TorchSharp trainers choose: the CUDA device <see cref="MLContext.GpuDeviceId"/> names (needs the CUDA
+    /// backend package), or the CPU when the context names none; when the named GPU is not usable,
+    /// <see cref="MLContext.FallbackToCpu"/> decides between the CPU and an error.
     /// </summary>
     Auto,
 

@@ -14,7 +14,7 @@ namespace Microsoft.ML;
 /// </summary>
 public static class DynMoEEncoderCatalog
 {
-    /// <summary>Creates a DynMoE text classifier for a Boolean label; see <see cref="DynMoETextClassificationTrainer.Options"/> for all settings.</summary>
+    /// <summary>Creates a DynMoE text classifier for a Boolean label; see <see cref="DynMoEBinaryTextClassificationTrainer.Options"/> for all settings.</summary>
     /// <param name="catalog">The binary trainers catalog.</param>
     /// <param name="labelColumnName">Boolean label column.</param>
     /// <param name="sentence1ColumnName">Text column.</param>
@@ -23,18 +23,18 @@ public static class DynMoEEncoderCatalog
     /// <param name="numberOfEpochs">Passes over the data.</param>
     /// <param name="maximumSequenceLength">Most tokens per example.</param>
     /// <param name="learningRate">Peak learning rate.</param>
-    public static DynMoETextClassificationTrainer DynMoETextClassification(this BinaryClassificationCatalog.BinaryClassificationTrainers catalog,
+    public static DynMoEBinaryTextClassificationTrainer DynMoETextClassification(this BinaryClassificationCatalog.BinaryClassificationTrainers catalog,
         string labelColumnName = DefaultColumnNames.Label, string sentence1ColumnName = "Text", string? sentence2ColumnName = null,
         GatingKind? gating = null, int? numberOfEpochs = null, int? maximumSequenceLength = null, float? learningRate = null)
-        => catalog.DynMoETextClassification(TextOptions(labelColumnName, sentence1ColumnName, sentence2ColumnName, gating, numberOfEpochs, maximumSequenceLength, learningRate));
+        => catalog.DynMoETextClassification(TextOptions(new DynMoEBinaryTextClassificationTrainer.Options(), labelColumnName, sentence1ColumnName, sentence2ColumnName, gating, numberOfEpochs, maximumSequenceLength, learningRate));
 
     /// <summary>Creates a DynMoE text classifier for a Boolean label from options.</summary>
     /// <param name="catalog">The binary trainers catalog.</param>
     /// <param name="options">Trainer options.</param>
-    public static DynMoETextClassificationTrainer DynMoETextClassification(this BinaryClassificationCatalog.BinaryClassificationTrainers catalog, DynMoETextClassificationTrainer.Options options)
-        => new(CatalogUtils.GetEnvironment(catalog), options, SequenceTask.BinaryClassification);
+    public static DynMoEBinaryTextClassificationTrainer DynMoETextClassification(this BinaryClassificationCatalog.BinaryClassificationTrainers catalog, DynMoEBinaryTextClassificationTrainer.Options options)
+        => new(CatalogUtils.GetEnvironment(catalog), options);
 
-    /// <summary>Creates a DynMoE text classifier for a key label; see <see cref="DynMoETextClassificationTrainer.Options"/> for all settings.</summary>
+    /// <summary>Creates a DynMoE text classifier for a key label; see <see cref="DynMoEMulticlassTextClassificationTrainer.Options"/> for all settings.</summary>
     /// <param name="catalog">The multiclass trainers catalog.</param>
     /// <param name="labelColumnName">Key label column (use MapValueToKey).</param>
     /// <param name="sentence1ColumnName">Text column.</param>
@@ -43,16 +43,16 @@ public static class DynMoEEncoderCatalog
     /// <param name="numberOfEpochs">Passes over the data.</param>
     /// <param name="maximumSequenceLength">Most tokens per example.</param>
     /// <param name="learningRate">Peak learning rate.</param>
-    public static DynMoETextClassificationTrainer DynMoETextClassification(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
+    public static DynMoEMulticlassTextClassificationTrainer DynMoETextClassification(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
         string labelColumnName = DefaultColumnNames.Label, string sentence1ColumnName = "Text", string? sentence2ColumnName = null,
         GatingKind? gating = null, int? numberOfEpochs = null, int? maximumSequenceLength = null, float? learningRate = null)
-        => catalog.DynMoETextClassification(TextOptions(labelColumnName, sentence1ColumnName, sentence2ColumnName, gating, numberOfEpochs, maximumSequenceLength, learningRate));
+        => catalog.DynMoETextClassification(TextOptions(new DynMoEMulticlassTextClassificationTrainer.Options(), labelColumnName, sentence1ColumnName, sentence2ColumnName, gating, numberOfEpochs, maximumSequenceLength, learningRate));
 
     /// <summary>Creates a DynMoE text classifier for a key label from options.</summary>
     /// <param name="catalog">The multiclass trainers catalog.</param>
     /// <param name="options">Trainer options.</param>
-    public static DynMoETextClassificationTrainer DynMoETextClassification(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, DynMoETextClassificationTrainer.Options options)
-        => new(CatalogUtils.GetEnvironment(catalog), options, SequenceTask.MulticlassClassification);
+    public static DynMoEMulticlassTextClassificationTrainer DynMoETextClassification(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, DynMoEMulticlassTextClassificationTrainer.Options options)
+        => new(CatalogUtils.GetEnvironment(catalog), options);
 
     /// <summary>Creates a DynMoE Vision Transformer for a key label; see <see cref="DynMoEImageClassificationTrainer.Options"/> for all settings.</summary>
     /// <param name="catalog">The multiclass trainers catalog.</param>
@@ -78,7 +78,7 @@ public static class DynMoEEncoderCatalog
         };
         if (patchSize is int p) options.PatchSize = p;
         if (interleavedColors is bool i) options.InterleavedColors = i;
-        ApplyCommon(options, gating, numberOfEpochs, learningRate);
+        DynMoECatalog.ApplyCommon(options, gating, null, numberOfEpochs, null, learningRate);
         return catalog.DynMoEImageClassification(options);
     }
 
@@ -88,18 +88,14 @@ public static class DynMoEEncoderCatalog
     public static DynMoEImageClassificationTrainer DynMoEImageClassification(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, DynMoEImageClassificationTrainer.Options options)
         => new(CatalogUtils.GetEnvironment(catalog), options);
 
-    private static DynMoETextClassificationTrainer.Options TextOptions(string label, string sentence1, string? sentence2, GatingKind? gating, int? epochs, int? maximumLength, float? learningRate)
+    private static TOptions TextOptions<TOptions>(TOptions options, string label, string sentence1, string? sentence2, GatingKind? gating, int? epochs, int? maximumLength, float? learningRate)
+        where TOptions : DynMoETextOptionsBase
     {
-        var options = new DynMoETextClassificationTrainer.Options { LabelColumnName = label, Sentence1ColumnName = sentence1, Sentence2ColumnName = sentence2 };
+        options.LabelColumnName = label;
+        options.Sentence1ColumnName = sentence1;
+        options.Sentence2ColumnName = sentence2;
         if (maximumLength is int length) options.MaximumSequenceLength = length;
-        ApplyCommon(options, gating, epochs, learningRate);
+        DynMoECatalog.ApplyCommon(options, gating, null, epochs, null, learningRate);
         return options;
-    }
-
-    private static void ApplyCommon(DynMoEEncoderOptionsBase options, GatingKind? gating, int? epochs, float? learningRate)
-    {
-        if (gating is GatingKind g) options.Gating = g;
-        if (epochs is int e) options.NumberOfEpochs = e;
-        if (learningRate is float lr) options.LearningRate = lr;
     }
 }

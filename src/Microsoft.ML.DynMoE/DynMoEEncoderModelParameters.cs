@@ -2,7 +2,9 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.DynMoE;
 using Microsoft.ML.DynMoE.Images;
 using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Layers;
@@ -10,17 +12,26 @@ using Microsoft.ML.DynMoE.Sequence;
 using Microsoft.ML.DynMoE.Text;
 using Microsoft.ML.DynMoE.Training;
 using Microsoft.ML.Runtime;
+using Microsoft.ML.Trainers;
+
+[assembly: LoadableClass(typeof(DynMoEEncoderModelParameters), null, typeof(SignatureLoadModel),
+    "DynMoE encoder predictor", DynMoEEncoderModelParameters.LoaderSignature)]
 
 namespace Microsoft.ML.DynMoE;
 
 /// <summary>
 /// A trained DynMoE text or image classifier: the fitted input featurization (vocabulary, or image geometry and pixel
-/// scale), the Transformer encoder as managed arrays, and the routing measured during training. Scoring never calls
+/// scale), the Transformer encoder as managed arrays, and the routing measured during training. Saved inside its
+/// <see cref="DynMoEEncoderTransformer"/> as an ML.NET model with its own version header. Scoring never calls
 /// TorchSharp; it is thread-safe and needs no native library.
 /// </summary>
-public sealed class DynMoEEncoderModelParameters
+public sealed class DynMoEEncoderModelParameters : ModelParametersBase<VBuffer<float>>, IDynMoEModelParameters
 {
-    internal DynMoEEncoderModelParameters(SequenceTask task, SequenceInput input, CompiledTransformerEncoder encoder, DynMoERoutingSummary routing, string[] classNames)
+    internal const string LoaderSignature = "DynMoEEncoderPred";
+    private const string EncoderStreamName = "DynMoEEncoder.bin";
+
+    internal DynMoEEncoderModelParameters(IHostEnvironment env, EncoderTask task, SequenceInput input, CompiledTransformerEncoder encoder, DynMoERoutingSummary routing, string[] classNames)
+        : base(env, LoaderSignature)
     {
         Task = task;
         Input = input;
@@ -29,7 +40,44 @@ public sealed class DynMoEEncoderModelParameters
         ClassNames = classNames;
     }
 
-    internal SequenceTask Task { get; }
+    private DynMoEEncoderModelParameters(IHostEnvironment env, ModelLoadContext ctx)
+        : base(env, LoaderSignature, ctx)
+    {
+        // *** Binary format ***
+        // the model in its own stream (see Save).
+        DynMoEEncoderModelParameters? model = null;
+        if (!ctx.TryLoadBinaryStream(EncoderStreamName, r => model = Load(env, r)))
+            throw ModelDecoding.Damaged($"The DynMoE encoder model is missing its '{EncoderStreamName}' stream.");
+        Task = model!.Task;
+        Input = model.Input;
+        Encoder = model.Encoder;
+        Routing = model.Routing;
+        ClassNames = model.ClassNames;
+    }
+
+    private static VersionInfo GetVersionInfo() => new(
+        modelSignature: "DMOEENCP", verWrittenCur: 0x00010001, verReadableCur: 0x00010001, verWeCanReadBack: 0x00010001,
+        loaderSignature: LoaderSignature, loaderAssemblyName: typeof(DynMoEEncoderModelParameters).Assembly.FullName);
+
+    internal static DynMoEEncoderModelParameters Create(IHostEnvironment env, ModelLoadContext ctx)
+    {
+        Contracts.CheckValue(env, nameof(env));
+        ctx.CheckAtModel(GetVersionInfo());
+        return ModelDecoding.Load("encoder model", () => new DynMoEEncoderModelParameters(env, ctx));
+    }
+
+    /// <inheritdoc />
+    protected override void SaveCore(ModelSaveContext ctx)
+    {
+        base.SaveCore(ctx);
+        ctx.SetVersionInfo(GetVersionInfo());
+        ctx.SaveBinaryStream(EncoderStreamName, Save);
+    }
+
+    /// <inheritdoc />
+    protected override PredictionKind PredictionKind => Task.PredictionKind;
+
+    internal EncoderTask Task { get; }
 
     internal SequenceInput Input { get; }
 
@@ -102,7 +150,7 @@ public sealed class DynMoEEncoderModelParameters
                 group.Count(trace, offset);
             }
 
-            if (Input is not ImageSequenceInput && Encoder.MoELayerCount > 0)
+            if (Input.HasTokenIds && Encoder.MoELayerCount > 0)
             {
                 for (int t = offset; t < trace.States; t++)
                 {
@@ -119,14 +167,19 @@ public sealed class DynMoEEncoderModelParameters
         var tokenRouting = tokens.OrderByDescending(p => p.Value.Count).ThenBy(p => p.Key)
             .Select(p => new DynMoETokenRouting(Input.DescribeToken(p.Key) ?? p.Key.ToString(System.Globalization.CultureInfo.InvariantCulture), p.Value.Count, p.Value.Sum / p.Value.Count))
             .ToArray();
-        var (rows, columnsInGrid) = Input is ImageSequenceInput image ? (image.PatchRows, image.PatchColumns) : (1, Input.MaximumWidth);
+        var (rows, columnsInGrid) = Input.PositionGrid;
         return new DynMoEEncoderRoutingReport(overall.ToSummary(Routing), byLabel.ToDictionary(p => p.Key, p => p.Value.ToSummary(Routing)),
             overall.ByPosition(), byLabel.ToDictionary(p => p.Key, p => p.Value.ByPosition()), tokenRouting, rows, columnsInGrid, Encoder.UsesClassToken);
     }
 
+    /// <inheritdoc />
+    /// <remarks>An encoder reads the columns it was trained on; <paramref name="featureColumnName"/> is not used.</remarks>
+    DynMoERoutingReport IDynMoEModelParameters.ComputeRouting(IDataView data, string featureColumnName, string? labelColumnName)
+        => ComputeRouting(data, labelColumnName);
+
     internal void Save(BinaryWriter writer)
     {
-        writer.Write((int)Task);
+        writer.Write(Task.Id);
         Input.Save(writer);
         Routing.Write(writer);
         writer.Write(ClassNames.Count);
@@ -135,13 +188,11 @@ public sealed class DynMoEEncoderModelParameters
         Encoder.Save(writer);
     }
 
-    internal static DynMoEEncoderModelParameters Load(BinaryReader reader) => ModelDecoding.Decode("encoder model", () => LoadCore(reader));
+    internal static DynMoEEncoderModelParameters Load(IHostEnvironment env, BinaryReader reader) => ModelDecoding.Decode("encoder model", () => LoadCore(env, reader));
 
-    private static DynMoEEncoderModelParameters LoadCore(BinaryReader reader)
+    private static DynMoEEncoderModelParameters LoadCore(IHostEnvironment env, BinaryReader reader)
     {
-        var task = (SequenceTask)reader.ReadInt32();
-        if (!Enum.IsDefined(task))
-            throw new InvalidDataException($"The DynMoE encoder model records an unknown task {(int)task}; the file is damaged.");
+        var task = EncoderTask.FromId(reader.ReadInt32());
         var input = SequenceInput.Load(reader);
         var routing = DynMoERoutingSummary.Read(reader);
         int classes = reader.ReadInt32();
@@ -151,18 +202,13 @@ public sealed class DynMoEEncoderModelParameters
         for (int i = 0; i < classes; i++)
             names[i] = reader.ReadString();
         var encoder = CompiledTransformerEncoder.Load(reader);
-        int expectedOutputs = task == SequenceTask.BinaryClassification ? 1 : Math.Max(classes, 2);
-        if (encoder.OutputDimension != expectedOutputs && !(task == SequenceTask.MulticlassClassification && classes == 0))
-            throw new InvalidDataException($"The DynMoE encoder has {encoder.OutputDimension} outputs but the model records {classes} classes for {task}.");
-        if (encoder.Embedding.MaximumTokens < 1 || (input is ImageSequenceInput im && encoder.Embedding.InputWidth != im.MaximumWidth))
+        if (!task.OutputsMatch(encoder.OutputDimension, classes))
+            throw new InvalidDataException($"The DynMoE encoder has {encoder.OutputDimension} outputs but the model records {classes} classes for {task.PredictionKind}.");
+        if (encoder.Embedding.MaximumTokens < 1)
             throw new InvalidDataException("The DynMoE encoder's input embedding does not match the model's input featurization.");
-        if (input is Text.TextSequenceInput text && (encoder.Embedding is not CompiledTokenEmbedding tokens
-            || tokens.VocabularySize != text.Vocabulary.Size || tokens.MaximumTokens < text.MaximumWidth))
-            throw new InvalidDataException($"The DynMoE encoder's token table does not match the model's vocabulary of {text.Vocabulary.Size} ids and {text.MaximumWidth} tokens; the model file is damaged.");
-        if (input is ImageSequenceInput && encoder.Embedding is not CompiledPatchEmbedding)
-            throw new InvalidDataException("The DynMoE image model has no patch embedding; the model file is damaged.");
+        input.CheckEmbedding(encoder.Embedding);
         routing.CheckMatches(Enumerable.Range(0, encoder.MoELayerCount).Select(i => encoder.GetMoELayer(i).SlotCount).ToArray());
-        return new DynMoEEncoderModelParameters(task, input, encoder, routing, names);
+        return new DynMoEEncoderModelParameters(env, task, input, encoder, routing, names);
     }
 
     /// <summary>Routing counts over scored sequences: per MoE layer, activated experts per token and per position, and expert load.</summary>

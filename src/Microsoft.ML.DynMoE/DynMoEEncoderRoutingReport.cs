@@ -11,17 +11,16 @@ using Microsoft.ML.DynMoE.Training;
 namespace Microsoft.ML.DynMoE;
 
 /// <summary>
-/// Routing of a DynMoE text or image model measured on a data set: per MoE layer overall and per label, mean activated
-/// experts by token position (for images a patch grid, drawn as heatmaps), and for text per vocabulary token.
+/// Routing of a DynMoE text or image model measured on a data set: per MoE layer overall and per label (over all
+/// tokens; padding never counts), mean activated experts by token position (for images a patch grid, drawn as heatmaps), and for text per vocabulary token.
 /// </summary>
-public sealed class DynMoEEncoderRoutingReport
+public sealed class DynMoEEncoderRoutingReport : DynMoERoutingReport
 {
     internal DynMoEEncoderRoutingReport(DynMoERoutingSummary overall, IReadOnlyDictionary<string, DynMoERoutingSummary> byLabel,
         IReadOnlyList<double[]> byPosition, IReadOnlyDictionary<string, IReadOnlyList<double[]>> byPositionAndLabel,
         IReadOnlyList<DynMoETokenRouting> tokens, int positionRows, int positionColumns, bool hasClassToken)
+        : base(overall, byLabel)
     {
-        Overall = overall;
-        ByLabel = byLabel;
         ActivatedExpertsByPosition = byPosition;
         ActivatedExpertsByPositionAndLabel = byPositionAndLabel;
         Tokens = tokens;
@@ -29,12 +28,6 @@ public sealed class DynMoEEncoderRoutingReport
         PositionColumns = positionColumns;
         HasClassToken = hasClassToken;
     }
-
-    /// <summary>Routing over all tokens (padding never counts).</summary>
-    public DynMoERoutingSummary Overall { get; }
-
-    /// <summary>Routing per label value (empty when no label column was given).</summary>
-    public IReadOnlyDictionary<string, DynMoERoutingSummary> ByLabel { get; }
 
     /// <summary>
     /// <c>[moeLayer][position]</c>: mean experts activated by the tokens at each input position (NaN where no token
@@ -55,7 +48,7 @@ public sealed class DynMoEEncoderRoutingReport
     /// <summary>Columns of the position grid (the maximum sequence length for text).</summary>
     public int PositionColumns { get; }
 
-    /// <summary>Whether the model prepends a [CLS] token (its routing is in <see cref="Overall"/>, not in the position grid).</summary>
+    /// <summary>Whether the model prepends a [CLS] token (its routing is in <see cref="DynMoERoutingReport.Overall"/>, not in the position grid).</summary>
     public bool HasClassToken { get; }
 
     /// <summary>The tokens that activate the most experts, among those seen at least <paramref name="minimumOccurrences"/> times.</summary>

@@ -31,7 +31,7 @@ public sealed class DynMoEEncoderTransformer : RowToRowTransformerBase
 {
     internal const string LoaderSignature = "DynMoEEncoderTrans";
     internal const string UserName = "DynMoE Transformer-encoder classifier";
-    private const string ModelStreamName = "DynMoEEncoder.bin";
+    private const string LegacyModelStreamName = "DynMoEEncoder.bin";
 
     internal DynMoEEncoderTransformer(IHostEnvironment env, DynMoEEncoderModelParameters model, string scoreColumnName = DefaultColumnNames.Score,
         string probabilityColumnName = DefaultColumnNames.Probability, string predictedLabelColumnName = DefaultColumnNames.PredictedLabel)
@@ -55,9 +55,12 @@ public sealed class DynMoEEncoderTransformer : RowToRowTransformerBase
     /// <summary>Name of the predicted label column.</summary>
     public string PredictedLabelColumnName { get; }
 
+    // 0x00010002: the model is a sub-model with its own version header; 0x00010001 kept it in a binary stream.
     private static VersionInfo GetVersionInfo() => new(
-        modelSignature: "DMOEENCT", verWrittenCur: 0x00010001, verReadableCur: 0x00010001, verWeCanReadBack: 0x00010001,
+        modelSignature: "DMOEENCT", verWrittenCur: 0x00010002, verReadableCur: 0x00010002, verWeCanReadBack: 0x00010001,
         loaderSignature: LoaderSignature, loaderAssemblyName: typeof(DynMoEEncoderTransformer).Assembly.FullName);
+
+    private const string ModelName = "Model";
 
     private static DynMoEEncoderTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
     {
@@ -69,11 +72,13 @@ public sealed class DynMoEEncoderTransformer : RowToRowTransformerBase
     private static DynMoEEncoderTransformer LoadCore(IHostEnvironment env, ModelLoadContext ctx)
     {
         // *** Binary format ***
-        // string: score column; string: probability column; string: predicted label column; the model in its own stream.
+        // string: score column; string: probability column; string: predicted label column; the model as a sub-model.
         string score = ctx.Reader.ReadString(), probability = ctx.Reader.ReadString(), predicted = ctx.Reader.ReadString();
         DynMoEEncoderModelParameters? model = null;
-        if (!ctx.TryLoadBinaryStream(ModelStreamName, r => model = DynMoEEncoderModelParameters.Load(r)))
-            throw new InvalidDataException($"The DynMoE encoder model is missing its '{ModelStreamName}' stream.");
+        if (ctx.Header.ModelVerWritten >= 0x00010002)
+            ctx.LoadModel<DynMoEEncoderModelParameters, SignatureLoadModel>(env, out model, ModelName);
+        else if (!ctx.TryLoadBinaryStream(LegacyModelStreamName, r => model = DynMoEEncoderModelParameters.Load(env, r)))
+            throw new InvalidDataException($"The DynMoE encoder model is missing its '{LegacyModelStreamName}' stream.");
         return new DynMoEEncoderTransformer(env, model!, score, probability, predicted);
     }
 
@@ -89,7 +94,7 @@ public sealed class DynMoEEncoderTransformer : RowToRowTransformerBase
         ctx.Writer.Write(ScoreColumnName);
         ctx.Writer.Write(ProbabilityColumnName);
         ctx.Writer.Write(PredictedLabelColumnName);
-        ctx.SaveBinaryStream(ModelStreamName, w => Model.Save(w));
+        ctx.SaveModel(Model, ModelName);
     }
 
     /// <inheritdoc />
@@ -113,92 +118,20 @@ public sealed class DynMoEEncoderTransformer : RowToRowTransformerBase
         private DynMoEEncoderModelParameters Model => _parent.Model;
 
         protected override DataViewSchema.DetachedColumn[] GetOutputColumnsCore()
-        {
-            var scoreAnnotations = new DataViewSchema.Annotations.Builder();
-            if (Model.Task == SequenceTask.BinaryClassification)
-            {
-                AddScoreAnnotations(scoreAnnotations, AnnotationUtils.Const.ScoreColumnKind.BinaryClassification, AnnotationUtils.Const.ScoreValueKind.Score);
-                var probabilityAnnotations = new DataViewSchema.Annotations.Builder();
-                AddScoreAnnotations(probabilityAnnotations, AnnotationUtils.Const.ScoreColumnKind.BinaryClassification, AnnotationUtils.Const.ScoreValueKind.Probability);
-                probabilityAnnotations.Add(AnnotationUtils.Kinds.IsNormalized, BooleanDataViewType.Instance, (ref bool value) => value = true);
-                var labelAnnotations = new DataViewSchema.Annotations.Builder();
-                AddScoreAnnotations(labelAnnotations, AnnotationUtils.Const.ScoreColumnKind.BinaryClassification, AnnotationUtils.Const.ScoreValueKind.PredictedLabel);
-                return new[]
-                {
-                    new DataViewSchema.DetachedColumn(_parent.ScoreColumnName, NumberDataViewType.Single, scoreAnnotations.ToAnnotations()),
-                    new DataViewSchema.DetachedColumn(_parent.ProbabilityColumnName, NumberDataViewType.Single, probabilityAnnotations.ToAnnotations()),
-                    new DataViewSchema.DetachedColumn(_parent.PredictedLabelColumnName, BooleanDataViewType.Instance, labelAnnotations.ToAnnotations()),
-                };
-            }
-
-            int classes = Model.OutputCount;
-            var names = new VBuffer<ReadOnlyMemory<char>>(classes, Enumerable.Range(0, classes)
-                .Select(i => (i < Model.ClassNames.Count ? Model.ClassNames[i] : (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture)).AsMemory()).ToArray());
-            var namesType = new VectorDataViewType(TextDataViewType.Instance, classes);
-            ValueGetter<VBuffer<ReadOnlyMemory<char>>> namesGetter = (ref VBuffer<ReadOnlyMemory<char>> value) => names.CopyTo(ref value);
-            AddScoreAnnotations(scoreAnnotations, AnnotationUtils.Const.ScoreColumnKind.MulticlassClassification, AnnotationUtils.Const.ScoreValueKind.Score);
-            scoreAnnotations.Add(AnnotationUtils.Kinds.SlotNames, namesType, namesGetter);
-            scoreAnnotations.Add(AnnotationUtils.Kinds.TrainingLabelValues, namesType, namesGetter);
-            var keyAnnotations = new DataViewSchema.Annotations.Builder();
-            keyAnnotations.Add(AnnotationUtils.Kinds.KeyValues, namesType, namesGetter);
-            AddScoreAnnotations(keyAnnotations, AnnotationUtils.Const.ScoreColumnKind.MulticlassClassification, AnnotationUtils.Const.ScoreValueKind.PredictedLabel);
-            return new[]
-            {
-                new DataViewSchema.DetachedColumn(_parent.ScoreColumnName, new VectorDataViewType(NumberDataViewType.Single, classes), scoreAnnotations.ToAnnotations()),
-                new DataViewSchema.DetachedColumn(_parent.PredictedLabelColumnName, new KeyDataViewType(typeof(uint), classes), keyAnnotations.ToAnnotations()),
-            };
-        }
-
-        private static void AddScoreAnnotations(DataViewSchema.Annotations.Builder builder, string kind, string valueKind)
-        {
-            builder.Add(AnnotationUtils.Kinds.ScoreColumnKind, TextDataViewType.Instance, (ref ReadOnlyMemory<char> value) => value = kind.AsMemory());
-            builder.Add(AnnotationUtils.Kinds.ScoreValueKind, TextDataViewType.Instance, (ref ReadOnlyMemory<char> value) => value = valueKind.AsMemory());
-            builder.Add(AnnotationUtils.Kinds.ScoreColumnSetId, AnnotationUtils.ScoreColumnSetIdType, (ref uint value) => value = 1);
-        }
+            => Model.Task.OutputColumns(Model.Task.OutputColumnCount == 3
+                ? new[] { _parent.ScoreColumnName, _parent.ProbabilityColumnName, _parent.PredictedLabelColumnName }
+                : new[] { _parent.ScoreColumnName, _parent.PredictedLabelColumnName }, Model.ClassNames, Model.OutputCount);
 
         protected override Delegate MakeGetter(DataViewRow input, int iinfo, Func<int, bool> activeOutput, out Action disposer)
         {
             disposer = null!;
             var state = _states.GetValue(input, row => new RowState(Model, row));
-            if (Model.Task == SequenceTask.BinaryClassification)
-            {
-                return iinfo switch
-                {
-                    0 => (ValueGetter<float>)((ref float value) => value = state.Logits(input)[0]),
-                    1 => (ValueGetter<float>)((ref float value) => value = ScalarMath.Sigmoid(state.Logits(input)[0])),
-                    _ => (ValueGetter<bool>)((ref bool value) => value = state.Logits(input)[0] > 0),
-                };
-            }
-
-            if (iinfo == 0)
-            {
-                return (ValueGetter<VBuffer<float>>)((ref VBuffer<float> value) =>
-                {
-                    var logits = state.Logits(input);
-                    var editor = VBufferEditor.Create(ref value, logits.Length);
-                    ScalarMath.SoftMax(logits, editor.Values);
-                    value = editor.Commit();
-                });
-            }
-
-            return (ValueGetter<uint>)((ref uint value) =>
-            {
-                var logits = state.Logits(input);
-                int best = 0;
-                for (int i = 1; i < logits.Length; i++)
-                {
-                    if (logits[i] > logits[best])
-                        best = i;
-                }
-
-                // A NaN score (NaN input) has no class: ML.NET's missing key is 0.
-                value = float.IsNaN(logits[best]) ? 0u : (uint)best + 1;
-            });
+            return Model.Task.MakeGetter(iinfo, () => state.Logits(input));
         }
 
         protected override Func<int, bool> GetDependenciesCore(Func<int, bool> activeOutput)
         {
-            bool any = Enumerable.Range(0, Model.Task == SequenceTask.BinaryClassification ? 3 : 2).Any(activeOutput);
+            bool any = Enumerable.Range(0, Model.Task.OutputColumnCount).Any(activeOutput);
             return column => any && _inputColumns.Contains(column);
         }
 
@@ -224,7 +157,7 @@ public sealed class DynMoEEncoderTransformer : RowToRowTransformerBase
             _scratch = model.Encoder.CreateScratch();
         }
 
-        public ReadOnlySpan<float> Logits(DataViewRow row)
+        public float[] Logits(DataViewRow row)
         {
             if (_position != row.Position || row.Position < 0)
             {

@@ -17,7 +17,11 @@ namespace Microsoft.ML.DynMoE;
 /// </summary>
 public sealed class DynMoEImageClassificationTrainer : DynMoEEncoderTrainerBase<DynMoEImageClassificationTrainer.Options>
 {
-    /// <summary>Options of <see cref="DynMoEImageClassificationTrainer"/>; see <see cref="DynMoEEncoderOptionsBase"/> for the network and training settings.</summary>
+    /// <summary>
+    /// Options of <see cref="DynMoEImageClassificationTrainer"/>; see <see cref="DynMoEEncoderOptionsBase"/> for the network and
+    /// training settings. <c>FeatureColumnName</c> (default "Features") is the known-size Single vector of
+    /// <c>ImageHeight × ImageWidth × Channels</c> pixels.
+    /// </summary>
     public sealed class Options : DynMoEEncoderOptionsBase
     {
         /// <summary>
@@ -29,9 +33,6 @@ public sealed class DynMoEImageClassificationTrainer : DynMoEEncoderTrainerBase<
             LearningRate = 3e-3f;
             NumberOfEpochs = 60;
         }
-
-        /// <summary>Known-size Single vector of <c>ImageHeight × ImageWidth × Channels</c> pixels (default "Features").</summary>
-        public string FeatureColumnName = DefaultColumnNames.Features;
 
         /// <summary>Image height in pixels (required).</summary>
         public int ImageHeight;
@@ -55,7 +56,7 @@ public sealed class DynMoEImageClassificationTrainer : DynMoEEncoderTrainerBase<
         /// <summary>
         /// Training-time augmentation: each image is shifted by up to this many pixels in each direction, edges repeated;
         /// 0 turns it off. Default -1 = automatic: off below 20 pixels a side (a pixel of an 8×8 digit is a stroke),
-        /// else one pixel per 14 of the shorter side (28×28 → 2). Never flips: digits are not mirror-symmetric.
+        /// else one pixel per 14 of the shorter side (28×28 → 2). Never flips: many image classes (digits, text) change meaning when mirrored.
         /// </summary>
         public int AugmentationShift = -1;
 
@@ -95,7 +96,7 @@ public sealed class DynMoEImageClassificationTrainer : DynMoEEncoderTrainerBase<
     }
 
     internal DynMoEImageClassificationTrainer(IHostEnvironment env, Options options)
-        : base(env, options, nameof(DynMoEImageClassificationTrainer), SequenceTask.MulticlassClassification)
+        : base(env, options, nameof(DynMoEImageClassificationTrainer), EncoderTask.Multiclass)
     {
     }
 

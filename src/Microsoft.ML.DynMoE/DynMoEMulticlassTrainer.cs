@@ -37,7 +37,7 @@ public sealed class DynMoEMulticlassTrainer : DynMoETrainerBase<MulticlassPredic
     {
         if (!labelCol.IsKey || labelCol.Kind != SchemaShape.Column.VectorKind.Scalar || labelCol.ItemType != NumberDataViewType.UInt32)
             throw new ArgumentOutOfRangeException(nameof(DynMoETrainerOptionsBase.LabelColumnName),
-                $"Label column '{labelCol.Name}' must be a UInt32 key for multiclass classification, but it is {Describe(labelCol)}. " +
+                $"Label column '{labelCol.Name}' must be a UInt32 key for multiclass classification, but it is {ColumnChecks.Describe(labelCol)}. " +
                 $"Add mlContext.Transforms.Conversion.MapValueToKey(\"{labelCol.Name}\") before the trainer.");
     }
 

@@ -35,7 +35,7 @@ public sealed class DynMoERegressionTrainer : DynMoETrainerBase<RegressionPredic
     {
         if (labelCol.IsKey || labelCol.Kind != SchemaShape.Column.VectorKind.Scalar || labelCol.ItemType != NumberDataViewType.Single)
             throw new ArgumentOutOfRangeException(nameof(DynMoETrainerOptionsBase.LabelColumnName),
-                $"Label column '{labelCol.Name}' must be a Single scalar for regression, but it is {Describe(labelCol)}. " +
+                $"Label column '{labelCol.Name}' must be a Single scalar for regression, but it is {ColumnChecks.Describe(labelCol)}. " +
                 $"Load it as float or convert it with mlContext.Transforms.Conversion.ConvertType(\"{labelCol.Name}\", outputKind: DataKind.Single).");
     }
 

@@ -2,8 +2,8 @@ using System.Collections.Generic;
 
 namespace Microsoft.ML.DynMoE;
 
-/// <summary>Routing measured on a data set, overall and per label value (the DynMoE paper's per-class analysis).</summary>
-public sealed class DynMoERoutingReport
+/// <summary>Routing measured on a data set, overall and per label value (the DynMoE paper's per-class analysis); encoder models add positions and tokens (<see cref="DynMoEEncoderRoutingReport"/>).</summary>
+public class DynMoERoutingReport
 {
     /// <summary>Creates a report.</summary>
     public DynMoERoutingReport(DynMoERoutingSummary overall, IReadOnlyDictionary<string, DynMoERoutingSummary> byLabel)

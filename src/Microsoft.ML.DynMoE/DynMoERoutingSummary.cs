@@ -72,12 +72,12 @@ public sealed class DynMoERoutingSummary
             if (!System.Enum.IsDefined(gating))
                 throw Damaged($"records the unknown gating {(int)gating} for layer {i}");
             int initial = reader.ReadInt32(), active = reader.ReadInt32(), maximum = reader.ReadInt32();
-            if (maximum < 1 || maximum > MoELayerOptions.MaximumSlotLimit || initial < 0 || initial > maximum || active < 0 || active > maximum)
+            if (maximum < 1 || maximum > DynMoETrainerOptionsBase.MaximumSlotLimit || initial < 0 || initial > maximum || active < 0 || active > maximum)
                 throw Damaged($"records {initial} initial and {active} active experts in {maximum} slots for layer {i}");
             double mean = reader.ReadDouble();
             if (!double.IsFinite(mean) || mean < 0 || mean > maximum)
                 throw Damaged($"records {mean} activated experts per token for layer {i}");
-            var load = new long[ReadCount(reader, MoELayerOptions.MaximumSlotLimit, "expert loads")];
+            var load = new long[ReadCount(reader, DynMoETrainerOptionsBase.MaximumSlotLimit, "expert loads")];
             if (load.Length != maximum)
                 throw Damaged($"records {load.Length} expert loads for the {maximum} slots of layer {i}");
             for (int j = 0; j < load.Length; j++)

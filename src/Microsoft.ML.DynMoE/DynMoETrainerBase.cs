@@ -89,7 +89,7 @@ public abstract class DynMoETrainerBase<TTransformer, TModel, TOptions> : Traine
                 $"Feature column '{FeatureColumn.Name}' was not found in the {dataName} data. Build it with mlContext.Transforms.Concatenate(\"{FeatureColumn.Name}\", <numeric columns>) or set FeatureColumnName to an existing column.");
         if (feature.Kind != SchemaShape.Column.VectorKind.Vector || feature.ItemType != NumberDataViewType.Single)
             throw new ArgumentOutOfRangeException(nameof(DynMoETrainerOptionsBase.FeatureColumnName),
-                $"Feature column '{FeatureColumn.Name}' must be a known-size vector of Single, but it is {Describe(feature)}. " +
+                $"Feature column '{FeatureColumn.Name}' must be a known-size vector of Single, but it is {ColumnChecks.Describe(feature)}. " +
                 $"Concatenate numeric columns into it (mlContext.Transforms.Concatenate) and convert other number types with mlContext.Transforms.Conversion.ConvertType(outputKind: DataKind.Single).");
 
         if (!schema.TryFindColumn(LabelColumn.Name, out var label))
@@ -97,26 +97,7 @@ public abstract class DynMoETrainerBase<TTransformer, TModel, TOptions> : Traine
                 $"Label column '{LabelColumn.Name}' was not found in the {dataName} data. Set LabelColumnName to the column that holds the label.");
         CheckLabelCompatible(label);
 
-        if (WeightColumn.IsValid)
-        {
-            if (!schema.TryFindColumn(WeightColumn.Name, out var weight))
-                throw new ArgumentOutOfRangeException(nameof(DynMoETrainerOptionsBase.ExampleWeightColumnName),
-                    $"Example weight column '{WeightColumn.Name}' was not found in the {dataName} data. Set ExampleWeightColumnName to an existing column or to null.");
-            if (weight.Kind != SchemaShape.Column.VectorKind.Scalar || weight.ItemType != NumberDataViewType.Single)
-                throw new ArgumentOutOfRangeException(nameof(DynMoETrainerOptionsBase.ExampleWeightColumnName),
-                    $"Example weight column '{WeightColumn.Name}' must be a Single scalar, but it is {Describe(weight)}. Convert it with mlContext.Transforms.Conversion.ConvertType(\"{WeightColumn.Name}\", outputKind: DataKind.Single).");
-        }
-    }
-
-    private protected static string Describe(SchemaShape.Column column)
-    {
-        string item = column.IsKey ? $"Key<{column.ItemType}>" : column.ItemType?.ToString() ?? "?";
-        return column.Kind switch
-        {
-            SchemaShape.Column.VectorKind.Vector => $"a known-size vector of {item}",
-            SchemaShape.Column.VectorKind.VariableVector => $"a variable-size vector of {item}",
-            _ => $"a scalar of {item}",
-        };
+        ColumnChecks.CheckWeight(schema, WeightColumn.IsValid ? WeightColumn.Name : null, dataName);
     }
 
     /// <summary>Creates the getter that encodes the label as the float the objective trains on (NaN = missing).</summary>
@@ -137,27 +118,19 @@ public abstract class DynMoETrainerBase<TTransformer, TModel, TOptions> : Traine
     {
         Host.CheckValue(context, nameof(context));
         var options = _options;
-        using var ch = Host.Start("Training");
+        using var session = new FitSession(Host, options, context.ValidationSet is not null);
         var label = context.TrainingSet.Schema.Label!.Value;
         bool classification = Objective != TrainingObjective.SquaredError;
 
-        if (options.EarlyStoppingPatience > 0 && context.ValidationSet is null)
-            throw new ArgumentOutOfRangeException(nameof(DynMoETrainerOptionsBase.EarlyStoppingPatience),
-                $"EarlyStoppingPatience is {options.EarlyStoppingPatience} but no validation data was given. Call Fit(trainData, validationData) or set EarlyStoppingPatience to 0.");
-        // Resolved before the first pass over the data, so a missing GPU fails at once, not after reading everything.
-        var device = DeviceSelection.Resolve(options.Device, Host);
-        if (NativeReproducibility.EnsureFor(device) is string reproducibility)
-            ch.Warning(MessageSensitivity.None, "DynMoE: " + reproducibility);
         var reader = new TrainingDataReader(context.TrainingSet, CreateLabelGetter, options.SkipRowsWithNonFiniteFeatures);
-        void CheckAlive() { options.CancellationToken.ThrowIfCancellationRequested(); Host.CheckAlive(); }
-        var (standardizer, source) = reader.ReadTraining(options.MaximumCacheBytes, countLabels: classification, standardizeLabels: !classification, CheckAlive);
-        LogSkippedRows(ch, reader, "training");
+        var (standardizer, source) = reader.ReadTraining(options.MaximumCacheBytes, countLabels: classification, standardizeLabels: !classification, session.CheckAlive);
+        session.LogSkippedRows("training", reader.RowsWithMissingLabel, reader.RowsWithNonFiniteFeatures, reader.RowsWithInvalidWeight);
         if (reader.RowsUsed == 0)
             throw new InvalidOperationException(
                 $"The training data has no usable rows (rows with a missing label: {reader.RowsWithMissingLabel}, with NaN/∞ features: {reader.RowsWithNonFiniteFeatures}, with an invalid weight: {reader.RowsWithInvalidWeight}). " +
                 $"Check that '{label.Name}' and '{FeatureColumn.Name}' hold values and that no filter in front of the trainer removed every row.");
         CheckLabelCounts(reader, label);
-        ch.Info(MessageSensitivity.None, $"DynMoE: {reader.RowsUsed} rows × {reader.FeatureCount} features, {(source is InMemoryBatchSource ? "cached in memory" : "streamed (over the cache budget)")}.");
+        session.Channel.Info(MessageSensitivity.None, $"DynMoE: {reader.RowsUsed} rows × {reader.FeatureCount} features, {(source is InMemoryBatchSource ? "cached in memory" : "streamed (over the cache budget)")}.");
 
         ITrainingBatchSource? validation = null;
         if (context.ValidationSet is RoleMappedData validationSet)
@@ -167,8 +140,8 @@ public abstract class DynMoETrainerBase<TTransformer, TModel, TOptions> : Traine
                 LabelShift = reader.LabelShift,
                 LabelDivisor = reader.LabelDivisor,
             };
-            validation = validationReader.ReadValidation(standardizer, CheckAlive);
-            LogSkippedRows(ch, validationReader, "validation");
+            validation = validationReader.ReadValidation(standardizer, session.CheckAlive);
+            session.LogSkippedRows("validation", validationReader.RowsWithMissingLabel, validationReader.RowsWithNonFiniteFeatures, validationReader.RowsWithInvalidWeight);
         }
 
         var network = new MoEMlpNetworkOptions
@@ -179,46 +152,9 @@ public abstract class DynMoETrainerBase<TTransformer, TModel, TOptions> : Traine
             Layer = options.ToLayerOptions(),
             AuxiliaryLossWeight = options.AuxiliaryLossWeight,
         };
-        var settings = new NetworkTrainingSettings
-        {
-            Objective = Objective,
-            Epochs = options.NumberOfEpochs,
-            BatchSize = options.BatchSize,
-            LearningRate = options.LearningRate,
-            WeightDecay = options.WeightDecay,
-            Adaptation = options.Gating == GatingKind.TopAny ? options.Adaptation : AdaptationSchedule.Off,
-            Device = device,
-            Seed = options.Seed ?? ((IHostEnvironmentInternal)Host).Seed ?? Host.Rand.Next(),
-            Threads = options.NumberOfThreads,
-            GateLearningRateMultiplier = options.GateLearningRateMultiplier,
-            ResetNewExpertOptimizerState = options.ResetNewExpertOptimizerState,
-            NewExpertWarmupSteps = options.NewExpertWarmupSteps,
-            EarlyStoppingPatience = options.EarlyStoppingPatience,
-            RegressionLabelScale = reader.LabelDivisor,
-            CancellationToken = options.CancellationToken,
-            CheckAlive = CheckAlive,
-            OnEpoch = progress =>
-            {
-                ch.Info(MessageSensitivity.None, "DynMoE " + progress);
-                if (progress.ValidationLoss is double loss && !double.IsFinite(loss))
-                    ch.Warning(MessageSensitivity.None, FormattableString.Invariant($"DynMoE: the validation loss of epoch {progress.Epoch} is {loss}; training diverged: lower LearningRate.")
-                        + (options.EarlyStoppingPatience > 0 ? " Early stopping counts the epoch as one without improvement and keeps the best finite epoch." : ""));
-                options.Progress?.Report(progress);
-            },
-        };
-        var trained = MoENetworkTrainer.Train(settings, generator => new MoEMlpNetwork(network, generator), n => CompiledMoEMlp.FromNetwork((MoEMlpNetwork)n), source, validation);
-        ch.Info(MessageSensitivity.None, $"DynMoE routing after training: {string.Join("; ", trained.Routing.Select(r => r.ToString()))}");
+        var trained = session.Train(Objective, source, validation, generator => new MoEMlpNetwork(network, generator),
+            n => CompiledMoEMlp.FromNetwork((MoEMlpNetwork)n), regressionLabelScale: reader.LabelDivisor);
         return CreateModel(standardizer, trained, reader);
-    }
-
-    private static void LogSkippedRows(IChannel ch, TrainingDataReader reader, string dataName)
-    {
-        if (reader.RowsWithMissingLabel > 0)
-            ch.Info(MessageSensitivity.None, $"DynMoE skipped {reader.RowsWithMissingLabel} {dataName} rows with a missing or infinite label.");
-        if (reader.RowsWithNonFiniteFeatures > 0)
-            ch.Info(MessageSensitivity.None, $"DynMoE skipped {reader.RowsWithNonFiniteFeatures} {dataName} rows with NaN or infinite features (SkipRowsWithNonFiniteFeatures).");
-        if (reader.RowsWithInvalidWeight > 0)
-            ch.Info(MessageSensitivity.None, $"DynMoE skipped {reader.RowsWithInvalidWeight} {dataName} rows with a missing, negative or infinite weight.");
     }
 
     private protected static DynMoERoutingSummary ToSummary(TrainedNetwork<CompiledMoEMlp> trained, long rows) => new(trained.Routing, rows);

@@ -6,9 +6,12 @@ using Microsoft.ML.Trainers;
 namespace Microsoft.ML.DynMoE;
 
 /// <summary>
-/// Options shared by the DynMoE trainers. The network is <c>input → Linear(ModelDimension) → NumberOfLayers ×
-/// [x + MoE(LayerNorm(x))] → LayerNorm → head</c>; each MoE layer holds up to <see cref="MaximumExperts"/>
-/// expert FFNs of width <see cref="ExpertHiddenDimension"/>. Features are standardised inside the model.
+/// The one set of options every DynMoE trainer shares — tabular, text and image: routing, experts, adaptation, the
+/// optimiser and its schedule, device, seed, progress, cancellation and early stopping, with one validator. Each field's
+/// default is the tabular one; <see cref="DynMoEEncoderOptionsBase"/> states, in one place, the few defaults that
+/// differ for the Transformer encoders. The tabular network is <c>input → Linear(ModelDimension) → NumberOfLayers ×
+/// [x + MoE(LayerNorm(x))] → LayerNorm → head</c>; each MoE layer holds up to <see cref="MaximumExperts"/> expert FFNs
+/// of width <see cref="ExpertHiddenDimension"/>. Features are standardised inside the model.
 /// </summary>
 public abstract class DynMoETrainerOptionsBase : TrainerInputBaseWithWeight
 {
@@ -41,6 +44,12 @@ public abstract class DynMoETrainerOptionsBase : TrainerInputBaseWithWeight
 
     /// <summary>AdamW peak learning rate, decayed by a cosine schedule to 5% (default 0.003).</summary>
     public float LearningRate = 3e-3f;
+
+    /// <summary>Fraction of all optimizer steps spent warming the learning rate up linearly from 0 (default 0; encoders 0.1).</summary>
+    public float WarmupFraction;
+
+    /// <summary>Largest global gradient norm per step (default 0 = no clipping; encoders 1).</summary>
+    public float GradientClipNorm;
 
     /// <summary>AdamW decoupled weight decay (default 1e-4).</summary>
     public float WeightDecay = 1e-4f;
@@ -87,39 +96,37 @@ public abstract class DynMoETrainerOptionsBase : TrainerInputBaseWithWeight
     public IProgress<DynMoETrainingProgress>? Progress;
 
     /// <summary>
-    /// Most bytes of training rows cached in memory (default 1 GiB); larger data is streamed, every epoch, through a
+    /// Tabular trainers: most bytes of training rows cached in memory (default 1 GiB); larger data is streamed, every epoch, through a
     /// shuffle window of 4,096 to 16,384 rows (at least 8 batches). Rows sorted by label over a much longer stretch than
     /// the window still reach training in long single-class runs: shuffle such data first (mlContext.Data.ShuffleRows).
     /// </summary>
     public long MaximumCacheBytes = 1L << 30;
 
-    /// <summary>Skip rows whose features hold NaN or ±∞ (the count is logged) instead of failing (default false).</summary>
+    /// <summary>Skip rows whose inputs (features, pixels) hold NaN or ±∞ (the count is logged) instead of failing (default false).</summary>
     public bool SkipRowsWithNonFiniteFeatures;
 
     /// <summary>
-    /// CPU threads TorchSharp may use while this trainer runs (default 1). The per-step matrices of tabular MoE networks
-    /// are small, and libtorch's thread pool costs more than it saves on them (measured 8× slower with 2 threads on a
-    /// busy 2-core machine); raise it for wide networks and large batches. libtorch (an OpenMP build) keeps the count per
-    /// calling thread: Fit sets it on the thread that runs it and restores that thread's previous count when it returns,
-    /// so Fits running at the same time on other threads keep their own counts.
+    /// CPU threads libtorch may use for one operation while this trainer runs (default 1): the per-step matrices of small
+    /// MoE networks are too small for libtorch's thread pool to pay off; raise it for wide networks and large batches
+    /// (docs/benchmarks.md). libtorch keeps the count per calling thread: Fit sets it on the thread that runs it and
+    /// restores that thread's previous count when it returns, so Fits running at the same time keep their own counts.
     /// </summary>
     public int NumberOfThreads = 1;
 
     /// <summary>Random seed; null uses the <see cref="MLContext"/> seed.</summary>
     public int? Seed;
 
+    /// <summary>A copy, so a trainer keeps the settings it was created with.</summary>
     internal DynMoETrainerOptionsBase CloneOptions() => (DynMoETrainerOptionsBase)MemberwiseClone();
 
-    internal void Validate()
+    /// <summary>Checks every setting; throws <see cref="ArgumentOutOfRangeException"/> naming the setting and its valid range.</summary>
+    internal virtual void Validate()
     {
-        static void Check(bool ok, string name, object value, string rule)
-        {
-            if (!ok)
-                throw new ArgumentOutOfRangeException(name, value, $"{name} {rule}.");
-        }
-
+        Check(!string.IsNullOrEmpty(LabelColumnName), nameof(LabelColumnName), LabelColumnName, "must name the label column");
+        Check(ExampleWeightColumnName is null || ExampleWeightColumnName.Length > 0, nameof(ExampleWeightColumnName), ExampleWeightColumnName, "must be null or name a Single column");
+        Check(Enum.IsDefined(Gating), nameof(Gating), Gating, "must be TopAny, TopK or Dense");
         Check(InitialExperts >= 1, nameof(InitialExperts), InitialExperts, "must be at least 1");
-        Check(MaximumExperts >= InitialExperts, nameof(MaximumExperts), MaximumExperts, $"must be at least InitialExperts ({InitialExperts})");
+        Check(MaximumExperts >= InitialExperts && MaximumExperts <= MaximumSlotLimit, nameof(MaximumExperts), MaximumExperts, $"must be between InitialExperts ({InitialExperts}) and {MaximumSlotLimit}");
         Check(Gating != GatingKind.TopK || (TopK >= 1 && TopK <= InitialExperts), nameof(TopK), TopK, $"must be between 1 and InitialExperts ({InitialExperts}) for top-k gating");
         Check(NumberOfLayers >= 1, nameof(NumberOfLayers), NumberOfLayers, "must be at least 1");
         Check(ModelDimension >= 1, nameof(ModelDimension), ModelDimension, "must be at least 1");
@@ -127,19 +134,29 @@ public abstract class DynMoETrainerOptionsBase : TrainerInputBaseWithWeight
         Check(NumberOfEpochs >= 1, nameof(NumberOfEpochs), NumberOfEpochs, "must be at least 1");
         Check(BatchSize >= 1, nameof(BatchSize), BatchSize, "must be at least 1");
         Check(LearningRate > 0 && float.IsFinite(LearningRate), nameof(LearningRate), LearningRate, "must be a positive finite number");
+        Check(WarmupFraction >= 0 && WarmupFraction < 1, nameof(WarmupFraction), WarmupFraction, "must be in [0, 1)");
+        Check(GradientClipNorm >= 0 && float.IsFinite(GradientClipNorm), nameof(GradientClipNorm), GradientClipNorm, "must be zero (off) or a positive finite number");
         Check(WeightDecay >= 0 && float.IsFinite(WeightDecay), nameof(WeightDecay), WeightDecay, "must be zero or a positive finite number");
         Check(AuxiliaryLossWeight >= 0 && float.IsFinite(AuxiliaryLossWeight), nameof(AuxiliaryLossWeight), AuxiliaryLossWeight, "must be zero or a positive finite number");
-        Check(NumberOfThreads >= 1, nameof(NumberOfThreads), NumberOfThreads, "must be at least 1");
-        Check(EarlyStoppingPatience >= 0, nameof(EarlyStoppingPatience), EarlyStoppingPatience, "must be zero (off) or positive");
-        Check(MaximumCacheBytes >= 0, nameof(MaximumCacheBytes), MaximumCacheBytes, "must be zero (always stream) or positive");
+        Check(Enum.IsDefined(AuxiliaryLoss) && AuxiliaryLoss != AuxiliaryLossKind.SwitchLoadBalancing, nameof(AuxiliaryLoss), AuxiliaryLoss, "must be Default, DiverseAndSimple, DiverseSimpleBalanceEfficiency or None (top-k gating uses Switch load balancing by Default)");
         Check(float.IsFinite(ThresholdInitialization), nameof(ThresholdInitialization), ThresholdInitialization, "must be a finite number");
         Check(Enum.IsDefined(NewExpertInitialization), nameof(NewExpertInitialization), NewExpertInitialization, "must be Random, CopyMostLoaded or MeanOfActive");
-        Check(Enum.IsDefined(AuxiliaryLoss) && AuxiliaryLoss != AuxiliaryLossKind.SwitchLoadBalancing, nameof(AuxiliaryLoss), AuxiliaryLoss, "must be Default, DiverseAndSimple, DiverseSimpleBalanceEfficiency or None (top-k gating uses Switch load balancing by Default)");
         Check(NewExpertWarmupSteps >= 0, nameof(NewExpertWarmupSteps), NewExpertWarmupSteps, "must be zero (off) or positive");
         Check(GateLearningRateMultiplier > 0 && float.IsFinite(GateLearningRateMultiplier), nameof(GateLearningRateMultiplier), GateLearningRateMultiplier, "must be a positive finite number");
         Check(Adaptation is not null, nameof(Adaptation), "null", "must be set (use AdaptationSchedule.Off to disable adaptation)");
-        Check(Enum.IsDefined(Gating), nameof(Gating), Gating, "must be TopAny, TopK or Dense");
         Check(Enum.IsDefined(Device), nameof(Device), Device, "must be Auto, Cpu or Cuda");
+        Check(EarlyStoppingPatience >= 0, nameof(EarlyStoppingPatience), EarlyStoppingPatience, "must be zero (off) or positive");
+        Check(MaximumCacheBytes >= 0, nameof(MaximumCacheBytes), MaximumCacheBytes, "must be zero (always stream) or positive");
+        Check(NumberOfThreads >= 1, nameof(NumberOfThreads), NumberOfThreads, "must be at least 1");
+    }
+
+    /// <summary>Largest <see cref="MaximumExperts"/> accepted: far above any useful MoE layer, it only catches typos.</summary>
+    internal const int MaximumSlotLimit = 4096;
+
+    private protected static void Check(bool ok, string name, object? value, string rule)
+    {
+        if (!ok)
+            throw new ArgumentOutOfRangeException(name, value, $"{name} {rule}.");
     }
 
     internal MoELayerOptions ToLayerOptions() => new()

@@ -44,19 +44,19 @@ internal static class TextBenchmarks
 
     private static (string Name, Func<MLContext, IEstimator<ITransformer>> Create)[] Candidates(int? epochs)
     {
-        DynMoETextClassificationTrainer.Options Encoder(GatingKind gating, int k, int experts) => new()
+        DynMoEBinaryTextClassificationTrainer.Options Encoder(GatingKind gating, int k, int experts) => new()
         {
             Gating = gating,
             TopK = k,
             InitialExperts = experts,
-            MaximumExperts = gating == GatingKind.TopAny ? new DynMoETextClassificationTrainer.Options().MaximumExperts : experts,
-            NumberOfEpochs = epochs ?? new DynMoETextClassificationTrainer.Options().NumberOfEpochs,
+            MaximumExperts = gating == GatingKind.TopAny ? new DynMoEBinaryTextClassificationTrainer.Options().MaximumExperts : experts,
+            NumberOfEpochs = epochs ?? new DynMoEBinaryTextClassificationTrainer.Options().NumberOfEpochs,
             Seed = 1,
         };
         var list = new List<(string, Func<MLContext, IEstimator<ITransformer>>)>
         {
             // DynMoE runs first so the process's peak working set after it is the DynMoE training peak.
-            ("DynMoE", ml => ml.BinaryClassification.Trainers.DynMoETextClassification(new DynMoETextClassificationTrainer.Options { NumberOfEpochs = epochs ?? new DynMoETextClassificationTrainer.Options().NumberOfEpochs, Seed = 1 })),
+            ("DynMoE", ml => ml.BinaryClassification.Trainers.DynMoETextClassification(new DynMoEBinaryTextClassificationTrainer.Options { NumberOfEpochs = epochs ?? new DynMoEBinaryTextClassificationTrainer.Options().NumberOfEpochs, Seed = 1 })),
             ("FeaturizeText + SDCA", ml => ml.Transforms.Text.FeaturizeText("Features", "Text").Append(ml.BinaryClassification.Trainers.SdcaLogisticRegression())),
             ("FeaturizeText + LightGbm", ml => ml.Transforms.Text.FeaturizeText("Features", "Text").Append(ml.BinaryClassification.Trainers.LightGbm())),
             ("Dense", ml => ml.BinaryClassification.Trainers.DynMoETextClassification(Encoder(GatingKind.Dense, 1, 1))),
@@ -175,10 +175,10 @@ internal static class TextBenchmarks
         long tokens = 0;
         foreach (var m in all.Take(1024))
             tokens += Math.Min(256, tokenizer.CountTokens(m.Text));
-        var probe = ml.BinaryClassification.Trainers.DynMoETextClassification(new DynMoETextClassificationTrainer.Options { NumberOfEpochs = 2, Seed = 1 }).Fit(train);
+        var probe = ml.BinaryClassification.Trainers.DynMoETextClassification(new DynMoEBinaryTextClassificationTrainer.Options { NumberOfEpochs = 2, Seed = 1 }).Fit(train);
         double probeActivated = probe.Model.Routing.MeanActivatedExpertsPerToken;
         int denseWidth = (int)Math.Round(128 * probeActivated);
-        var shapes = new (string Name, DynMoETextClassificationTrainer.Options Options)[]
+        var shapes = new (string Name, DynMoEBinaryTextClassificationTrainer.Options Options)[]
         {
             ("DynMoE (top-any, 4→8 experts)", new() { NumberOfEpochs = 2, Seed = 1 }),
             ("Top-2 of 8", new() { Gating = GatingKind.TopK, TopK = 2, InitialExperts = 8, MaximumExperts = 8, NumberOfEpochs = 2, Seed = 1 }),
@@ -216,7 +216,7 @@ internal static class TextBenchmarks
         // Scoring: DynMoE (managed scorer) vs FeaturizeText + SDCA, single-document PredictionEngine latency and batch docs/s.
         var pipelines = new (string Name, ITransformer Model)[]
         {
-            ("DynMoE", ml.BinaryClassification.Trainers.DynMoETextClassification(new DynMoETextClassificationTrainer.Options { NumberOfEpochs = 2, Seed = 1 }).Fit(train)),
+            ("DynMoE", ml.BinaryClassification.Trainers.DynMoETextClassification(new DynMoEBinaryTextClassificationTrainer.Options { NumberOfEpochs = 2, Seed = 1 }).Fit(train)),
             ("FeaturizeText + SDCA", ml.Transforms.Text.FeaturizeText("Features", "Text").Append(ml.BinaryClassification.Trainers.SdcaLogisticRegression()).Fit(train)),
         };
         Console.WriteLine("| Scorer | Single document (µs, median of 750) | Batch documents/s |");

@@ -100,12 +100,18 @@ namespace Microsoft.ML.DynMoE.Experiments.Internal
             var t = ctx.MLContext;
             if (s.Modality == ExperimentModality.Text)
             {
-                var o = new DynMoETextClassificationTrainer.Options { Sentence1ColumnName = s.TextColumnName!, MaximumSequenceLength = s.MaximumSequenceLength };
-                Apply(o);
+                T Text<T>(T o) where T : DynMoETextOptionsBase
+                {
+                    o.Sentence1ColumnName = s.TextColumnName!;
+                    o.MaximumSequenceLength = s.MaximumSequenceLength;
+                    Apply(o);
+                    return o;
+                }
+
                 return ctx.Task switch
                 {
-                    ExperimentTask.BinaryClassification => t.BinaryClassification.Trainers.DynMoETextClassification(o),
-                    ExperimentTask.MulticlassClassification => t.MulticlassClassification.Trainers.DynMoETextClassification(o),
+                    ExperimentTask.BinaryClassification => t.BinaryClassification.Trainers.DynMoETextClassification(Text(new DynMoEBinaryTextClassificationTrainer.Options())),
+                    ExperimentTask.MulticlassClassification => t.MulticlassClassification.Trainers.DynMoETextClassification(Text(new DynMoEMulticlassTextClassificationTrainer.Options())),
                     _ => throw new NotSupportedException("Text experiments are classification experiments; DynMoE has no text regression trainer."),
                 };
             }

@@ -2,8 +2,10 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using Microsoft.ML.Data;
+using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Layers;
 using Microsoft.ML.DynMoE.Sequence;
+using Microsoft.ML.DynMoE.Training;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.DynMoE.Images;
@@ -47,6 +49,18 @@ internal sealed class ImageSequenceInput : SequenceInput
 
     public override int MaximumWidth => Height * Width * Channels;
 
+    public override (int Rows, int Columns) PositionGrid => (PatchRows, PatchColumns);
+
+    private protected override int Kind => ImageKind;
+
+    public override void CheckEmbedding(CompiledInputEmbedding embedding)
+    {
+        if (embedding is not CompiledPatchEmbedding)
+            throw new InvalidDataException("The DynMoE image model has no patch embedding; the model file is damaged.");
+        if (embedding.InputWidth != MaximumWidth)
+            throw new InvalidDataException("The DynMoE encoder's input embedding does not match the model's input featurization.");
+    }
+
     public override void CheckSchema(SchemaShape schema, string dataName) => CheckFeatureColumn(schema, dataName, FeatureColumn, Height, Width, Channels);
 
     /// <summary>Checks the pixel column and returns its size; <paramref name="channels"/> 0 accepts any whole number of channels.</summary>
@@ -57,7 +71,7 @@ internal sealed class ImageSequenceInput : SequenceInput
                 $"Feature column '{name}' was not found in the {dataName} data. Produce it with mlContext.Transforms.ExtractPixels (or load the pixel columns as one vector) or set FeatureColumnName.");
         if (column.Kind != SchemaShape.Column.VectorKind.Vector || column.ItemType != NumberDataViewType.Single)
             throw new ArgumentOutOfRangeException("FeatureColumnName",
-                $"Feature column '{name}' must be a known-size vector of Single pixel values, but it is {Describe(column)}. " +
+                $"Feature column '{name}' must be a known-size vector of Single pixel values, but it is {ColumnChecks.Describe(column)}. " +
                 "Use mlContext.Transforms.ExtractPixels after LoadImages and ResizeImages, or Concatenate the pixel columns.");
         return 0;
     }

@@ -279,7 +279,7 @@ internal sealed class CompiledMoEBlock
     {
         var norm = CompiledLayerNorm.Load(reader, part + " LayerNorm", -1);
         var gating = ModelDecoding.ReadEnum<GatingKind>(reader, part + " gating");
-        int topK = ModelDecoding.ReadInt(reader, part + " TopK", 0, MoELayerOptions.MaximumSlotLimit);
+        int topK = ModelDecoding.ReadInt(reader, part + " TopK", 0, DynMoETrainerOptionsBase.MaximumSlotLimit);
         var activation = ModelDecoding.ReadEnum<ExpertActivation>(reader, part + " activation");
         int d = ModelDecoding.ReadInt(reader, part + " ModelDimension", 1, ModelDecoding.MaximumDimension);
         int h = ModelDecoding.ReadInt(reader, part + " ExpertHiddenDimension", 1, ModelDecoding.MaximumDimension);
@@ -288,8 +288,8 @@ internal sealed class CompiledMoEBlock
 
         var mask = ModelDecoding.ReadArray(reader, part + " expert mask");
         int slots = mask.Length;
-        if (slots < 1 || slots > MoELayerOptions.MaximumSlotLimit)
-            throw ModelDecoding.Damaged($"The DynMoE model's {part} has {slots} expert slots; it must have between 1 and {MoELayerOptions.MaximumSlotLimit}.");
+        if (slots < 1 || slots > DynMoETrainerOptionsBase.MaximumSlotLimit)
+            throw ModelDecoding.Damaged($"The DynMoE model's {part} has {slots} expert slots; it must have between 1 and {DynMoETrainerOptionsBase.MaximumSlotLimit}.");
         int active = 0;
         foreach (float m in mask)
         {

@@ -32,7 +32,6 @@ internal sealed class MoELayer : nn.Module<Tensor, Tensor>
         : base(name)
     {
         ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
         Options = options.Clone();
 
         int slots = Options.SlotCount;

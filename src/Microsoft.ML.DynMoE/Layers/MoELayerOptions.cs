@@ -2,12 +2,9 @@ using System;
 
 namespace Microsoft.ML.DynMoE.Layers;
 
-/// <summary>Shape and routing settings of one <see cref="MoELayer"/>.</summary>
+/// <summary>Shape and routing settings of one <see cref="MoELayer"/>, built from the trainer options (which validate them) or by tests.</summary>
 internal sealed class MoELayerOptions
 {
-    /// <summary>Largest slot count accepted by <see cref="Validate"/>; far above any useful MoE layer, it only catches typos.</summary>
-    public const int MaximumSlotLimit = 4096;
-
     /// <summary>Width <c>d</c> of the tokens entering and leaving the layer. Default 64.</summary>
     public int ModelDimension { get; set; } = 64;
 
@@ -52,85 +49,6 @@ internal sealed class MoELayerOptions
     /// <summary>Number of expert slots the layer allocates: <see cref="MaximumExperts"/>, or 1 for <see cref="GatingKind.Dense"/>.</summary>
     public int SlotCount => Gating == GatingKind.Dense ? 1 : MaximumExperts;
 
-    /// <summary>Checks every setting.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range; <see cref="ArgumentException.ParamName"/> is the property name and the message states the valid range.</exception>
-    public void Validate()
-    {
-        RequireAtLeastOne(ModelDimension, nameof(ModelDimension));
-        RequireAtLeastOne(ExpertHiddenDimension, nameof(ExpertHiddenDimension));
-        if (!Enum.IsDefined(Gating))
-        {
-            throw new ArgumentOutOfRangeException(nameof(Gating), Gating, "Gating must be TopAny, TopK or Dense.");
-        }
-
-        if (!Enum.IsDefined(Activation))
-        {
-            throw new ArgumentOutOfRangeException(nameof(Activation), Activation, "Activation must be Gelu, Relu or Silu.");
-        }
-
-        if (!float.IsFinite(ThresholdInitialization))
-        {
-            throw new ArgumentOutOfRangeException(nameof(ThresholdInitialization), ThresholdInitialization, "ThresholdInitialization must be a finite number.");
-        }
-
-        if (!Enum.IsDefined(NewExpertInitialization))
-        {
-            throw new ArgumentOutOfRangeException(nameof(NewExpertInitialization), NewExpertInitialization, "NewExpertInitialization must be Random, CopyMostLoaded or MeanOfActive.");
-        }
-
-        if (Gating == GatingKind.Dense)
-        {
-            ValidateAuxiliaryLoss(AuxiliaryLossKind.None);
-            return;
-        }
-
-        if (MaximumExperts < 1 || MaximumExperts > MaximumSlotLimit)
-        {
-            throw new ArgumentOutOfRangeException(nameof(MaximumExperts), MaximumExperts,
-                $"MaximumExperts must be between 1 and {MaximumSlotLimit}.");
-        }
-
-        if (InitialExperts < 1 || InitialExperts > MaximumExperts)
-        {
-            throw new ArgumentOutOfRangeException(nameof(InitialExperts), InitialExperts,
-                $"InitialExperts must be between 1 and MaximumExperts ({MaximumExperts}).");
-        }
-
-        if (Gating == GatingKind.TopK)
-        {
-            if (TopK < 1 || TopK > InitialExperts)
-            {
-                throw new ArgumentOutOfRangeException(nameof(TopK), TopK,
-                    $"TopK must be between 1 and InitialExperts ({InitialExperts}).");
-            }
-
-            ValidateAuxiliaryLoss(AuxiliaryLossKind.SwitchLoadBalancing, AuxiliaryLossKind.None);
-        }
-        else
-        {
-            ValidateAuxiliaryLoss(AuxiliaryLossKind.DiverseAndSimple, AuxiliaryLossKind.DiverseSimpleBalanceEfficiency, AuxiliaryLossKind.None);
-        }
-    }
-
     /// <summary>Returns an independent copy of these options.</summary>
     public MoELayerOptions Clone() => (MoELayerOptions)MemberwiseClone();
-
-    private void ValidateAuxiliaryLoss(params AuxiliaryLossKind[] allowed)
-    {
-        if (AuxiliaryLoss == AuxiliaryLossKind.Default || Array.IndexOf(allowed, AuxiliaryLoss) >= 0)
-        {
-            return;
-        }
-
-        throw new ArgumentOutOfRangeException(nameof(AuxiliaryLoss), AuxiliaryLoss,
-            $"AuxiliaryLoss for {Gating} gating must be Default or one of: {string.Join(", ", allowed)}.");
-    }
-
-    private static void RequireAtLeastOne(int value, string name)
-    {
-        if (value < 1)
-        {
-            throw new ArgumentOutOfRangeException(name, value, $"{name} must be at least 1.");
-        }
-    }
 }

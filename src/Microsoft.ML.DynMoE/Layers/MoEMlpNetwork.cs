@@ -22,7 +22,6 @@ internal sealed class MoEMlpNetwork : MoENetwork
         : base(nameof(MoEMlpNetwork))
     {
         System.ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
         Options = options.Clone();
         int width = Options.Layer.ModelDimension;
 

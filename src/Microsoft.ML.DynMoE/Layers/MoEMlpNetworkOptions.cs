@@ -20,39 +20,6 @@ internal sealed class MoEMlpNetworkOptions
     /// <summary>Coefficient applied to the summed auxiliary losses of all layers. Default 0.01 (as in every DynMoE script).</summary>
     public float AuxiliaryLossWeight { get; set; } = 0.01f;
 
-    /// <summary>Checks every setting, including <see cref="Layer"/>.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range; the parameter name is the property name.</exception>
-    /// <exception cref="ArgumentNullException"><see cref="Layer"/> is null.</exception>
-    public void Validate()
-    {
-        if (InputDimension < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(InputDimension), InputDimension, "InputDimension must be at least 1.");
-        }
-
-        if (OutputDimension < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(OutputDimension), OutputDimension, "OutputDimension must be at least 1.");
-        }
-
-        if (NumberOfLayers < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(NumberOfLayers), NumberOfLayers, "NumberOfLayers must be at least 1.");
-        }
-
-        if (!(AuxiliaryLossWeight >= 0) || float.IsInfinity(AuxiliaryLossWeight))
-        {
-            throw new ArgumentOutOfRangeException(nameof(AuxiliaryLossWeight), AuxiliaryLossWeight, "AuxiliaryLossWeight must be a finite number >= 0.");
-        }
-
-        if (Layer is null)
-        {
-            throw new ArgumentNullException(nameof(Layer));
-        }
-
-        Layer.Validate();
-    }
-
     /// <summary>Returns an independent copy (including <see cref="Layer"/>).</summary>
     public MoEMlpNetworkOptions Clone()
     {

@@ -27,7 +27,6 @@ internal sealed class TransformerEncoder : MoENetwork
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(embedding);
-        options.Validate();
         Options = options.Clone();
         int d = Options.Layer.ModelDimension;
         if (embedding.ModelDimension != d)

@@ -29,23 +29,6 @@ internal sealed class TransformerEncoderOptions
     /// <summary>Coefficient of the summed auxiliary losses. Default 0.01.</summary>
     public float AuxiliaryLossWeight { get; set; } = 0.01f;
 
-    /// <summary>Checks every setting, including <see cref="Layer"/>.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range; the parameter name is the property name.</exception>
-    public void Validate()
-    {
-        if (OutputDimension < 1) throw new ArgumentOutOfRangeException(nameof(OutputDimension), OutputDimension, "OutputDimension must be at least 1.");
-        if (NumberOfLayers < 1) throw new ArgumentOutOfRangeException(nameof(NumberOfLayers), NumberOfLayers, "NumberOfLayers must be at least 1.");
-        if (Layer is null) throw new ArgumentNullException(nameof(Layer));
-        Layer.Validate();
-        if (NumberOfHeads < 1 || Layer.ModelDimension % NumberOfHeads != 0)
-            throw new ArgumentOutOfRangeException(nameof(NumberOfHeads), NumberOfHeads, $"NumberOfHeads must be at least 1 and divide ModelDimension ({Layer.ModelDimension}).");
-        if (!Enum.IsDefined(MoELayers)) throw new ArgumentOutOfRangeException(nameof(MoELayers), MoELayers, "MoELayers must be EveryOther, All or None.");
-        if (!Enum.IsDefined(Pooling)) throw new ArgumentOutOfRangeException(nameof(Pooling), Pooling, "Pooling must be Mean or ClassToken.");
-        if (DenseHiddenDimension < 0) throw new ArgumentOutOfRangeException(nameof(DenseHiddenDimension), DenseHiddenDimension, "DenseHiddenDimension must be 0 (same as experts) or positive.");
-        if (!(AuxiliaryLossWeight >= 0) || float.IsInfinity(AuxiliaryLossWeight))
-            throw new ArgumentOutOfRangeException(nameof(AuxiliaryLossWeight), AuxiliaryLossWeight, "AuxiliaryLossWeight must be a finite number >= 0.");
-    }
-
     /// <summary>Whether block <paramref name="index"/> gets an MoE FFN.</summary>
     public bool IsMoEBlock(int index) => MoELayers switch
     {

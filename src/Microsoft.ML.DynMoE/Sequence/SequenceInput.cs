@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Images;
+using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Layers;
 using Microsoft.ML.DynMoE.Text;
 using static TorchSharp.torch;
@@ -19,8 +20,12 @@ internal delegate int SequenceRowReader(Span<float> destination);
 /// </summary>
 internal abstract class SequenceInput
 {
-    private const int TextKind = 1;
-    private const int ImageKind = 2;
+    // The number a saved model records for each input kind; Load is the one place that maps it back.
+    private protected const int TextKind = 1;
+    private protected const int ImageKind = 2;
+
+    /// <summary>The number a saved model records for this input kind.</summary>
+    private protected abstract int Kind { get; }
 
     /// <summary>The input columns, for schema checks and column activation.</summary>
     public abstract IReadOnlyList<string> ColumnNames { get; }
@@ -39,9 +44,18 @@ internal abstract class SequenceInput
     /// <summary>Human-readable token for routing reports, or null when tokens are positions (images).</summary>
     public virtual string? DescribeToken(int value) => null;
 
+    /// <summary>Whether the row's values are token ids, so routing reports count them per vocabulary token.</summary>
+    public virtual bool HasTokenIds => false;
+
+    /// <summary>The grid the token positions form in routing reports: one row of tokens, or the image's patches.</summary>
+    public virtual (int Rows, int Columns) PositionGrid => (1, MaximumWidth);
+
+    /// <summary>Throws <see cref="InvalidDataException"/> when a loaded encoder's input embedding cannot read this input (a damaged file).</summary>
+    public abstract void CheckEmbedding(CompiledInputEmbedding embedding);
+
     public void Save(BinaryWriter writer)
     {
-        writer.Write(this is TextSequenceInput ? TextKind : ImageKind);
+        writer.Write(Kind);
         SaveCore(writer);
     }
 
@@ -55,17 +69,6 @@ internal abstract class SequenceInput
             TextKind => TextSequenceInput.Load(reader),
             ImageKind => ImageSequenceInput.Load(reader),
             _ => throw new InvalidDataException($"The DynMoE encoder model has an unknown input kind {kind}; the file is damaged or from a newer version."),
-        };
-    }
-
-    private protected static string Describe(SchemaShape.Column column)
-    {
-        string item = column.IsKey ? $"Key<{column.ItemType}>" : column.ItemType?.ToString() ?? "?";
-        return column.Kind switch
-        {
-            SchemaShape.Column.VectorKind.Vector => $"a known-size vector of {item}",
-            SchemaShape.Column.VectorKind.VariableVector => $"a variable-size vector of {item}",
-            _ => $"a scalar of {item}",
         };
     }
 }

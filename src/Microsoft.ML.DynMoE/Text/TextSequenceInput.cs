@@ -2,8 +2,10 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using Microsoft.ML.Data;
+using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Layers;
 using Microsoft.ML.DynMoE.Sequence;
+using Microsoft.ML.DynMoE.Training;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.DynMoE.Text;
@@ -47,7 +49,7 @@ internal sealed class TextSequenceInput : SequenceInput
                     $"Text column '{name}' was not found in the {dataName} data. Set {option} to the column that holds the text.");
             if (column.Kind != SchemaShape.Column.VectorKind.Scalar || column.ItemType is not TextDataViewType)
                 throw new ArgumentOutOfRangeException(option,
-                    $"Text column '{name}' must be a scalar of Text, but it is {Describe(column)}. Load it as a string (TextLoader DataKind.String, or a string field in your input class).");
+                    $"Text column '{name}' must be a scalar of Text, but it is {ColumnChecks.Describe(column)}. Load it as a string (TextLoader DataKind.String, or a string field in your input class).");
         }
     }
 
@@ -74,6 +76,16 @@ internal sealed class TextSequenceInput : SequenceInput
         => new TokenEmbedding("embedding", Vocabulary.Size, modelDimension, MaximumLength, generator);
 
     public override string? DescribeToken(int value) => Vocabulary.Describe(value);
+
+    public override bool HasTokenIds => true;
+
+    private protected override int Kind => TextKind;
+
+    public override void CheckEmbedding(CompiledInputEmbedding embedding)
+    {
+        if (embedding is not CompiledTokenEmbedding tokens || tokens.VocabularySize != Vocabulary.Size || tokens.MaximumTokens < MaximumWidth)
+            throw new InvalidDataException($"The DynMoE encoder's token table does not match the model's vocabulary of {Vocabulary.Size} ids and {MaximumWidth} tokens; the model file is damaged.");
+    }
 
     private protected override void SaveCore(BinaryWriter writer)
     {

@@ -6,9 +6,8 @@ namespace Microsoft.ML.DynMoE.Training;
 
 /// <summary>
 /// Maps <see cref="DynMoEDevice"/> and the <see cref="MLContext"/> GPU settings to a TorchSharp device, as ML.NET's own
-/// TorchSharp trainers do. <see cref="DynMoEDevice.Auto"/> with no <see cref="MLContext.GpuDeviceId"/> uses CUDA when
-/// it is available and the CPU otherwise; with one, that CUDA device, or the CPU when none is usable and
-/// <see cref="MLContext.FallbackToCpu"/> allows it. <see cref="DynMoEDevice.Cpu"/> ignores the context;
+/// TorchSharp trainers do. <see cref="DynMoEDevice.Auto"/> with no <see cref="MLContext.GpuDeviceId"/> trains on the
+/// CPU; with one, on that CUDA device, or on the CPU when none is usable and <see cref="MLContext.FallbackToCpu"/> allows it. <see cref="DynMoEDevice.Cpu"/> ignores the context;
 /// <see cref="DynMoEDevice.Cuda"/> requires CUDA and takes its index from <see cref="MLContext.GpuDeviceId"/> (default 0).
 /// When CUDA is available, a <see cref="MLContext.GpuDeviceId"/> the machine does not have is an error even with
 /// <see cref="MLContext.FallbackToCpu"/>: it is a configuration mistake, not a missing GPU.
@@ -35,13 +34,13 @@ internal static class DeviceSelection
         bool hasCuda = count > 0;
         int index = gpuDeviceId ?? 0;
         // A GPU index the machine does not have is a configuration mistake: say so here rather than let libtorch fail later.
-        if (hasCuda && (index < 0 || index >= count))
+        if (hasCuda && (gpuDeviceId is not null || device == DynMoEDevice.Cuda) && (index < 0 || index >= count))
             throw new InvalidOperationException(
                 $"MLContext.GpuDeviceId is {index}, but TorchSharp sees {count} CUDA device(s), numbered 0 to {count - 1}. " +
                 "Set MLContext.GpuDeviceId to one of them, or leave it null.");
         return device switch
         {
-            DynMoEDevice.Auto when gpuDeviceId is null => hasCuda ? torch.CUDA : torch.CPU,
+            DynMoEDevice.Auto when gpuDeviceId is null => torch.CPU,
             DynMoEDevice.Auto when hasCuda => new torch.Device(DeviceType.CUDA, index),
             DynMoEDevice.Auto when fallbackToCpu => torch.CPU,
             DynMoEDevice.Auto => throw new InvalidOperationException(

@@ -213,9 +213,7 @@ internal sealed class TrainingDataReader
                     RowsWithNonFiniteFeatures++;
                     continue;
                 }
-                throw new InvalidOperationException(
-                    $"Feature column '{_feature.Name}' holds {dense[bad]} at row {rowIndex} (slot {bad}). Replace missing values first, " +
-                    $"e.g. mlContext.Transforms.ReplaceMissingValues(\"{_feature.Name}\"), or set SkipRowsWithNonFiniteFeatures = true to skip such rows.");
+                throw ColumnChecks.NonFiniteInput(_feature.Name, dense[bad], rowIndex, bad);
             }
 
             RowsUsed++;

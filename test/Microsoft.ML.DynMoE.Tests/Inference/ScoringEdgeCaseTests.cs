@@ -110,7 +110,7 @@ public sealed class ScoringEdgeCaseTests
     {
         var ml = new MLContext(seed: 1);
         var spam = ml.Data.TakeRows(TestData.LoadSpam(ml), 60);
-        var model = ml.BinaryClassification.Trainers.DynMoETextClassification(new DynMoETextClassificationTrainer.Options
+        var model = ml.BinaryClassification.Trainers.DynMoETextClassification(new DynMoEBinaryTextClassificationTrainer.Options
         {
             ModelDimension = 8, NumberOfHeads = 2, ExpertHiddenDimension = 8, MaximumSequenceLength = 16, NumberOfEpochs = 1,
         }).Fit(spam);

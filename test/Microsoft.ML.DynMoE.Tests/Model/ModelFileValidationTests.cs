@@ -40,7 +40,7 @@ public sealed class ModelFileValidationTests
         _topAny = Train(GatingKind.TopAny);
         _topK = Train(GatingKind.TopK);
         _spam = _ml.Data.TakeRows(TestData.LoadSpam(_ml), 60);
-        _text = _ml.BinaryClassification.Trainers.DynMoETextClassification(new DynMoETextClassificationTrainer.Options
+        _text = _ml.BinaryClassification.Trainers.DynMoETextClassification(new DynMoEBinaryTextClassificationTrainer.Options
         {
             ModelDimension = 8, NumberOfHeads = 2, ExpertHiddenDimension = 8, MaximumSequenceLength = 16, NumberOfEpochs = 1,
         }).Fit(_spam);

@@ -42,7 +42,7 @@ public sealed class TextClassificationTests
     }
 
     /// <summary>A small, fast model every behaviour test shares: 600 messages, 2 epochs, 64 tokens, width 32.</summary>
-    private static DynMoETextClassificationTrainer.Options SmallOptions(int seed = 1) => new()
+    private static T SmallOptions<T>(int seed = 1) where T : DynMoETextOptionsBase, new() => new()
     {
         ModelDimension = 32, NumberOfHeads = 2, ExpertHiddenDimension = 32, MaximumSequenceLength = 64, NumberOfEpochs = 2, Seed = seed,
     };
@@ -52,7 +52,7 @@ public sealed class TextClassificationTests
     {
         _ml = new MLContext(seed: 1);
         _spam = TestData.LoadSpam(_ml);
-        _small = _ml.BinaryClassification.Trainers.DynMoETextClassification(SmallOptions()).Fit(_ml.Data.TakeRows(_spam, 600));
+        _small = _ml.BinaryClassification.Trainers.DynMoETextClassification(SmallOptions<DynMoEBinaryTextClassificationTrainer.Options>()).Fit(_ml.Data.TakeRows(_spam, 600));
     }
 
     private static float[] Scores(ITransformer model, IDataView data) => model.Transform(data).GetColumn<float>("Score").ToArray();
@@ -62,7 +62,7 @@ public sealed class TextClassificationTests
     {
         // Defaults except the length (the subset's texts are cut to 1,500 characters, about 400 tokens) and 4 epochs.
         var split = _ml.Data.TrainTestSplit(_spam, testFraction: 0.2, seed: 1);
-        var trainer = _ml.BinaryClassification.Trainers.DynMoETextClassification(new DynMoETextClassificationTrainer.Options
+        var trainer = _ml.BinaryClassification.Trainers.DynMoETextClassification(new DynMoEBinaryTextClassificationTrainer.Options
         {
             NumberOfEpochs = 4, MaximumSequenceLength = 128, Seed = 1,
         });
@@ -137,7 +137,7 @@ public sealed class TextClassificationTests
         var rows = _ml.Data.CreateEnumerable<Message>(_ml.Data.TakeRows(_spam, 192), reuseRowObject: false)
             .Concat(Enumerable.Range(0, 64).Select(i => new Message { Label = i % 2 == 0, Text = i % 4 == 0 ? null : "" }))
             .ToArray();
-        var options = SmallOptions();
+        var options = SmallOptions<DynMoEBinaryTextClassificationTrainer.Options>();
         options.Gating = GatingKind.TopK;
         options.InitialExperts = 4;
         options.MaximumExperts = 4;
@@ -152,7 +152,7 @@ public sealed class TextClassificationTests
     {
         var data = _ml.Data.TakeRows(_spam, 200);
         var probe = _ml.Data.TakeRows(_spam, 30);
-        DynMoEEncoderTransformer Train(int seed) => new MLContext(seed: 0).BinaryClassification.Trainers.DynMoETextClassification(SmallOptions(seed)).Fit(data);
+        DynMoEEncoderTransformer Train(int seed) => new MLContext(seed: 0).BinaryClassification.Trainers.DynMoETextClassification(SmallOptions<DynMoEBinaryTextClassificationTrainer.Options>(seed)).Fit(data);
         var alone = Scores(Train(1), probe);
         var other = Scores(Train(2), probe);
         var together = new[] { 1, 2 }.AsParallel().WithDegreeOfParallelism(2).Select(seed => (seed, scores: Scores(Train(seed), probe))).ToDictionary(p => p.seed, p => p.scores);
@@ -177,7 +177,7 @@ public sealed class TextClassificationTests
         var ml = new MLContext(seed: 1);
         var data = ml.Transforms.Conversion.MapValueToKey("Label").Fit(ml.Data.LoadFromEnumerable(rows)).Transform(ml.Data.LoadFromEnumerable(rows));
         var split = ml.Data.TrainTestSplit(data, testFraction: 0.3, seed: 1);
-        var options = SmallOptions();
+        var options = SmallOptions<DynMoEMulticlassTextClassificationTrainer.Options>();
         options.NumberOfEpochs = 8;
         options.LearningRate = 3e-3f;
         options.Sentence1ColumnName = "Text";
@@ -200,7 +200,7 @@ public sealed class TextClassificationTests
     public void CrossValidateLearnsOnEveryFold()
     {
         var data = _ml.Data.TakeRows(_spam, 300);
-        var results = _ml.BinaryClassification.CrossValidate(data, _ml.BinaryClassification.Trainers.DynMoETextClassification(SmallOptions()), numberOfFolds: 2);
+        var results = _ml.BinaryClassification.CrossValidate(data, _ml.BinaryClassification.Trainers.DynMoETextClassification(SmallOptions<DynMoEBinaryTextClassificationTrainer.Options>()), numberOfFolds: 2);
         Assert.HasCount(2, results);
         // The subset is 68 % ham, so accuracy could pass near chance; AUC well above 0.5 shows that each fold learned
         // (the small 2-epoch model measures 0.80 and 0.90).
@@ -231,7 +231,7 @@ public sealed class TextClassificationTests
     public void CancellationStopsTraining()
     {
         using var cancel = new CancellationTokenSource();
-        var options = SmallOptions();
+        var options = SmallOptions<DynMoEBinaryTextClassificationTrainer.Options>();
         options.NumberOfEpochs = 50;
         options.CancellationToken = cancel.Token;
         options.Progress = new SynchronousProgress(_ => cancel.Cancel());
@@ -253,18 +253,18 @@ public sealed class TextClassificationTests
         StringAssert.Contains(multiclass.Message, "must be a UInt32 key for multiclass classification");
         StringAssert.Contains(multiclass.Message, "MapValueToKey(\"Label\")");
 
-        var heads = Assert.Throws<ArgumentOutOfRangeException>(() => _ml.BinaryClassification.Trainers.DynMoETextClassification(new DynMoETextClassificationTrainer.Options { ModelDimension = 30, NumberOfHeads = 4 }));
+        var heads = Assert.Throws<ArgumentOutOfRangeException>(() => _ml.BinaryClassification.Trainers.DynMoETextClassification(new DynMoEBinaryTextClassificationTrainer.Options { ModelDimension = 30, NumberOfHeads = 4 }));
         Assert.AreEqual("NumberOfHeads", heads.ParamName);
 
         var oneClass = _ml.Data.FilterByCustomPredicate<Message>(_ml.Data.TakeRows(_spam, 100), m => m.Label);
-        var single = Assert.Throws<InvalidOperationException>(() => _ml.BinaryClassification.Trainers.DynMoETextClassification(SmallOptions()).Fit(oneClass));
+        var single = Assert.Throws<InvalidOperationException>(() => _ml.BinaryClassification.Trainers.DynMoETextClassification(SmallOptions<DynMoEBinaryTextClassificationTrainer.Options>()).Fit(oneClass));
         StringAssert.Contains(single.Message, "is always false in the training data");
     }
 
     [TestMethod]
     public void OptionsAreCapturedWhenTheTrainerIsCreated()
     {
-        var options = SmallOptions();
+        var options = SmallOptions<DynMoEBinaryTextClassificationTrainer.Options>();
         options.Gating = GatingKind.Dense;
         var trainer = _ml.BinaryClassification.Trainers.DynMoETextClassification(options);
         options.Gating = GatingKind.TopAny;

@@ -51,6 +51,8 @@ public sealed class TrainingEdgeCaseTests
         Assert.AreEqual(DeviceType.CPU, DeviceSelection.Resolve(DynMoEDevice.Cpu, 1, fallbackToCpu: false, () => 2).type, "Device = Cpu overrides the context");
         Assert.AreEqual(1, DeviceSelection.Resolve(DynMoEDevice.Cuda, 1, fallbackToCpu: true, () => 2).index, "Device = Cuda uses the context's GPU index");
         Assert.AreEqual(DeviceType.CPU, DeviceSelection.Resolve(DynMoEDevice.Auto, null, fallbackToCpu: true, () => 0).type, "no GPU named, none available");
+        Assert.AreEqual(DeviceType.CPU, DeviceSelection.Resolve(DynMoEDevice.Auto, null, fallbackToCpu: false, () => 2).type, "no GPU named: the CPU, as ML.NET's TorchSharp trainers, even with GPUs present");
+        Assert.AreEqual(0, DeviceSelection.Resolve(DynMoEDevice.Cuda, null, fallbackToCpu: false, () => 2).index, "Device = Cuda with no GPU named: the first");
         foreach (var device in new[] { DynMoEDevice.Auto, DynMoEDevice.Cuda })
         {
             var missing = Assert.ThrowsExactly<InvalidOperationException>(() => DeviceSelection.Resolve(device, 2, fallbackToCpu: true, () => 2));
@@ -117,7 +119,7 @@ public sealed class TrainingEdgeCaseTests
         var textWarnings = new List<string>();
         text.Log += (_, e) => { if (e.Kind == Runtime.ChannelMessageKind.Warning) lock (textWarnings) textWarnings.Add(e.Message); };
         var messages = text.Data.LoadFromEnumerable(Enumerable.Range(0, 40).Select(i => new TextRow { Label = i % 2 == 0, Text = i % 2 == 0 ? "win money now" : "meeting at noon" }));
-        text.BinaryClassification.Trainers.DynMoETextClassification(new DynMoETextClassificationTrainer.Options
+        text.BinaryClassification.Trainers.DynMoETextClassification(new DynMoEBinaryTextClassificationTrainer.Options
         {
             NumberOfEpochs = 1, LearningRate = 1e30f, ModelDimension = 16, ExpertHiddenDimension = 16, NumberOfHeads = 2, MaximumSequenceLength = 8,
         }).Fit(messages, messages);

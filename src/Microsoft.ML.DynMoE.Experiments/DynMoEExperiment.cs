@@ -188,7 +188,7 @@ namespace Microsoft.ML.DynMoE.Experiments
         public DynMoEExperiment SetRandomSearchTuner(int? seed = null) => SetTuner(new RandomSearchTuner(seed ?? EffectiveSeed));
 
         /// <summary>The settings' seed, else the MLContext's (ML.NET's convention), else 0.</summary>
-        private int EffectiveSeed => _settings.Seed ?? MLContextSeed.Of(_mlContext) ?? 0;
+        private int EffectiveSeed => _settings.Seed ?? MLContextInternals.Seed(_mlContext) ?? 0;
 
         /// <summary>Tries the cheapest candidates first.</summary>
         public DynMoEExperiment SetCostFrugalTuner() => SetTuner(new CostFrugalTuner());
@@ -429,7 +429,7 @@ namespace Microsoft.ML.DynMoE.Experiments
         private ITransformer FitFull(ExperimentCandidate candidate, ExperimentTask task, int seed, CancellationToken ct)
         {
             var ml = new MLContext(seed);
-            using var reg = ct.Register(() => MLContextCancellation.Cancel(ml));
+            using var reg = ct.Register(() => MLContextInternals.CancelExecution(ml));
             var data = _data ?? _train!;
             return BuildFullPipeline(candidate, ml, task, seed, ct, data.Schema).Fit(data);
         }

@@ -7,6 +7,7 @@ using System.Threading;
 using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Experiments.Internal;
 using Microsoft.ML.DynMoE.Experiments.Reports;
+using Microsoft.ML.DynMoE.Internal;
 
 namespace Microsoft.ML.DynMoE.Experiments.Benchmark
 {
@@ -381,7 +382,7 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
         {
             ct.ThrowIfCancellationRequested();
             var ml = new MLContext(seed);
-            using var reg = ct.Register(() => MLContextCancellation.Cancel(ml));
+            using var reg = ct.Register(() => MLContextInternals.CancelExecution(ml));
             var ctx = new CandidateBuildContext(ml, task, settings, seed, ct);
             var trainer = candidate.CreateTrainer(ctx);
             IEstimator<ITransformer> pipeline = ds.Featurizer is not null && ds.TextColumnName is null ? ds.Featurizer(ml).Append(trainer) : trainer;

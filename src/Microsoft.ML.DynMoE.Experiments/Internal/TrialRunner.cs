@@ -5,6 +5,7 @@ using System.Globalization;
 using System.Linq;
 using System.Threading;
 using Microsoft.ML.Data;
+using Microsoft.ML.DynMoE.Internal;
 
 namespace Microsoft.ML.DynMoE.Experiments.Internal
 {
@@ -35,7 +36,7 @@ namespace Microsoft.ML.DynMoE.Experiments.Internal
 
                     // Fresh context and freshly built pipeline per fold: no fitted state (e.g. a DynMoE expert count) is shared.
                     var ml = new MLContext(seed);
-                    using var reg = ct.Register(() => MLContextCancellation.Cancel(ml));
+                    using var reg = ct.Register(() => MLContextInternals.CancelExecution(ml));
                     var ctx = new CandidateBuildContext(ml, task, experimentSettings, seed, ct);
                     var trainer = settings.Candidate.CreateTrainer(ctx);
                     IEstimator<ITransformer> pipeline = featurizer != null ? featurizer(ml).Append(trainer) : trainer;
@@ -188,21 +189,5 @@ namespace Microsoft.ML.DynMoE.Experiments.Internal
         }
 
         public void Dispose() => _timer.Dispose();
-    }
-}
-
-namespace Microsoft.ML.DynMoE.Experiments.Internal
-{
-    /// <summary>ML.NET's MLContext.CancelExecution is not public; AutoML calls it to stop a running trainer. We call it by reflection when present.</summary>
-    internal static class MLContextCancellation
-    {
-        private static readonly System.Reflection.MethodInfo? s_cancel = typeof(MLContext).GetMethod("CancelExecution",
-            System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic, null, System.Type.EmptyTypes, null);
-
-        internal static void Cancel(MLContext ml)
-        {
-            try { s_cancel?.Invoke(ml, null); }
-            catch (System.Reflection.TargetInvocationException) { }
-        }
     }
 }

@@ -124,14 +124,14 @@ public sealed class TrainerBadInputTests
         rows[23].Features[0] = float.PositiveInfinity;
         var data = ml.Data.LoadFromEnumerable(rows);
         var e = Assert.ThrowsExactly<InvalidOperationException>(() => Multiclass(ml).Fit(data));
-        AssertMessage(e, "Feature column 'Features' holds NaN at row 17 (slot 2)", "ReplaceMissingValues(\"Features\")", "SkipRowsWithNonFiniteFeatures");
+        AssertMessage(e, "Column 'Features' holds NaN at row 17 (slot 2)", "ReplaceMissingValues(\"Features\")", "SkipRowsWithNonFiniteFeatures");
 
         var log = new List<string>();
         ml.Log += (_, m) => { if (m.Message.Contains("DynMoE skipped")) lock (log) log.Add(m.Message); };
         var options = Fast();
         options.SkipRowsWithNonFiniteFeatures = true;
         Multiclass(ml, options).Fit(data);
-        Assert.IsTrue(log.Any(m => m.EndsWith("DynMoE skipped 2 training rows with NaN or infinite features (SkipRowsWithNonFiniteFeatures).")), string.Join("\n", log));
+        Assert.IsTrue(log.Any(m => m.EndsWith("DynMoE skipped 2 training rows with NaN or infinite inputs (SkipRowsWithNonFiniteFeatures).")), string.Join("\n", log));
     }
 
     [TestMethod]

@@ -291,7 +291,7 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
             zero.LinePattern = LinePattern.Dashed;
             zero.Color = Colors.Gray;
             plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(Enumerable.Range(0, dyn.Length).Select(i => (double)i).ToArray(), dyn.Select(d => d.DataSet).ToArray());
-            // Horizontal labels: rotated ones were clipped at the bottom edge.
+            // Horizontal labels: ScottPlot clips rotated ones at the bottom edge.
             plot.Axes.Bottom.TickLabelStyle.FontSize = dyn.Length > 10 ? 9 : 12;
             plot.Title("Per data set: DynMoE − baseline (95% interval)");
             plot.YLabel("metric difference");

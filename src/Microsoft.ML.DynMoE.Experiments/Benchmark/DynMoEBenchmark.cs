@@ -192,7 +192,7 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
             if (Has("dynmoe"))
                 candidates.Add(ExperimentCandidate.DynMoE());
             foreach (var v in _settings.Variants)
-                candidates.Add(ExperimentCandidate.Custom(v.CandidateName, CandidateFamily.DynMoE, ctx => DynMoEBridge.CreateTrainer(ctx, o =>
+                candidates.Add(ExperimentCandidate.Custom(v.CandidateName, CandidateFamily.DynMoE, ctx => NeuralTrainerFactory.Create(ctx, o =>
                 {
                     o.Gating = Layers.GatingKind.TopAny;
                     ctx.Settings.ApplyDynMoEOptions(o);
@@ -397,7 +397,7 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
             }
             double seconds = sw.Elapsed.TotalSeconds;
             double score = Evaluate(ml, task, model.Transform(test), ds.LabelColumnName);
-            return (score, seconds, DynMoEBridge.GetRouting(model)?.ActivatedPerToken);
+            return (score, seconds, FittedPipeline.ReadRouting(model)?.ActivatedPerToken);
         }
 
         /// <summary>The metric of a task: macro-accuracy (multiclass), AUC (binary), R² (regression); all higher-is-better.</summary>
@@ -408,34 +408,18 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
             _ => nameof(RegressionMetric.RSquared),
         };
 
-        private static double Evaluate(MLContext ml, ExperimentTask task, IDataView scored, string label)
+        private static double Evaluate(MLContext ml, ExperimentTask task, IDataView scored, string label) => task switch
         {
-            switch (task)
-            {
-                case ExperimentTask.MulticlassClassification:
-                    return ml.MulticlassClassification.Evaluate(scored, labelColumnName: label).MacroAccuracy;
-                case ExperimentTask.BinaryClassification:
-                    return scored.Schema.GetColumnOrNull("Probability") != null
-                        ? ml.BinaryClassification.Evaluate(scored, labelColumnName: label).AreaUnderRocCurve
-                        : ml.BinaryClassification.EvaluateNonCalibrated(scored, labelColumnName: label).AreaUnderRocCurve;
-                default:
-                    return ml.Regression.Evaluate(scored, labelColumnName: label).RSquared;
-            }
-        }
+            ExperimentTask.MulticlassClassification => MetricValue.Of(ml, scored, label, MulticlassClassificationMetric.MacroAccuracy),
+            ExperimentTask.BinaryClassification => MetricValue.Of(ml, scored, label, BinaryClassificationMetric.AreaUnderRocCurve),
+            _ => MetricValue.Of(ml, scored, label, RegressionMetric.RSquared),
+        };
 
-        private static List<string> ReadLabels(IDataView data, string labelColumn)
+        private static IReadOnlyList<string> ReadLabels(IDataView data, string labelColumn)
         {
             var column = data.Schema[labelColumn];
-            var result = new List<string>();
-            using var cursor = data.GetRowCursor(new[] { column });
-            var raw = column.Type.RawType;
-            if (raw == typeof(uint)) { var g = cursor.GetGetter<uint>(column); uint v = 0; while (cursor.MoveNext()) { g(ref v); result.Add(v.ToString(CultureInfo.InvariantCulture)); } }
-            else if (raw == typeof(float)) { var g = cursor.GetGetter<float>(column); float v = 0; while (cursor.MoveNext()) { g(ref v); result.Add(v.ToString("R", CultureInfo.InvariantCulture)); } }
-            else if (raw == typeof(double)) { var g = cursor.GetGetter<double>(column); double v = 0; while (cursor.MoveNext()) { g(ref v); result.Add(v.ToString("R", CultureInfo.InvariantCulture)); } }
-            else if (raw == typeof(bool)) { var g = cursor.GetGetter<bool>(column); bool v = false; while (cursor.MoveNext()) { g(ref v); result.Add(v ? "1" : "0"); } }
-            else if (raw == typeof(ReadOnlyMemory<char>)) { var g = cursor.GetGetter<ReadOnlyMemory<char>>(column); ReadOnlyMemory<char> v = default; while (cursor.MoveNext()) { g(ref v); result.Add(v.ToString()); } }
-            else throw new ArgumentException($"Label column '{labelColumn}' has type {column.Type}; the benchmark reads key, Single, Double, Boolean or text labels.");
-            return result;
+            return LabelText.Read(data, column)
+                ?? throw new ArgumentException($"Label column '{labelColumn}' has type {column.Type}; the benchmark reads key, Single, Double, Boolean or text labels.");
         }
 
         /// <summary>The statistics of finished rows: average ranks, comparisons of DynMoE (defaults) with each baseline, and the ablation of any variants.</summary>

@@ -1,6 +1,5 @@
 using System;
 using Microsoft.ML.DynMoE.Images;
-using Microsoft.ML.DynMoE.Layers;
 using Microsoft.ML.DynMoE.Sequence;
 using Microsoft.ML.DynMoE.Text;
 

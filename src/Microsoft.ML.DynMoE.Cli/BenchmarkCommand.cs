@@ -48,7 +48,7 @@ namespace Microsoft.ML.DynMoE.Cli
             task.AcceptOnlyFromAmong("auto", "binary", "multiclass", "regression");
             var candidates = new Option<string?>("--candidates") { Description = $"Comma-separated candidate groups: {string.Join(", ", DynMoEBenchmarkSettings.KnownCandidates)} (tuned needs topk). Default: all but lbfgs." };
             var output = new Option<string>("--output") { Description = "Output directory: benchmark.json, summary.json, report.md and charts.", DefaultValueFactory = _ => "dynmoe-benchmark" };
-            var quick = new Option<bool>("--quick") { Description = "3 folds × 1 repeat, 10 epochs, text data sets skipped: the shipped suite in a few minutes." };
+            var quick = new Option<bool>("--quick") { Description = "3 folds × 1 repeat, 10 epochs, text data sets skipped: a short run for a first look." };
             var epochs = new Option<int?>("--epochs") { Description = "Epoch budget of every neural candidate. Default 30 (10 with --quick)." };
             var variants = new Option<string?>("--variants") { Description = $"DynMoE configurations to run beside the defaults (an ablation): comma-separated names or 'all'. Known: {string.Join(", ", DynMoEVariantCatalog.Names)}." };
             var dimension = new Option<int>("--model-dimension") { Description = "Residual and expert width of the neural candidates.", DefaultValueFactory = _ => 64 };
@@ -62,7 +62,7 @@ namespace Microsoft.ML.DynMoE.Cli
             };
             var method = new DynMoEMethodOptions();
             method.AddTo(cmd);
-            cmd.SetAction(pr => Guard(io, () => Run(io, new BenchmarkArgs
+            cmd.SetAction(pr => DynMoECli.Guard(io, () => Run(io, new BenchmarkArgs
             {
                 Inputs = (pr.GetValue(inputs) ?? Array.Empty<string>()).Concat(pr.GetValue(datasets) ?? Array.Empty<string>()).ToArray(),
                 Folds = pr.GetValue(folds),
@@ -85,19 +85,6 @@ namespace Microsoft.ML.DynMoE.Cli
                 CommandLine = "dynmoe " + string.Join(" ", pr.Tokens.Select(t => t.Value.Contains(' ') ? $"\"{t.Value}\"" : t.Value)),
             }, ct)));
             return cmd;
-        }
-
-        private static int Guard(CliIO io, Func<int> body)
-        {
-            try
-            {
-                return body();
-            }
-            catch (CliUsageException ex)
-            {
-                io.Error.WriteLine("error: " + ex.Message);
-                return DynMoECli.ExitUsage;
-            }
         }
 
         /// <summary>The data.csv files of a folder of data sets, or the given files.</summary>
@@ -189,15 +176,7 @@ namespace Microsoft.ML.DynMoE.Cli
                 if (ds is null) { skipped.Add($"{name} ({why})"); continue; }
                 dataSets.Add(ds);
             }
-            string outDir = Path.GetFullPath(a.Output);
-            try
-            {
-                Directory.CreateDirectory(outDir);
-            }
-            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
-            {
-                throw new CliUsageException($"Output directory '{a.Output}' cannot be created: {ex.Message}. Choose another --output.");
-            }
+            string outDir = CliFiles.CreateOutputDirectory(a.Output);
 
             io.Output.WriteLine($"Benchmark: {dataSets.Count} data set(s) ({string.Join(", ", dataSets.Select(d => d.Name))}), {repeats}×{folds}-fold CV, {epochs} epochs, seed {a.Seed}{(a.Quick ? ", quick" : "")}.");
             if (skipped.Count > 0)
@@ -302,20 +281,11 @@ namespace Microsoft.ML.DynMoE.Cli
         {
             var table = new Table().Border(TableBorder.Rounded).Title("[bold]dynmoe benchmark[/]");
             table.AddColumns("Data set", "Candidate", "Metric", "Act/token", "Train s/fold", "Status");
-            BenchmarkResult? result = null;
-            AnsiConsole.Live(table).Start(ctx =>
+            return LiveTable.Show<BenchmarkResult>(table, _ =>
             {
                 var monitor = new LiveBenchmarkMonitor(table, settings, outDir);
-                var run = System.Threading.Tasks.Task.Run(() => benchmark.Run(dataSets, monitor, ct));
-                while (!run.IsCompleted)
-                {
-                    monitor.Tick();
-                    ctx.Refresh();
-                    run.Wait(500);
-                }
-                result = run.GetAwaiter().GetResult();
+                return (monitor.Tick, System.Threading.Tasks.Task.Run(() => benchmark.Run(dataSets, monitor, ct)));
             });
-            return result!;
         }
 
         internal static string Describe(BenchmarkRow r) => r.Succeeded

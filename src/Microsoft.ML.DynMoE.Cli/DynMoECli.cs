@@ -67,7 +67,7 @@ namespace Microsoft.ML.DynMoE.Cli
         private static Option<string> LabelOption(bool required = true) => new("--label-col") { Description = "Name of the label column.", Required = required };
         private static Option<int> ThreadsOption() => new("--threads")
         {
-            Description = "CPU threads of the neural trainers (DynMoE NumberOfThreads). Default 1: small tabular networks gain little from more, and on a busy machine thread oversubscription slows training several-fold. The ML.NET candidates also use 1 thread.",
+            Description = "CPU threads of the neural trainers (DynMoE NumberOfThreads). Default 1, like the ML.NET candidates, so training times compare like with like; small tabular networks gain little from more.",
             DefaultValueFactory = _ => 1,
         };
 
@@ -194,7 +194,8 @@ namespace Microsoft.ML.DynMoE.Cli
             return cmd;
         }
 
-        private static int Guard(CliIO io, Func<int> body)
+        /// <summary>Runs a command: usage errors exit with <see cref="ExitUsage"/>, cancellation and unexpected errors with <see cref="ExitUnexpected"/>.</summary>
+        internal static int Guard(CliIO io, Func<int> body)
         {
             try
             {

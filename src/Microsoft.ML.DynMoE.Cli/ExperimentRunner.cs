@@ -161,15 +161,7 @@ namespace Microsoft.ML.DynMoE.Cli
                         experiment.RemoveCandidates(f);
             }
 
-            string outDir = Path.GetFullPath(a.OutputDirectory);
-            try
-            {
-                Directory.CreateDirectory(outDir);
-            }
-            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
-            {
-                throw new CliUsageException($"Output directory '{a.OutputDirectory}' cannot be created: {ex.Message}. Choose another --output.");
-            }
+            string outDir = CliFiles.CreateOutputDirectory(a.OutputDirectory);
 
             string inputs = textColumn is not null ? $"text column '{textColumn}' (DynMoE Transformer text classifier; ML.NET candidates on FeaturizeText)"
                 : image is not null ? $"{image.Value} images (DynMoE Vision Transformer; ML.NET candidates on the raw pixels)"
@@ -267,21 +259,12 @@ namespace Microsoft.ML.DynMoE.Cli
         {
             var table = new Table().Border(TableBorder.Rounded).Title("[bold]dynmoe experiment[/]");
             table.AddColumns("#", "Candidate", "Metric", "Act/token", "Experts", "Train s", "Status");
-            DynMoEExperimentResult? result = null;
-            AnsiConsole.Live(table).Start(ctx =>
+            return LiveTable.Show<DynMoEExperimentResult>(table, refresh =>
             {
-                var monitor = new SpectreMonitor(table, () => ctx.Refresh());
+                var monitor = new SpectreMonitor(table, refresh);
                 experiment.SetMonitor(monitor);
-                var run = experiment.RunAsync(ct);
-                while (!run.IsCompleted)
-                {
-                    monitor.Tick();
-                    ctx.Refresh();
-                    run.Wait(500);
-                }
-                result = run.GetAwaiter().GetResult();
+                return (monitor.Tick, experiment.RunAsync(ct));
             });
-            return result!;
         }
 
         private static Table ToSpectreTable(Leaderboard board, DynMoEExperimentResult result)

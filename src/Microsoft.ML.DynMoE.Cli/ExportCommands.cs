@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using Microsoft.ML.Data;
+using Microsoft.ML.DynMoE.Experiments.Internal;
 using Microsoft.ML.DynMoE.Sequence;
 
 namespace Microsoft.ML.DynMoE.Cli
@@ -12,23 +13,12 @@ namespace Microsoft.ML.DynMoE.Cli
     {
         internal static int Export(CliIO io, string modelPath, string outputPath)
         {
-            if (!File.Exists(modelPath))
-                throw new CliUsageException($"Model file '{modelPath}' was not found. Pass the .zip written by 'dynmoe train --model' or 'best-model.zip' from an experiment's --output directory.");
             var ml = new MLContext(seed: 0);
-            ITransformer model;
-            IDataLoader<IMultiStreamSource> loader;
-            try
-            {
-                model = ml.Model.LoadWithDataLoader(modelPath, out loader);
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                throw new CliUsageException($"Model file '{modelPath}' could not be loaded ({ex.Message}). Use a model saved by 'dynmoe train' or 'dynmoe classification/regression'.");
-            }
+            var (model, loader) = CliFiles.LoadModel(ml, modelPath);
 
             // The CLI's models featurize the CSV columns first (concatenation, missing-value replacement, one-hot, text);
             // the ONNX file holds the DynMoE step, whose input is that featurized vector.
-            var steps = Flatten(model).ToList();
+            var steps = FittedPipeline.Steps(model).ToList();
             int index = steps.FindLastIndex(s => s is ISingleFeaturePredictionTransformer<object> p && p.Model is IDynMoEModelParameters);
             if (index < 0)
             {
@@ -41,10 +31,7 @@ namespace Microsoft.ML.DynMoE.Cli
             foreach (var step in steps.Take(index))
                 input = step.Transform(input);
 
-            string fullPath = Path.GetFullPath(outputPath);
-            string? dir = Path.GetDirectoryName(fullPath);
-            if (!string.IsNullOrEmpty(dir))
-                Directory.CreateDirectory(dir);
+            string fullPath = CliFiles.PrepareOutputFile(outputPath);
             using (var stream = File.Create(fullPath))
                 ml.Model.ConvertDynMoEToOnnx(predictor, input, stream);
 
@@ -65,8 +52,5 @@ namespace Microsoft.ML.DynMoE.Cli
             MulticlassPredictionTransformer<DynMoEMulticlassModelParameters> => new[] { "Score", "PredictedLabel (1-based class index)" },
             _ => new[] { "Score" },
         };
-
-        private static IEnumerable<ITransformer> Flatten(ITransformer model)
-            => model is IEnumerable<ITransformer> chain ? chain.SelectMany(Flatten) : new[] { model };
     }
 }

@@ -66,10 +66,7 @@ namespace Microsoft.ML.DynMoE.Cli
             else if (task == ExperimentTask.MulticlassClassification && ds.LabelValues.Count < 2)
                 throw new CliUsageException($"--task multiclass needs at least 2 classes in label column '{ds.LabelColumn}', found {ds.LabelValues.Count}.");
 
-            string modelPath = Path.GetFullPath(a.ModelPath);
-            string? dir = Path.GetDirectoryName(modelPath);
-            if (!string.IsNullOrEmpty(dir))
-                Directory.CreateDirectory(dir);
+            string modelPath = CliFiles.PrepareOutputFile(a.ModelPath);
 
             var settings = new DynMoEExperimentSettings { Seed = a.Seed, LabelColumnName = ds.LabelColumn, NumberOfEpochs = a.Epochs, ModelDimension = a.ModelDimension, ExpertHiddenDimension = a.ModelDimension, NumberOfThreads = a.Threads };
             a.Method?.Invoke(settings);
@@ -88,7 +85,7 @@ namespace Microsoft.ML.DynMoE.Cli
             ml.Model.Save(model, loader, modelPath);
             ds.SaveSidecar(modelPath, a.Task);
             io.Output.WriteLine(FormattableString.Invariant($"Trained in {sw.Elapsed.TotalSeconds:F1}s; saved {modelPath}"));
-            var p = DynMoEBridge.FindModel(model);
+            var p = FittedPipeline.FindModel(model);
             if (p != null)
                 WriteRouting(io.Output, p.Routing, "training data");
             return DynMoECli.ExitOk;
@@ -104,18 +101,7 @@ namespace Microsoft.ML.DynMoE.Cli
 
         private static (ITransformer Model, IDataLoader<IMultiStreamSource> Loader, ModelSidecar? Sidecar) LoadModel(MLContext ml, string modelPath)
         {
-            if (!File.Exists(modelPath))
-                throw new CliUsageException($"Model file '{modelPath}' was not found. Pass the .zip written by 'dynmoe train --model' or 'best-model.zip' from an experiment's --output directory.");
-            ITransformer model;
-            IDataLoader<IMultiStreamSource> loader;
-            try
-            {
-                model = ml.Model.LoadWithDataLoader(modelPath, out loader);
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                throw new CliUsageException($"Model file '{modelPath}' could not be loaded ({ex.Message}). Use a model saved by 'dynmoe train' or 'dynmoe classification/regression'.");
-            }
+            var (model, loader) = CliFiles.LoadModel(ml, modelPath);
             ModelSidecar? sidecar = null;
             string sc = TabularDataset.SidecarPath(modelPath);
             if (File.Exists(sc))
@@ -166,8 +152,7 @@ namespace Microsoft.ML.DynMoE.Cli
         {
             var ml = new MLContext(0);
             var (model, loader, sidecar) = LoadModel(ml, modelPath);
-            if (!File.Exists(dataset))
-                throw new CliUsageException($"Dataset file '{dataset}' was not found. Check the path passed to --dataset.");
+            CliFiles.RequireDataset(dataset);
             string input = AlignColumns(dataset, sidecar, out string? temp);
             try
             {
@@ -175,10 +160,7 @@ namespace Microsoft.ML.DynMoE.Cli
                 var cols = new[] { "PredictedLabel", "Probability", "Score" }.Select(n => scored.Schema.GetColumnOrNull(n)).Where(c => c.HasValue).Select(c => c!.Value).ToArray();
                 if (cols.Length == 0)
                     throw new CliUsageException($"Model '{modelPath}' produces no PredictedLabel, Probability or Score column; it is not a prediction model.");
-                string full = Path.GetFullPath(output);
-                string? dir = Path.GetDirectoryName(full);
-                if (!string.IsNullOrEmpty(dir))
-                    Directory.CreateDirectory(dir);
+                string full = CliFiles.PrepareOutputFile(output);
                 int n = WriteCsv(scored, cols, full);
                 io.Output.WriteLine($"Wrote {n} predictions to {full}");
                 return DynMoECli.ExitOk;
@@ -241,34 +223,25 @@ namespace Microsoft.ML.DynMoE.Cli
         {
             var ml = new MLContext(0);
             var (model, loader, sidecar) = LoadModel(ml, modelPath);
-            if (DynMoEBridge.FindEncoderModel(model) is { } encoder)
+            if (FittedPipeline.FindEncoderModel(model) is { } encoder)
                 return InspectEncoder(io, encoder, model, loader, modelPath, dataset, labelColumn, heatmaps);
-            var p = DynMoEBridge.FindModel(model);
+            var p = FittedPipeline.FindModel(model);
             if (p == null)
                 throw new CliUsageException($"Model '{modelPath}' contains no DynMoE network (it was trained with another trainer). 'inspect' shows MoE routing only.");
             io.Output.WriteLine($"Model {Path.GetFullPath(modelPath)}{(sidecar != null ? $" ({sidecar.Task}, label '{sidecar.Dataset.LabelColumn}')" : "")}");
             WriteRouting(io.Output, p.Routing, "training data");
             if (dataset != null)
             {
-                if (!File.Exists(dataset))
-                    throw new CliUsageException($"Dataset file '{dataset}' was not found. Check the path passed to --dataset.");
+                CliFiles.RequireDataset(dataset);
                 string input = AlignColumns(dataset, sidecar, out string? temp);
                 try
                 {
-                    var data = loader.Load(input);
-                    if (labelColumn != null && data.Schema.GetColumnOrNull(labelColumn) == null)
-                        throw new CliUsageException($"Label column '{labelColumn}' is not in '{dataset}'. Available columns: {string.Join(", ", data.Schema.Select(c => c.Name))}.");
-                    var features = DynMoEBridge.TransformUpToPredictor(model, data);
+                    var data = LoadWithLabel(loader, input, dataset, labelColumn);
+                    var features = FittedPipeline.TransformUpToPredictor(model, data);
                     string featureCol = features.Schema.GetColumnOrNull("Features") != null ? "Features" : features.Schema[features.Schema.Count - 1].Name;
                     var report = p.ComputeRouting(features, featureCol, labelColumn);
                     WriteRouting(io.Output, report.Overall, Path.GetFileName(dataset));
-                    if (labelColumn != null)
-                    {
-                        io.Output.WriteLine($"Per class ('{labelColumn}'): mean activated experts per token");
-                        foreach (var kv in report.ByLabel.OrderBy(k => k.Key, StringComparer.Ordinal))
-                            io.Output.WriteLine(FormattableString.Invariant(
-                                $"  {kv.Key,-20} {kv.Value.MeanActivatedExpertsPerToken,6:F2}   per layer: {string.Join("  ", kv.Value.Layers.Select(l => $"L{l.Layer}={l.MeanActivatedExpertsPerToken:F2}"))}"));
-                    }
+                    WriteRoutingByLabel(io.Output, labelColumn, report.ByLabel);
                 }
                 finally
                 {
@@ -290,21 +263,12 @@ namespace Microsoft.ML.DynMoE.Cli
                 return DynMoECli.ExitOk;
             }
 
-            if (!File.Exists(dataset))
-                throw new CliUsageException($"Dataset file '{dataset}' was not found. Check the path passed to --dataset.");
-            var data = loader.Load(dataset);
-            if (labelColumn != null && data.Schema.GetColumnOrNull(labelColumn) == null)
-                throw new CliUsageException($"Label column '{labelColumn}' is not in '{dataset}'. Available columns: {string.Join(", ", data.Schema.Select(c => c.Name))}.");
+            CliFiles.RequireDataset(dataset);
+            var data = LoadWithLabel(loader, dataset, dataset, labelColumn);
             // The fitted pipeline produces the encoder's input columns; the routing report reads only those and the label.
             var report = encoder.ComputeRouting(model.Transform(data), labelColumn);
             WriteRouting(io.Output, report.Overall, Path.GetFileName(dataset));
-            if (labelColumn != null)
-            {
-                io.Output.WriteLine($"Per class ('{labelColumn}'): mean activated experts per token");
-                foreach (var kv in report.ByLabel.OrderBy(k => k.Key, StringComparer.Ordinal))
-                    io.Output.WriteLine(FormattableString.Invariant(
-                        $"  {kv.Key,-20} {kv.Value.MeanActivatedExpertsPerToken,6:F2}   per layer: {string.Join("  ", kv.Value.Layers.Select(l => $"L{l.Layer}={l.MeanActivatedExpertsPerToken:F2}"))}"));
-            }
+            WriteRoutingByLabel(io.Output, labelColumn, report.ByLabel);
 
             if (report.PositionRows > 1 && encoder.NumberOfMoELayers > 0)
             {
@@ -314,6 +278,25 @@ namespace Microsoft.ML.DynMoE.Cli
             }
 
             return DynMoECli.ExitOk;
+        }
+
+        /// <summary>Loads <paramref name="file"/> (the --dataset file, or its copy aligned to the training columns) and checks that it has the --label-col column.</summary>
+        private static IDataView LoadWithLabel(IDataLoader<IMultiStreamSource> loader, string file, string dataset, string? labelColumn)
+        {
+            var data = loader.Load(file);
+            if (labelColumn != null && data.Schema.GetColumnOrNull(labelColumn) == null)
+                throw new CliUsageException($"Label column '{labelColumn}' is not in '{dataset}'. Available columns: {string.Join(", ", data.Schema.Select(c => c.Name))}.");
+            return data;
+        }
+
+        private static void WriteRoutingByLabel(TextWriter w, string? labelColumn, IReadOnlyDictionary<string, DynMoERoutingSummary> byLabel)
+        {
+            if (labelColumn == null)
+                return;
+            w.WriteLine($"Per class ('{labelColumn}'): mean activated experts per token");
+            foreach (var kv in byLabel.OrderBy(k => k.Key, StringComparer.Ordinal))
+                w.WriteLine(FormattableString.Invariant(
+                    $"  {kv.Key,-20} {kv.Value.MeanActivatedExpertsPerToken,6:F2}   per layer: {string.Join("  ", kv.Value.Layers.Select(l => $"L{l.Layer}={l.MeanActivatedExpertsPerToken:F2}"))}"));
         }
 
         private static void WriteRouting(TextWriter w, DynMoERoutingSummary s, string source)

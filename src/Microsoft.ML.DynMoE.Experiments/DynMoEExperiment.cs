@@ -10,27 +10,6 @@ using Microsoft.ML.DynMoE.Internal;
 
 namespace Microsoft.ML.DynMoE.Experiments
 {
-    /// <summary>Entry point of the experiments package: <c>mlContext.DynMoE().CreateExperiment(...)</c>.</summary>
-    public static class DynMoEExperimentCatalogExtensions
-    {
-        /// <summary>Returns the DynMoE experiment catalog (the analogue of AutoML's <c>mlContext.Auto()</c>).</summary>
-        public static DynMoEExperimentCatalog DynMoE(this MLContext mlContext)
-            => new DynMoEExperimentCatalog(mlContext ?? throw new ArgumentNullException(nameof(mlContext)));
-    }
-
-    /// <summary>Creates DynMoE experiments.</summary>
-    public sealed class DynMoEExperimentCatalog
-    {
-        private readonly MLContext _mlContext;
-
-        internal DynMoEExperimentCatalog(MLContext mlContext) => _mlContext = mlContext;
-
-        /// <summary>Creates an experiment with the default candidates (see <see cref="ExperimentCandidate.CreateDefaults(DynMoEExperimentSettings)"/>).</summary>
-        /// <param name="settings">Settings; null for defaults.</param>
-        public DynMoEExperiment CreateExperiment(DynMoEExperimentSettings? settings = null)
-            => new DynMoEExperiment(_mlContext, settings ?? new DynMoEExperimentSettings());
-    }
-
     /// <summary>
     /// Compares DynMoE with fixed top-k MoE, a dense network and ML.NET trainers on identical folds, shaped like AutoML's
     /// <c>AutoMLExperiment</c>. Folds are assigned once from the seed and shared by every candidate; each candidate's pipeline
@@ -89,73 +68,28 @@ namespace Microsoft.ML.DynMoE.Experiments
 
         /// <summary>Multiclass task optimizing <paramref name="metric"/> (default macro-accuracy).</summary>
         public DynMoEExperiment SetMulticlassClassificationMetric(MulticlassClassificationMetric metric = MulticlassClassificationMetric.MacroAccuracy, string? labelColumn = null)
-        {
-            SetLabel(labelColumn);
-            _task = ExperimentTask.MulticlassClassification;
-            _metricName = metric.ToString();
-            _isMaximize = metric != MulticlassClassificationMetric.LogLoss;
-            _evaluate = (ml, scored, label) =>
-            {
-                var m = ml.MulticlassClassification.Evaluate(scored, labelColumnName: label);
-                return metric switch
-                {
-                    MulticlassClassificationMetric.MicroAccuracy => m.MicroAccuracy,
-                    MulticlassClassificationMetric.MacroAccuracy => m.MacroAccuracy,
-                    MulticlassClassificationMetric.LogLoss => m.LogLoss,
-                    _ => m.LogLossReduction,
-                };
-            };
-            return this;
-        }
+            => SetTask(ExperimentTask.MulticlassClassification, metric.ToString(), metric != MulticlassClassificationMetric.LogLoss, labelColumn,
+                (ml, scored, label) => MetricValue.Of(ml, scored, label, metric));
 
         /// <summary>Binary task (Boolean label) optimizing <paramref name="metric"/> (default AUC).</summary>
         public DynMoEExperiment SetBinaryClassificationMetric(BinaryClassificationMetric metric = BinaryClassificationMetric.AreaUnderRocCurve, string? labelColumn = null)
-        {
-            SetLabel(labelColumn);
-            _task = ExperimentTask.BinaryClassification;
-            _metricName = metric.ToString();
-            _isMaximize = true;
-            _evaluate = (ml, scored, label) =>
-            {
-                var m = scored.Schema.GetColumnOrNull("Probability") != null
-                    ? ml.BinaryClassification.Evaluate(scored, labelColumnName: label)
-                    : ml.BinaryClassification.EvaluateNonCalibrated(scored, labelColumnName: label);
-                return metric switch
-                {
-                    BinaryClassificationMetric.Accuracy => m.Accuracy,
-                    BinaryClassificationMetric.AreaUnderRocCurve => m.AreaUnderRocCurve,
-                    BinaryClassificationMetric.AreaUnderPrecisionRecallCurve => m.AreaUnderPrecisionRecallCurve,
-                    _ => m.F1Score,
-                };
-            };
-            return this;
-        }
+            => SetTask(ExperimentTask.BinaryClassification, metric.ToString(), isMaximize: true, labelColumn,
+                (ml, scored, label) => MetricValue.Of(ml, scored, label, metric));
 
         /// <summary>Regression task optimizing <paramref name="metric"/> (default R²).</summary>
         public DynMoEExperiment SetRegressionMetric(RegressionMetric metric = RegressionMetric.RSquared, string? labelColumn = null)
-        {
-            SetLabel(labelColumn);
-            _task = ExperimentTask.Regression;
-            _metricName = metric.ToString();
-            _isMaximize = metric == RegressionMetric.RSquared;
-            _evaluate = (ml, scored, label) =>
-            {
-                var m = ml.Regression.Evaluate(scored, labelColumnName: label);
-                return metric switch
-                {
-                    RegressionMetric.RSquared => m.RSquared,
-                    RegressionMetric.MeanAbsoluteError => m.MeanAbsoluteError,
-                    RegressionMetric.MeanSquaredError => m.MeanSquaredError,
-                    _ => m.RootMeanSquaredError,
-                };
-            };
-            return this;
-        }
+            => SetTask(ExperimentTask.Regression, metric.ToString(), metric == RegressionMetric.RSquared, labelColumn,
+                (ml, scored, label) => MetricValue.Of(ml, scored, label, metric));
 
-        private void SetLabel(string? labelColumn)
+        private DynMoEExperiment SetTask(ExperimentTask task, string metricName, bool isMaximize, string? labelColumn, Func<MLContext, IDataView, string, double> evaluate)
         {
             if (labelColumn != null)
                 _settings.LabelColumnName = labelColumn;
+            _task = task;
+            _metricName = metricName;
+            _isMaximize = isMaximize;
+            _evaluate = evaluate;
+            return this;
         }
 
         /// <summary>Time budget: no new trial starts after <paramref name="seconds"/>; a running trial finishes.</summary>

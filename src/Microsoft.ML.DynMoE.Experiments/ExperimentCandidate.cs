@@ -9,36 +9,6 @@ using Microsoft.ML.Trainers.LightGbm;
 
 namespace Microsoft.ML.DynMoE.Experiments
 {
-    /// <summary>What a candidate's trainer factory receives.</summary>
-    public sealed class CandidateBuildContext
-    {
-        internal CandidateBuildContext(MLContext mlContext, ExperimentTask task, DynMoEExperimentSettings settings, int seed, CancellationToken cancellationToken)
-        {
-            MLContext = mlContext;
-            Task = task;
-            Settings = settings;
-            Seed = seed;
-            CancellationToken = cancellationToken;
-        }
-
-        /// <summary>The ML context of this trial.</summary>
-        public MLContext MLContext { get; }
-        /// <summary>The task.</summary>
-        public ExperimentTask Task { get; }
-        /// <summary>Experiment settings (column names, neural budget).</summary>
-        public DynMoEExperimentSettings Settings { get; }
-        /// <summary>Seed of the experiment.</summary>
-        public int Seed { get; }
-        /// <summary>Cancelled when the experiment is cancelled.</summary>
-        public CancellationToken CancellationToken { get; }
-        /// <summary>Label column name.</summary>
-        public string LabelColumnName => Settings.LabelColumnName;
-        /// <summary>Feature column name.</summary>
-        public string FeatureColumnName => Settings.FeatureColumnName;
-        /// <summary>Example weight column name, if any.</summary>
-        public string? ExampleWeightColumnName => Settings.ExampleWeightColumnName;
-    }
-
     /// <summary>One model configuration that an experiment trains on every fold.</summary>
     public sealed class ExperimentCandidate
     {
@@ -84,7 +54,7 @@ namespace Microsoft.ML.DynMoE.Experiments
         /// <param name="initialExperts">Initial experts per layer.</param>
         /// <param name="configure">Optional change of the trainer options after the experiment defaults are applied.</param>
         public static ExperimentCandidate DynMoE(int initialExperts = 4, Action<DynMoETrainerOptionsBase>? configure = null)
-            => new ExperimentCandidate("DynMoE", CandidateFamily.DynMoE, null, initialExperts, 40 + initialExperts, ctx => DynMoEBridge.CreateTrainer(ctx, o =>
+            => new ExperimentCandidate("DynMoE", CandidateFamily.DynMoE, null, initialExperts, 40 + initialExperts, ctx => NeuralTrainerFactory.Create(ctx, o =>
             {
                 o.Gating = GatingKind.TopAny;
                 o.InitialExperts = initialExperts;
@@ -100,7 +70,7 @@ namespace Microsoft.ML.DynMoE.Experiments
         {
             if (k < 1 || k > experts)
                 throw new ArgumentOutOfRangeException(nameof(k), $"k must be between 1 and the number of experts ({experts}); got {k}.");
-            return new ExperimentCandidate($"TopK(k={k},experts={experts})", CandidateFamily.TopK, k, experts, 20 + 2 * k + experts, ctx => DynMoEBridge.CreateTrainer(ctx, o =>
+            return new ExperimentCandidate($"TopK(k={k},experts={experts})", CandidateFamily.TopK, k, experts, 20 + 2 * k + experts, ctx => NeuralTrainerFactory.Create(ctx, o =>
             {
                 o.Gating = GatingKind.TopK;
                 o.TopK = k;
@@ -116,7 +86,7 @@ namespace Microsoft.ML.DynMoE.Experiments
         /// <param name="width">Feed-forward width; null for the matched default.</param>
         /// <param name="configure">Optional change of the trainer options.</param>
         public static ExperimentCandidate Dense(int? width = null, Action<DynMoETrainerOptionsBase>? configure = null)
-            => new ExperimentCandidate("Dense", CandidateFamily.Dense, null, null, 15, ctx => DynMoEBridge.CreateTrainer(ctx, o =>
+            => new ExperimentCandidate("Dense", CandidateFamily.Dense, null, null, 15, ctx => NeuralTrainerFactory.Create(ctx, o =>
             {
                 o.Gating = GatingKind.Dense;
                 o.InitialExperts = 1;
@@ -202,7 +172,7 @@ namespace Microsoft.ML.DynMoE.Experiments
         /// <summary>
         /// The features of the linear candidates (SDCA, L-BFGS): mean-variance normalised, or in a text experiment
         /// <c>FeaturizeText</c> alone — it already L2-normalises its sparse n-grams, and mean-variance scaling would blow up
-        /// the rare ones (tiny variance) so that SDCA diverged (AUC 0.5).
+        /// the rare ones (tiny variance) and make SDCA diverge.
         /// </summary>
         private static IEstimator<ITransformer> WithLinearFeatures(CandidateBuildContext ctx, IEstimator<ITransformer> trainer)
             => ctx.Settings.TextColumnName is null

@@ -5,6 +5,7 @@ using System.IO;
 using System.Linq;
 using System.Text;
 using System.Text.Json;
+using Microsoft.ML.DynMoE.Experiments.Reports;
 using ScottPlot;
 
 namespace Microsoft.ML.DynMoE.Experiments.Benchmark
@@ -221,9 +222,9 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
             var plot = new Plot();
             foreach (var (family, label, color, size, shape) in new[]
             {
-                ("topk", "top-k grid member", Colors.SteelBlue, 7f, MarkerShape.FilledCircle),
-                ("dense", "Dense", Colors.DarkGreen, 9f, MarkerShape.FilledSquare),
-                ("dynmoe", "DynMoE", Colors.Crimson, 12f, MarkerShape.FilledDiamond),
+                ("topk", "top-k grid member", LeaderboardCharts.FamilyColor(CandidateFamily.TopK, Colors.Gray), 7f, MarkerShape.FilledCircle),
+                ("dense", "Dense", LeaderboardCharts.FamilyColor(CandidateFamily.Dense, Colors.Gray), 9f, MarkerShape.FilledSquare),
+                ("dynmoe", "DynMoE", LeaderboardCharts.FamilyColor(CandidateFamily.DynMoE, Colors.Gray), 12f, MarkerShape.FilledDiamond),
             })
             {
                 var pts = neural.Where(r => r.Family == family && (family != "dynmoe" || r.Name == DynMoEBenchmark.DynMoEName)).ToArray();
@@ -241,15 +242,21 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
                 t.LabelOffsetX = 7;
                 t.LabelFontColor = Colors.Crimson;
             }
-            var zero = plot.Add.HorizontalLine(0);
-            zero.LinePattern = LinePattern.Dashed;
-            zero.Color = Colors.Gray;
+            AddZeroLine(plot);
             plot.Title("Quality vs activated experts (metric − the data set's TopKGridMean)");
             plot.XLabel("activated experts per token");
             plot.YLabel("metric − TopKGridMean");
             plot.ShowLegend(Alignment.LowerRight);
             plot.SavePng(path, width, height);
             return true;
+        }
+
+        /// <summary>The dashed line at 0 of the charts that plot metric differences (no difference).</summary>
+        private static void AddZeroLine(Plot plot)
+        {
+            var zero = plot.Add.HorizontalLine(0);
+            zero.LinePattern = LinePattern.Dashed;
+            zero.Color = Colors.Gray;
         }
 
         /// <summary>DynMoE − TopKGridMean and DynMoE − TopKTuned per data set, with 95% corrected t intervals.</summary>
@@ -287,11 +294,9 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
             }
             if (!any)
                 return false;
-            var zero = plot.Add.HorizontalLine(0);
-            zero.LinePattern = LinePattern.Dashed;
-            zero.Color = Colors.Gray;
+            AddZeroLine(plot);
             plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(Enumerable.Range(0, dyn.Length).Select(i => (double)i).ToArray(), dyn.Select(d => d.DataSet).ToArray());
-            // Horizontal labels: rotated ones were clipped at the bottom edge.
+            // Horizontal labels: ScottPlot clips rotated ones at the bottom edge.
             plot.Axes.Bottom.TickLabelStyle.FontSize = dyn.Length > 10 ? 9 : 12;
             plot.Title("Per data set: DynMoE − baseline (95% interval)");
             plot.YLabel("metric difference");

@@ -11,48 +11,6 @@ using Microsoft.ML.DynMoE.Internal;
 
 namespace Microsoft.ML.DynMoE.Experiments.Benchmark
 {
-    /// <summary>Settings of a <see cref="DynMoEBenchmark"/>.</summary>
-    public sealed class DynMoEBenchmarkSettings
-    {
-        /// <summary>The candidate groups a benchmark knows, in run order.</summary>
-        public static IReadOnlyList<string> KnownCandidates { get; } = new[] { "dynmoe", "topk", "tuned", "dense", "lightgbm", "fasttree", "sdca", "lbfgs" };
-
-        /// <summary>Folds per repeat (stratified by label; by label order for regression). Default 5.</summary>
-        public int Folds { get; set; } = 5;
-        /// <summary>Repeats of the k-fold split, each with its own shuffle. Default 3.</summary>
-        public int Repeats { get; set; } = 3;
-        /// <summary>Seed of the splits; split s trains every candidate with seed <c>Seed + s</c>. Default 0.</summary>
-        public int Seed { get; set; }
-        /// <summary>Epoch budget of every neural candidate on tabular data. Default 30.</summary>
-        public int NumberOfEpochs { get; set; } = 30;
-        /// <summary>Epoch budget of the neural candidates on text data sets. Default 6.</summary>
-        public int TextEpochs { get; set; } = 6;
-        /// <summary>Residual width of the neural candidates. Default 64.</summary>
-        public int ModelDimension { get; set; } = 64;
-        /// <summary>Expert width of the neural candidates (the dense candidate uses twice it). Default 64.</summary>
-        public int ExpertHiddenDimension { get; set; } = 64;
-        /// <summary>MoE layers. Default 2.</summary>
-        public int NumberOfLayers { get; set; } = 2;
-        /// <summary>CPU threads per neural fit. Default 1.</summary>
-        public int NumberOfThreads { get; set; } = 1;
-        /// <summary>Fits run at once (each single-threaded; results do not depend on it: every fit has its own seed and context). Default 1.</summary>
-        public int MaximumParallelism { get; set; } = 1;
-        /// <summary>Share of each training fold held out to pick TopKTuned's (k, experts). Default 0.2.</summary>
-        public double InnerValidationFraction { get; set; } = 0.2;
-        /// <summary>Fixed k values of the top-k grid. Default {1, 2, 4}.</summary>
-        public IReadOnlyList<int> GridK { get; set; } = new[] { 1, 2, 4 };
-        /// <summary>Expert counts of the top-k grid. Default {4, 8, 16}.</summary>
-        public IReadOnlyList<int> GridExperts { get; set; } = new[] { 4, 8, 16 };
-        /// <summary>Candidate groups to run (see <see cref="KnownCandidates"/>; "tuned" needs "topk"). Default all but lbfgs.</summary>
-        public ISet<string> Candidates { get; set; } = new HashSet<string>(new[] { "dynmoe", "topk", "tuned", "dense", "lightgbm", "fasttree", "sdca" }, StringComparer.OrdinalIgnoreCase);
-        /// <summary>Extra DynMoE configurations (an ablation), run after DynMoE (defaults).</summary>
-        public IList<DynMoEVariant> Variants { get; set; } = new List<DynMoEVariant>();
-        /// <summary>Changes to the experiment settings the candidates are built from (e.g. the DynMoE method options of DynMoE (defaults)).</summary>
-        public Action<DynMoEExperimentSettings>? ConfigureExperiment { get; set; }
-        /// <summary>Free-form protocol notes copied into summary.json (e.g. "quick").</summary>
-        public IDictionary<string, string> Notes { get; set; } = new Dictionary<string, string>();
-    }
-
     /// <summary>
     /// Compares DynMoE with fixed top-k MoE, a dense network and ML.NET trainers over several data sets with repeated
     /// stratified k-fold cross-validation. Every candidate of a data set sees the same splits and seeds, and every neural
@@ -193,7 +151,7 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
             if (Has("dynmoe"))
                 candidates.Add(ExperimentCandidate.DynMoE());
             foreach (var v in _settings.Variants)
-                candidates.Add(ExperimentCandidate.Custom(v.CandidateName, CandidateFamily.DynMoE, ctx => DynMoEBridge.CreateTrainer(ctx, o =>
+                candidates.Add(ExperimentCandidate.Custom(v.CandidateName, CandidateFamily.DynMoE, ctx => NeuralTrainerFactory.Create(ctx, o =>
                 {
                     o.Gating = GatingKind.TopAny;
                     ctx.Settings.ApplyDynMoEOptions(o);
@@ -398,7 +356,7 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
             }
             double seconds = sw.Elapsed.TotalSeconds;
             double score = Evaluate(ml, task, model.Transform(test), ds.LabelColumnName);
-            return (score, seconds, DynMoEBridge.GetRouting(model)?.ActivatedPerToken);
+            return (score, seconds, FittedPipeline.ReadRouting(model)?.ActivatedPerToken);
         }
 
         /// <summary>The metric of a task: macro-accuracy (multiclass), AUC (binary), R² (regression); all higher-is-better.</summary>
@@ -409,34 +367,18 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
             _ => nameof(RegressionMetric.RSquared),
         };
 
-        private static double Evaluate(MLContext ml, ExperimentTask task, IDataView scored, string label)
+        private static double Evaluate(MLContext ml, ExperimentTask task, IDataView scored, string label) => task switch
         {
-            switch (task)
-            {
-                case ExperimentTask.MulticlassClassification:
-                    return ml.MulticlassClassification.Evaluate(scored, labelColumnName: label).MacroAccuracy;
-                case ExperimentTask.BinaryClassification:
-                    return scored.Schema.GetColumnOrNull("Probability") != null
-                        ? ml.BinaryClassification.Evaluate(scored, labelColumnName: label).AreaUnderRocCurve
-                        : ml.BinaryClassification.EvaluateNonCalibrated(scored, labelColumnName: label).AreaUnderRocCurve;
-                default:
-                    return ml.Regression.Evaluate(scored, labelColumnName: label).RSquared;
-            }
-        }
+            ExperimentTask.MulticlassClassification => MetricValue.Of(ml, scored, label, MulticlassClassificationMetric.MacroAccuracy),
+            ExperimentTask.BinaryClassification => MetricValue.Of(ml, scored, label, BinaryClassificationMetric.AreaUnderRocCurve),
+            _ => MetricValue.Of(ml, scored, label, RegressionMetric.RSquared),
+        };
 
-        private static List<string> ReadLabels(IDataView data, string labelColumn)
+        private static IReadOnlyList<string> ReadLabels(IDataView data, string labelColumn)
         {
             var column = data.Schema[labelColumn];
-            var result = new List<string>();
-            using var cursor = data.GetRowCursor(new[] { column });
-            var raw = column.Type.RawType;
-            if (raw == typeof(uint)) { var g = cursor.GetGetter<uint>(column); uint v = 0; while (cursor.MoveNext()) { g(ref v); result.Add(v.ToString(CultureInfo.InvariantCulture)); } }
-            else if (raw == typeof(float)) { var g = cursor.GetGetter<float>(column); float v = 0; while (cursor.MoveNext()) { g(ref v); result.Add(v.ToString("R", CultureInfo.InvariantCulture)); } }
-            else if (raw == typeof(double)) { var g = cursor.GetGetter<double>(column); double v = 0; while (cursor.MoveNext()) { g(ref v); result.Add(v.ToString("R", CultureInfo.InvariantCulture)); } }
-            else if (raw == typeof(bool)) { var g = cursor.GetGetter<bool>(column); bool v = false; while (cursor.MoveNext()) { g(ref v); result.Add(v ? "1" : "0"); } }
-            else if (raw == typeof(ReadOnlyMemory<char>)) { var g = cursor.GetGetter<ReadOnlyMemory<char>>(column); ReadOnlyMemory<char> v = default; while (cursor.MoveNext()) { g(ref v); result.Add(v.ToString()); } }
-            else throw new ArgumentException($"Label column '{labelColumn}' has type {column.Type}; the benchmark reads key, Single, Double, Boolean or text labels.");
-            return result;
+            return LabelText.Read(data, column)
+                ?? throw new ArgumentException($"Label column '{labelColumn}' has type {column.Type}; the benchmark reads key, Single, Double, Boolean or text labels.");
         }
 
         /// <summary>The statistics of finished rows: average ranks, comparisons of DynMoE (defaults) with each baseline, and the ablation of any variants.</summary>

@@ -16,7 +16,7 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
             ("reset-optimizer", "an added expert gets fresh AdamW moments and step count (ResetNewExpertOptimizerState)", o => o.ResetNewExpertOptimizerState = true),
             ("warmup-50", "an added expert's updates ramp up over 50 steps (NewExpertWarmupSteps = 50)", o => o.NewExpertWarmupSteps = 50),
             ("gate-lr-0.3", "gate embeddings and thresholds learn at 0.3x the rate (GateLearningRateMultiplier = 0.3)", o => o.GateLearningRateMultiplier = 0.3f),
-            ("theta-0", "thresholds start at 0, the paper's value and the default before the benchmark (ThresholdInitialization = 0)", o => o.ThresholdInitialization = 0f),
+            ("theta-0", "thresholds start at 0, the paper's value (ThresholdInitialization = 0)", o => o.ThresholdInitialization = 0f),
             ("theta-0.25", "thresholds start at 0.25, the default (ThresholdInitialization = 0.25)", o => o.ThresholdInitialization = 0.25f),
             ("theta-0.5", "thresholds start at 0.5 (ThresholdInitialization = 0.5)", o => o.ThresholdInitialization = 0.5f),
             ("window-full-epoch", "adaptation records the whole epoch (AdaptationSchedule.PerEpochWindow(0, 1))", o => o.Adaptation = AdaptationSchedule.PerEpochWindow(0, 1)),

@@ -5,6 +5,7 @@ using System.Globalization;
 using System.Linq;
 using System.Threading;
 using Microsoft.ML.Data;
+using Microsoft.ML.DynMoE.Experiments.Benchmark;
 using Microsoft.ML.DynMoE.Internal;
 
 namespace Microsoft.ML.DynMoE.Experiments.Internal
@@ -56,7 +57,7 @@ namespace Microsoft.ML.DynMoE.Experiments.Internal
                     metrics.Add(evaluate(ml, model.Transform(test), label));
                     result.Model = model;
 
-                    var routing = DynMoEBridge.GetRouting(model);
+                    var routing = FittedPipeline.ReadRouting(model);
                     if (routing != null)
                     {
                         finalExperts.Add(routing.FinalExperts);
@@ -68,8 +69,7 @@ namespace Microsoft.ML.DynMoE.Experiments.Internal
 
                 result.Status = TrialStatus.Succeeded;
                 result.FoldMetrics = metrics;
-                result.Metric = metrics.Average();
-                result.MetricStd = metrics.Count > 1 ? Math.Sqrt(metrics.Sum(m => (m - result.Metric) * (m - result.Metric)) / (metrics.Count - 1)) : 0;
+                (result.Metric, result.MetricStd) = BenchmarkStatistics.MeanStd(metrics);
                 result.Loss = double.IsNaN(result.Metric) ? double.MaxValue : (isMaximize ? -result.Metric : result.Metric);
                 result.TrainingSeconds = fitSeconds / folds.Count;
                 result.ScoringRowsPerSecond = scoreSeconds > 0 ? scoredRows / scoreSeconds : null;
@@ -132,62 +132,29 @@ namespace Microsoft.ML.DynMoE.Experiments.Internal
         /// <summary>Row count plus an order-sensitive hash of the label values of a fold's held-out rows.</summary>
         internal static string FoldSignature(IDataView data, string labelColumn)
         {
-            var col = data.Schema.GetColumnOrNull(labelColumn);
-            long n = 0;
+            var column = data.Schema.GetColumnOrNull(labelColumn);
+            if (column == null)
+                return CountRows(data).ToString(CultureInfo.InvariantCulture);
+            // FNV-1a over each label's text, with a separator byte after each label.
             ulong hash = 14695981039346656037UL;
-            void Mix(string s)
+            var labels = LabelText.Read(data, column.Value);
+            if (labels == null)
+                return CountRows(data).ToString(CultureInfo.InvariantCulture) + ":" + hash.ToString("x16", CultureInfo.InvariantCulture);
+            foreach (string label in labels)
             {
-                foreach (char ch in s) { hash ^= ch; hash *= 1099511628211UL; }
+                foreach (char ch in label) { hash ^= ch; hash *= 1099511628211UL; }
                 hash ^= 0xFF; hash *= 1099511628211UL;
             }
-            if (col == null)
-            {
-                using var c0 = data.GetRowCursor(Array.Empty<DataViewSchema.Column>());
-                while (c0.MoveNext()) n++;
-                return n.ToString(CultureInfo.InvariantCulture);
-            }
-            var column = col.Value;
-            using var cursor = data.GetRowCursor(new[] { column });
-            var raw = column.Type.RawType;
-            if (raw == typeof(uint)) { var g = cursor.GetGetter<uint>(column); uint v = 0; while (cursor.MoveNext()) { g(ref v); n++; Mix(v.ToString(CultureInfo.InvariantCulture)); } }
-            else if (raw == typeof(float)) { var g = cursor.GetGetter<float>(column); float v = 0; while (cursor.MoveNext()) { g(ref v); n++; Mix(v.ToString("R", CultureInfo.InvariantCulture)); } }
-            else if (raw == typeof(double)) { var g = cursor.GetGetter<double>(column); double v = 0; while (cursor.MoveNext()) { g(ref v); n++; Mix(v.ToString("R", CultureInfo.InvariantCulture)); } }
-            else if (raw == typeof(bool)) { var g = cursor.GetGetter<bool>(column); bool v = false; while (cursor.MoveNext()) { g(ref v); n++; Mix(v ? "1" : "0"); } }
-            else if (raw == typeof(ReadOnlyMemory<char>)) { var g = cursor.GetGetter<ReadOnlyMemory<char>>(column); ReadOnlyMemory<char> v = default; while (cursor.MoveNext()) { g(ref v); n++; Mix(v.ToString()); } }
-            else { while (cursor.MoveNext()) n++; }
-            return n.ToString(CultureInfo.InvariantCulture) + ":" + hash.ToString("x16", CultureInfo.InvariantCulture);
+            return labels.Count.ToString(CultureInfo.InvariantCulture) + ":" + hash.ToString("x16", CultureInfo.InvariantCulture);
         }
-    }
 
-    /// <summary>Samples the process working set every 100 ms and keeps the maximum.</summary>
-    internal sealed class PeakMemorySampler : IDisposable
-    {
-        private readonly Timer _timer;
-        private long _peak;
-
-        internal PeakMemorySampler()
+        private static long CountRows(IDataView data)
         {
-            Sample(null);
-            _timer = new Timer(Sample, null, 100, 100);
+            long n = 0;
+            using var cursor = data.GetRowCursor(Array.Empty<DataViewSchema.Column>());
+            while (cursor.MoveNext())
+                n++;
+            return n;
         }
-
-        internal double PeakMegaBytes
-        {
-            get
-            {
-                Sample(null);
-                return Interlocked.Read(ref _peak) / (1024.0 * 1024.0);
-            }
-        }
-
-        private void Sample(object? state)
-        {
-            using var p = Process.GetCurrentProcess();
-            long ws = p.WorkingSet64;
-            long cur;
-            while (ws > (cur = Interlocked.Read(ref _peak)) && Interlocked.CompareExchange(ref _peak, ws, cur) != cur) { }
-        }
-
-        public void Dispose() => _timer.Dispose();
     }
 }

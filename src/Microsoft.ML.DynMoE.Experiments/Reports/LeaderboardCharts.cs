@@ -30,6 +30,15 @@ namespace Microsoft.ML.DynMoE.Experiments.Reports
             return written;
         }
 
+        /// <summary>The colour of the neural families in every chart, experiment and benchmark alike, so DynMoE is always the red one.</summary>
+        internal static Color FamilyColor(CandidateFamily family, Color otherwise) => family switch
+        {
+            CandidateFamily.DynMoE => Colors.Crimson,
+            CandidateFamily.TopK => Colors.SteelBlue,
+            CandidateFamily.Dense => Colors.DarkGreen,
+            _ => otherwise,
+        };
+
         private static IEnumerable<TrialResult> Ok(DynMoEExperimentResult r) => r.Trials.Where(t => t.Status == TrialStatus.Succeeded && !double.IsNaN(t.Metric));
 
         /// <summary>Metric against mean activated experts per token for the neural candidates (DynMoE highlighted);
@@ -48,13 +57,7 @@ namespace Microsoft.ML.DynMoE.Experiments.Reports
                 sc.LegendText = family == CandidateFamily.TopK ? "fixed top-k" : family.ToString();
                 sc.MarkerSize = family == CandidateFamily.DynMoE ? 16 : 9;
                 sc.MarkerShape = family == CandidateFamily.DynMoE ? MarkerShape.FilledDiamond : MarkerShape.FilledCircle;
-                sc.Color = family switch
-                {
-                    CandidateFamily.DynMoE => Colors.Crimson,
-                    CandidateFamily.Dense => Colors.DarkGreen,
-                    CandidateFamily.TopK => Colors.SteelBlue,
-                    _ => Colors.Gray,
-                };
+                sc.Color = FamilyColor(family, otherwise: Colors.Gray);
             }
             // One label per position: candidates with the same cost and metric share a label. Labels of the right-most points are drawn to their left.
             double xMin = neural.Min(t => t.ActivatedExpertsPerToken!.Value), xMax = neural.Max(t => t.ActivatedExpertsPerToken!.Value);
@@ -133,13 +136,7 @@ namespace Microsoft.ML.DynMoE.Experiments.Reports
                 {
                     Position = i,
                     Value = t.TrainingSeconds,
-                    FillColor = t.Family switch
-                    {
-                        CandidateFamily.DynMoE => Colors.Crimson,
-                        CandidateFamily.TopK => Colors.SteelBlue,
-                        CandidateFamily.Dense => Colors.DarkGreen,
-                        _ => Colors.DarkOrange,
-                    },
+                    FillColor = FamilyColor(t.Family, otherwise: Colors.DarkOrange),
                     Orientation = Orientation.Horizontal,
                 });
                 ticks.Add(new Tick(i, t.Name));

@@ -185,13 +185,13 @@ internal static class MoENetworkTrainer
     /// AdamW over the network's parameters, the top-any gates' embeddings and thresholds in their own group (learning-rate
     /// multiplier), and every top-any layer's expert slots registered so an added expert's optimizer state can be reset or warmed up.
     /// </summary>
-    private static HeldScalarAdamW CreateOptimizer(MoENetwork network, Parameter[] parameters, NetworkTrainingSettings settings, out int[] slotGroups)
+    private static MoEAdamW CreateOptimizer(MoENetwork network, Parameter[] parameters, NetworkTrainingSettings settings, out int[] slotGroups)
     {
         var topAny = network.MoELayers.Where(l => l.TopAnyGate is not null).ToArray();
         var gateHandles = new HashSet<IntPtr>(topAny.SelectMany(l => new[] { l.TopAnyGate!.GateEmbeddings.Handle, l.TopAnyGate.Thresholds.Handle }));
         var gate = parameters.Where(p => gateHandles.Contains(p.Handle)).ToArray();
         var rest = parameters.Where(p => !gateHandles.Contains(p.Handle)).ToArray();
-        var optimizer = new HeldScalarAdamW(new[] { ((IEnumerable<Parameter>)rest, 1.0), (gate, settings.GateLearningRateMultiplier) }, settings.LearningRate, settings.WeightDecay);
+        var optimizer = new MoEAdamW(new[] { ((IEnumerable<Parameter>)rest, 1.0), (gate, settings.GateLearningRateMultiplier) }, settings.LearningRate, settings.WeightDecay);
         slotGroups = new int[topAny.Length];
         if (settings.ResetNewExpertOptimizerState || settings.NewExpertWarmupSteps > 0)
         {
@@ -209,7 +209,7 @@ internal static class MoENetworkTrainer
     }
 
     /// <summary>Resets or warms up the optimizer state of experts that adaptation just added (reports come in top-any layer order).</summary>
-    private static void OnExpertsAdded(HeldScalarAdamW optimizer, int[] slotGroups, IReadOnlyList<ExpertAdaptation> adaptations, NetworkTrainingSettings settings)
+    private static void OnExpertsAdded(MoEAdamW optimizer, int[] slotGroups, IReadOnlyList<ExpertAdaptation> adaptations, NetworkTrainingSettings settings)
     {
         if (!settings.ResetNewExpertOptimizerState && settings.NewExpertWarmupSteps <= 0)
             return;

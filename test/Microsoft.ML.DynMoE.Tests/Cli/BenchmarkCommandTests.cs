@@ -70,14 +70,18 @@ public sealed class BenchmarkCommandTests
         var summary = summaryDoc.RootElement;
         var ranks = summary.GetProperty("averageRanks");
         foreach (var name in new[] { "DynMoE", "TopKGridMean", "TopKTuned", "Dense", "LightGbm" })
-            Assert.IsTrue(ranks.TryGetProperty(name, out var rank) && rank.GetDouble() is >= 1 and <= 5, name);
+        {
+            Assert.IsTrue(ranks.TryGetProperty(name, out var rank), name);
+            Assert.IsInRange(1.0, 5.0, rank.GetDouble(), name);
+        }
         Assert.AreEqual(15.0, ranks.EnumerateObject().Sum(p => p.Value.GetDouble()), 1e-9, "average ranks of 5 candidates sum to 15");
         var comparisons = summary.GetProperty("comparisons").EnumerateArray().ToArray();
         foreach (var name in new[] { "TopKGridMean", "TopKTuned", "Dense", "LightGbm" })
         {
             var c = comparisons.Single(x => x.GetProperty("baseline").GetString() == name);
             Assert.AreEqual(2, c.GetProperty("wins").GetInt32() + c.GetProperty("ties").GetInt32() + c.GetProperty("losses").GetInt32());
-            Assert.IsTrue(c.GetProperty("pValue").GetDouble() is > 0 and <= 1);
+            Assert.IsGreaterThan(0.0, c.GetProperty("pValue").GetDouble());
+            Assert.IsLessThanOrEqualTo(1.0, c.GetProperty("pValue").GetDouble());
         }
 
         // Re-summarizing the run without training, with DynMoE renamed, keeps every row and drops the DynMoE comparisons.

@@ -52,7 +52,7 @@ public sealed class DynMoECliTests
         var dyn = rows.Single(r => r.GetProperty("family").GetString() == "dynmoe");
         Assert.AreEqual("succeeded", dyn.GetProperty("status").GetString());
         Assert.AreEqual(4, dyn.GetProperty("experts").GetInt32());
-        Assert.IsTrue(dyn.GetProperty("activatedExpertsPerToken").GetDouble() > 0);
+        Assert.IsGreaterThan(0.0, dyn.GetProperty("activatedExpertsPerToken").GetDouble());
         Assert.IsTrue(rows.All(r => r.GetProperty("mean").GetDouble() > 0), "2 epochs only check the plumbing, not accuracy");
     }
 
@@ -139,7 +139,7 @@ public sealed class DynMoECliTests
             Assert.AreEqual(count, rows.Length, stdout);
             Assert.IsTrue(rows.All(r => r.GetProperty("status").GetString() == "succeeded"), stdout);
             var dyn = rows.Single(r => r.GetProperty("family").GetString() == "dynmoe");
-            Assert.IsTrue(dyn.GetProperty("activatedExpertsPerToken").GetDouble() > 0);
+            Assert.IsGreaterThan(0.0, dyn.GetProperty("activatedExpertsPerToken").GetDouble());
             Assert.IsTrue(File.Exists(Path.Combine(outDir, "best-model.zip")));
         }
 
@@ -171,7 +171,7 @@ public sealed class DynMoECliTests
         StringAssert.StartsWith(lines[0], "PredictedLabel,Score_");
         var truth = File.ReadAllLines(Iris).Skip(1).Select(l => l.Split(',')[0]).ToArray();
         double accuracy = lines.Skip(1).Select(l => l.Split(',')[0]).Zip(truth).Count(p => p.First == p.Second) / 150.0;
-        Assert.IsTrue(accuracy > 0.7, $"training accuracy {accuracy}");
+        Assert.IsGreaterThan(0.7, accuracy, "training accuracy");
 
         // The label column may be left out of the file to score.
         string unlabeled = Path.Combine(_dir, "unlabeled.csv");

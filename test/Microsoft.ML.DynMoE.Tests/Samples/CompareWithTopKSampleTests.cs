@@ -28,7 +28,7 @@ public sealed class CompareWithTopKSampleTests
             Assert.AreEqual("dynmoe", entries.Single(e => e.GetProperty("name").GetString() == "DynMoE").GetProperty("family").GetString());
             Assert.IsTrue(entries.All(e => e.GetProperty("status").GetString() == "succeeded"), json.RootElement.ToString());
             Assert.IsTrue(File.Exists(Path.Combine(output, "leaderboard.csv")));
-            Assert.IsTrue(Directory.GetFiles(output, "*.png").Length >= 2);
+            Assert.IsGreaterThanOrEqualTo(2, Directory.GetFiles(output, "*.png").Length);
 
             var model = new MLContext().Model.Load(Path.Combine(output, "best-model.zip"), out var schema);
             Assert.IsNotNull(schema.GetColumnOrNull("Features"));

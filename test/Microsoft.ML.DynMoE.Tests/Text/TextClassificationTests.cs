@@ -224,7 +224,7 @@ public sealed class TextClassificationTests
         Assert.IsTrue(most.All(t => t.Occurrences >= 3 && t.Token.Length > 0));
         long tokens = report.Tokens.Sum(t => t.Occurrences);
         Assert.AreEqual(report.Overall.Rows, tokens, "every real token is counted once; padding never is");
-        Assert.IsTrue(report.Overall.Layers[0].ExpertLoad.Sum() >= tokens, "each token uses at least one expert");
+        Assert.IsGreaterThanOrEqualTo(tokens, report.Overall.Layers[0].ExpertLoad.Sum(), "each token uses at least one expert");
     }
 
     [TestMethod]

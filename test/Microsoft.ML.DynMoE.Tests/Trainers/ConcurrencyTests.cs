@@ -5,6 +5,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.DynMoE.Text;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using TorchSharp;
 
@@ -158,5 +159,53 @@ public sealed class ConcurrencyTests
             for (int i = 0; i < expected.Length; i++)
                 CollectionAssert.AreEqual(expected[i], run[i], $"independent cursor, row {i}");
         }
+    }
+
+    private sealed class TextInput
+    {
+        public string Text { get; set; } = "";
+    }
+
+    private sealed class TextOutput
+    {
+        public float Score { get; set; }
+    }
+
+    [TestMethod]
+    public void ManyThreadsScoringATextModelAtOnceEqualSequentialScoring()
+    {
+        var ml = new MLContext(seed: 2);
+        var data = ml.Data.Cache(ml.Data.TakeRows(TestData.LoadSpam(ml), 120));
+        ITransformer model = ml.BinaryClassification.Trainers.DynMoETextClassification(new DynMoEBinaryTextClassificationTrainer.Options
+        {
+            ModelDimension = 16, NumberOfHeads = 2, ExpertHiddenDimension = 16, MaximumSequenceLength = 32, NumberOfEpochs = 1, Seed = 2,
+        }).Fit(data);
+        var expected = model.Transform(data).GetColumn<float>("Score").ToArray();
+        var texts = data.GetColumn<string>("Text").ToArray();
+
+        // Dedicated threads (not pool tasks) so all of them score at once; each has its own PredictionEngine over the one model.
+        const int threads = 6;
+        using var start = new Barrier(threads);
+        var mismatches = new ConcurrentBag<string>();
+        var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
+        {
+            var engine = ml.Model.CreatePredictionEngine<TextInput, TextOutput>(model);
+            start.SignalAndWait();
+            for (int pass = 0; pass < 3; pass++)
+            {
+                for (int i = 0; i < texts.Length; i++)
+                {
+                    int row = (i + t * 17) % texts.Length;
+                    float score = engine.Predict(new TextInput { Text = texts[row] }).Score;
+                    if (score != expected[row])
+                        mismatches.Add($"thread {t}, row {row}: {score} vs {expected[row]}");
+                }
+            }
+        })).ToArray();
+        foreach (var worker in workers)
+            worker.Start();
+        foreach (var worker in workers)
+            worker.Join();
+        Assert.IsEmpty(mismatches, string.Join("; ", mismatches.Take(5)));
     }
 }

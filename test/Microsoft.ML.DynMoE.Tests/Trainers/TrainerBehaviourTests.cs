@@ -128,7 +128,8 @@ public sealed class TrainerBehaviourTests
             Assert.AreEqual(2, layer.InitialExperts);
             Assert.HasCount(8, layer.ExpertCountHistory);
             Assert.AreEqual(layer.ActiveExperts, layer.ExpertCountHistory[^1]);
-            Assert.IsTrue(layer.MeanActivatedExpertsPerToken >= 1 && layer.MeanActivatedExpertsPerToken <= layer.ActiveExperts);
+            Assert.IsGreaterThanOrEqualTo(1.0, layer.MeanActivatedExpertsPerToken);
+            Assert.IsLessThanOrEqualTo((double)layer.ActiveExperts, layer.MeanActivatedExpertsPerToken);
             // Eval mode routes every token to at least one expert: the loads add up to at least one per row.
             Assert.IsGreaterThanOrEqualTo(150L, layer.ExpertLoad.Sum());
         }

@@ -1,14 +1,11 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using System.Reflection;
 using System.Runtime.InteropServices;
-using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Layers;
-using Microsoft.ML.DynMoE.Sequence;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 
 namespace Microsoft.ML.DynMoE.Tests.Trainers;
@@ -141,21 +138,6 @@ public sealed class TrainerConventionTests
         var metrics = ml.Regression.Evaluate(model.Transform(split.TestSet));
         Assert.IsGreaterThan(1.0, metrics.RootMeanSquaredError, "concrete strength is in MPa, tens of units: a standardised RMSE would be below 1");
         Assert.AreEqual(metrics.RootMeanSquaredError, reports[^1].ValidationMetric!.Value, metrics.RootMeanSquaredError * 1e-4);
-    }
-
-    [TestMethod]
-    public void ModelParametersHoldNoPerThreadState()
-    {
-        // Scoring buffers belong to each cursor / prediction engine / mapper, so a model has nothing to dispose and
-        // nothing stays alive per thread after it is dropped.
-        foreach (var type in new[] { typeof(DynMoEBinaryModelParameters), typeof(DynMoEMulticlassModelParameters), typeof(DynMoERegressionModelParameters), typeof(DynMoEEncoderModelParameters) })
-        {
-            for (var declaring = type; declaring is not null; declaring = declaring.BaseType)
-            {
-                var fields = declaring.GetFields(BindingFlags.Instance | BindingFlags.Static | BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.DeclaredOnly);
-                Assert.IsFalse(fields.Any(f => f.FieldType.IsGenericType && f.FieldType.GetGenericTypeDefinition() == typeof(ThreadLocal<>)), $"{type.Name} ({declaring.Name})");
-            }
-        }
     }
 
     [TestMethod]

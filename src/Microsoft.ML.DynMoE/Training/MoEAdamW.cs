@@ -8,14 +8,14 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.DynMoE.Training;
 
 /// <summary>
-/// AdamW with torch.optim.AdamW's update (decoupled weight decay, bias-corrected moments, no amsgrad) whose number
-/// arguments are Scalars held for the optimizer's lifetime or disposed right after the step. TorchSharp's own AdamW
-/// converts numbers to Scalars implicitly inside every step and leaves them to finalizers, which crashed long runs.
-/// Beyond torch's AdamW it supports a learning-rate multiplier per parameter group and expert slots: parameters
-/// registered as one slot per index along a dimension can have that slot's moments and step count reset (a fresh
-/// Adam for a newly added expert) and its updates warmed up linearly over a number of steps.
+/// The optimizer of MoE training: torch.optim.AdamW's update (decoupled weight decay, bias-corrected moments, no amsgrad)
+/// plus what an expert set that grows during training needs. Parameters registered as one slot per expert (an index
+/// along a dimension) can have that slot's moments and step count reset, a fresh Adam for a newly added expert, and its
+/// updates warmed up linearly over a number of steps; each parameter group has its own learning-rate multiplier.
+/// Its number arguments are Scalars held for the optimizer's lifetime or disposed right after the step, whereas
+/// TorchSharp's own AdamW converts numbers to Scalars inside every step and leaves them to finalizers.
 /// </summary>
-internal sealed class HeldScalarAdamW : IDisposable
+internal sealed class MoEAdamW : IDisposable
 {
     private readonly List<Entry> _entries = new();
     private readonly List<SlotGroup> _slotGroups = new();
@@ -24,7 +24,7 @@ internal sealed class HeldScalarAdamW : IDisposable
     private long _step;
 
     /// <summary>Creates the optimizer over parameter groups, each with a learning-rate multiplier.</summary>
-    public HeldScalarAdamW(IEnumerable<(IEnumerable<Parameter> Parameters, double LearningRateMultiplier)> groups, double learningRate,
+    public MoEAdamW(IEnumerable<(IEnumerable<Parameter> Parameters, double LearningRateMultiplier)> groups, double learningRate,
         double weightDecay, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8)
     {
         LearningRate = learningRate;

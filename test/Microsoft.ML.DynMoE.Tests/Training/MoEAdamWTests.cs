@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.DynMoE.Tests.Training;
 
 [TestClass]
-public sealed class HeldScalarAdamWTests
+public sealed class MoEAdamWTests
 {
     private static float[] Floats(Tensor t) => t.detach().cpu().data<float>().ToArray();
 
@@ -24,7 +24,7 @@ public sealed class HeldScalarAdamWTests
         var oursBias = new Parameter(bias.clone(), true);
         var theirs = new Parameter(start.clone(), true);
         var theirsBias = new Parameter(bias.clone(), true);
-        using var mine = new HeldScalarAdamW(new[] { (new[] { ours, oursBias }.AsEnumerable(), 1.0) }, learningRate: 0.01, weightDecay: 0.05);
+        using var mine = new MoEAdamW(new[] { (new[] { ours, oursBias }.AsEnumerable(), 1.0) }, learningRate: 0.01, weightDecay: 0.05);
         using var reference = torch.optim.AdamW(new[] { theirs, theirsBias }, lr: 0.01, weight_decay: 0.05);
         for (int step = 0; step < 6; step++)
         {
@@ -49,11 +49,11 @@ public sealed class HeldScalarAdamWTests
     {
         var slotted = new Parameter(torch.ones(3, 2), true);
         var plain = new Parameter(torch.ones(3, 2), true);
-        using var a = new HeldScalarAdamW(new[] { (new[] { slotted }.AsEnumerable(), 1.0) }, 0.1, 0);
-        using var b = new HeldScalarAdamW(new[] { (new[] { plain }.AsEnumerable(), 1.0) }, 0.1, 0);
+        using var a = new MoEAdamW(new[] { (new[] { slotted }.AsEnumerable(), 1.0) }, 0.1, 0);
+        using var b = new MoEAdamW(new[] { (new[] { plain }.AsEnumerable(), 1.0) }, 0.1, 0);
         int group = a.RegisterSlots(3, new (Tensor, int)[] { (slotted, 0) });
         var gradient = torch.tensor(new float[] { 1, -2, 3, -4, 0.5f, 6 }).reshape(3, 2);
-        void Step(Parameter p, HeldScalarAdamW o, Tensor g)
+        void Step(Parameter p, MoEAdamW o, Tensor g)
         {
             o.ZeroGrad();
             p.mul(g).sum().backward();
@@ -88,7 +88,7 @@ public sealed class HeldScalarAdamWTests
     {
         var gate = new Parameter(torch.zeros(2), true);
         var other = new Parameter(torch.zeros(2), true);
-        using var o = new HeldScalarAdamW(new[] { (new[] { other }.AsEnumerable(), 1.0), (new[] { gate }.AsEnumerable(), 0.25) }, 0.2, 0);
+        using var o = new MoEAdamW(new[] { (new[] { other }.AsEnumerable(), 1.0), (new[] { gate }.AsEnumerable(), 0.25) }, 0.2, 0);
         o.ZeroGrad();
         gate.sum().add(other.sum()).backward();
         o.Step();

@@ -1,23 +1,19 @@
 using System;
-using System.Collections.Generic;
-using System.Linq;
-using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Images;
-using Microsoft.ML.DynMoE.Layers;
 using Microsoft.ML.DynMoE.Sequence;
 using Microsoft.ML.DynMoE.Text;
 
 namespace Microsoft.ML.DynMoE.Experiments.Internal
 {
-    /// <summary>Where the experiments build DynMoE trainers (tabular, text, image) and read routing back from fitted models.</summary>
-    internal static class DynMoEBridge
+    /// <summary>Builds the DynMoE trainer of a neural candidate (DynMoE, top-k or dense) for the experiment's task and modality.</summary>
+    internal static class NeuralTrainerFactory
     {
         /// <summary>
         /// Builds the neural trainer of a candidate. <paramref name="configure"/> states the candidate's MoE settings on the
         /// tabular options; for text and image experiments those settings (gating, k, experts, adaptation, expert width)
         /// are carried over to the Transformer trainer, which otherwise keeps its own defaults for learning rate and batch.
         /// </summary>
-        internal static IEstimator<ITransformer> CreateTrainer(CandidateBuildContext ctx, Action<DynMoETrainerOptionsBase> configure)
+        internal static IEstimator<ITransformer> Create(CandidateBuildContext ctx, Action<DynMoETrainerOptionsBase> configure)
         {
             var t = ctx.MLContext;
             if (ctx.Settings.Modality != ExperimentModality.Tabular)
@@ -127,87 +123,6 @@ namespace Microsoft.ML.DynMoE.Experiments.Internal
                 image.PatchSize = s.PatchSize;
             Apply(image);
             return t.MulticlassClassification.Trainers.DynMoEImageClassification(image);
-        }
-
-        /// <summary>Finds the DynMoE text or image model inside a fitted pipeline, or null.</summary>
-        internal static DynMoEEncoderModelParameters? FindEncoderModel(ITransformer model)
-        {
-            if (model is DynMoEEncoderTransformer encoder)
-                return encoder.Model;
-            if (model is IEnumerable<ITransformer> chain)
-            {
-                foreach (var inner in chain)
-                {
-                    if (FindEncoderModel(inner) is { } found)
-                        return found;
-                }
-            }
-
-            return null;
-        }
-
-        /// <summary>Finds the DynMoE model parameters inside a fitted pipeline, or null.</summary>
-        internal static IDynMoEModelParameters? FindModel(ITransformer model)
-        {
-            if (IsPredictor(model, out var p))
-                return p;
-            if (model is IEnumerable<ITransformer> chain)
-            {
-                foreach (var inner in chain)
-                {
-                    var found = FindModel(inner);
-                    if (found != null)
-                        return found;
-                }
-            }
-            return null;
-        }
-
-        /// <summary>Applies the transformers of a chain that precede the DynMoE predictor, to get its feature column.</summary>
-        internal static IDataView TransformUpToPredictor(ITransformer model, IDataView data)
-        {
-            if (IsPredictor(model, out _))
-                return data;
-            if (model is IEnumerable<ITransformer> chain)
-            {
-                foreach (var inner in chain)
-                {
-                    if (IsPredictor(inner, out _))
-                        return data;
-                    if (inner is IEnumerable<ITransformer> && FindModel(inner) != null)
-                        return TransformUpToPredictor(inner, data);
-                    data = inner.Transform(data);
-                }
-            }
-            return data;
-        }
-
-        private static bool IsPredictor(ITransformer t, out IDynMoEModelParameters? parameters)
-        {
-            parameters = (t as IPredictionTransformer<object>)?.Model as IDynMoEModelParameters;
-            return parameters != null;
-        }
-
-        internal sealed class RoutingStats
-        {
-            public double FinalExperts;
-            public double ActivatedPerToken;
-            public IReadOnlyList<IReadOnlyList<int>> History = Array.Empty<IReadOnlyList<int>>();
-        }
-
-        internal static RoutingStats? GetRouting(ITransformer model)
-        {
-            var r = FindModel(model)?.Routing ?? FindEncoderModel(model)?.Routing;
-            if (r == null)
-                return null;
-            if (r.Layers.Count == 0)
-                return null;
-            return new RoutingStats
-            {
-                FinalExperts = r.Layers.Average(l => (double)l.ActiveExperts),
-                ActivatedPerToken = r.MeanActivatedExpertsPerToken,
-                History = r.Layers.Select(l => (IReadOnlyList<int>)l.ExpertCountHistory.ToArray()).ToArray(),
-            };
         }
     }
 }

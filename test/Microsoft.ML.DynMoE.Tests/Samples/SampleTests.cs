@@ -122,7 +122,7 @@ public sealed class SampleTests
     [TestMethod]
     public void HandwrittenDigitImagesTrainsFromPngFilesPredictsFilesAndDrawsHeatmaps()
     {
-        // A child process: the sample loads ImageAnalytics' SkiaSharp 2.88, this process ScottPlot's SkiaSharp 3.
+        // A child process, as a user runs it: the sample's own host, its working directory and its exit code.
         var framework = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         string root = framework.Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
         string sample = Path.Combine(root, "samples", "HandwrittenDigitImages", "bin", framework.Parent.Name, framework.Name, "HandwrittenDigitImages.dll");

@@ -1,10 +1,5 @@
-using System;
-using System.Collections.Generic;
 using System.CommandLine;
 using System.Globalization;
-using System.IO;
-using System.Linq;
-using System.Threading;
 using Microsoft.ML.DynMoE.Experiments;
 using Microsoft.ML.DynMoE.Experiments.Benchmark;
 using Spectre.Console;

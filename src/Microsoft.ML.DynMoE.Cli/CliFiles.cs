@@ -1,5 +1,3 @@
-using System;
-using System.IO;
 using Microsoft.ML.Data;
 
 namespace Microsoft.ML.DynMoE.Cli

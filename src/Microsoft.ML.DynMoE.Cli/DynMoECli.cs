@@ -1,12 +1,4 @@
-using System;
-using System.Collections.Generic;
 using System.CommandLine;
-using System.Globalization;
-using System.IO;
-using System.Linq;
-using System.Threading;
-using System.Threading.Tasks;
-using Microsoft.ML.DynMoE.Experiments;
 
 namespace Microsoft.ML.DynMoE.Cli
 {

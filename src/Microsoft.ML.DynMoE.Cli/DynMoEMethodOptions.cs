@@ -1,8 +1,6 @@
-using System;
 using System.CommandLine;
 using System.Globalization;
 using Microsoft.ML.DynMoE.Experiments;
-using Microsoft.ML.DynMoE.Layers;
 
 namespace Microsoft.ML.DynMoE.Cli
 {

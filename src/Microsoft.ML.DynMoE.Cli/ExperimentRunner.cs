@@ -1,10 +1,4 @@
-using System;
-using System.Collections.Generic;
 using System.Globalization;
-using System.IO;
-using System.Linq;
-using System.Threading;
-using System.Threading.Tasks;
 using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Experiments;
 using Microsoft.ML.DynMoE.Experiments.Reports;

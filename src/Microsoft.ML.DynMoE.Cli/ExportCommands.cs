@@ -1,10 +1,5 @@
-using System;
-using System.Collections.Generic;
-using System.IO;
-using System.Linq;
 using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Experiments.Internal;
-using Microsoft.ML.DynMoE.Sequence;
 
 namespace Microsoft.ML.DynMoE.Cli
 {

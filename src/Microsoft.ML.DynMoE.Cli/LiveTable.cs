@@ -1,5 +1,3 @@
-using System;
-using System.Threading.Tasks;
 using Spectre.Console;
 
 namespace Microsoft.ML.DynMoE.Cli

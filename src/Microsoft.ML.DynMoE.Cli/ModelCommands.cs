@@ -1,16 +1,10 @@
-using System;
-using System.Collections.Generic;
 using System.Globalization;
-using System.IO;
-using System.Linq;
 using System.Text;
 using System.Text.Json;
-using System.Threading;
 using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Experiments;
 using Microsoft.ML.DynMoE.Experiments.Internal;
 using Microsoft.ML.DynMoE.Experiments.Reports;
-using Microsoft.ML.DynMoE.Sequence;
 
 namespace Microsoft.ML.DynMoE.Cli
 {

@@ -1,9 +1,4 @@
-using System;
-using System.Collections.Generic;
 using System.Diagnostics;
-using System.Linq;
-using System.Threading;
-using System.Threading.Tasks;
 using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Experiments.Internal;
 using Microsoft.ML.DynMoE.Internal;

@@ -1,5 +1,3 @@
-using System.Threading;
-using Microsoft.ML.DynMoE.Layers;
 
 namespace Microsoft.ML.DynMoE.Experiments
 {

@@ -1,6 +1,5 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE;
-using Microsoft.ML.DynMoE.Layers;
 
 namespace Microsoft.ML;
 

@@ -1,9 +1,5 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE;
-using Microsoft.ML.DynMoE.Images;
-using Microsoft.ML.DynMoE.Layers;
-using Microsoft.ML.DynMoE.Sequence;
-using Microsoft.ML.DynMoE.Text;
 
 namespace Microsoft.ML;
 

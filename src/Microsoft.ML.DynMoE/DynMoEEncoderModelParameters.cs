@@ -1,16 +1,8 @@
-using System;
-using System.Collections.Generic;
-using System.IO;
-using System.Linq;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE;
-using Microsoft.ML.DynMoE.Images;
 using Microsoft.ML.DynMoE.Inference;
-using Microsoft.ML.DynMoE.Layers;
 using Microsoft.ML.DynMoE.Sequence;
-using Microsoft.ML.DynMoE.Text;
-using Microsoft.ML.DynMoE.Training;
 using Microsoft.ML.Runtime;
 using Microsoft.ML.Trainers;
 

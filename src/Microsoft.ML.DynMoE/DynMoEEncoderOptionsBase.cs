@@ -1,4 +1,3 @@
-using System;
 using Microsoft.ML.DynMoE.Layers;
 
 namespace Microsoft.ML.DynMoE;

@@ -1,12 +1,3 @@
-using System;
-using System.Collections.Generic;
-using System.Linq;
-using Microsoft.ML.DynMoE.Images;
-using Microsoft.ML.DynMoE.Inference;
-using Microsoft.ML.DynMoE.Layers;
-using Microsoft.ML.DynMoE.Sequence;
-using Microsoft.ML.DynMoE.Text;
-using Microsoft.ML.DynMoE.Training;
 
 namespace Microsoft.ML.DynMoE;
 

@@ -1,6 +1,3 @@
-using System;
-using System.Collections.Generic;
-using System.Linq;
 using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Layers;

@@ -1,17 +1,9 @@
-using System;
-using System.Collections.Generic;
-using System.IO;
-using System.Linq;
 using System.Runtime.CompilerServices;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE;
-using Microsoft.ML.DynMoE.Images;
 using Microsoft.ML.DynMoE.Inference;
-using Microsoft.ML.DynMoE.Layers;
 using Microsoft.ML.DynMoE.Sequence;
-using Microsoft.ML.DynMoE.Text;
-using Microsoft.ML.DynMoE.Training;
 using Microsoft.ML.Runtime;
 
 [assembly: LoadableClass(typeof(DynMoEEncoderTransformer), null, typeof(SignatureLoadModel),

@@ -1,11 +1,6 @@
-using System;
 using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Images;
-using Microsoft.ML.DynMoE.Inference;
-using Microsoft.ML.DynMoE.Layers;
 using Microsoft.ML.DynMoE.Sequence;
-using Microsoft.ML.DynMoE.Text;
-using Microsoft.ML.DynMoE.Training;
 using Microsoft.ML.Runtime;
 
 namespace Microsoft.ML.DynMoE;

@@ -1,5 +1,3 @@
-using System.Collections.Generic;
-using Microsoft.ML.DynMoE.Layers;
 
 namespace Microsoft.ML.DynMoE;
 

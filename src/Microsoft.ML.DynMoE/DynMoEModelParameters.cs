@@ -1,12 +1,6 @@
-using System;
-using System.Collections.Generic;
-using System.IO;
-using System.Linq;
 using System.Runtime.CompilerServices;
-using System.Threading;
 using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Inference;
-using Microsoft.ML.DynMoE.Layers;
 using Microsoft.ML.DynMoE.Onnx;
 using Microsoft.ML.DynMoE.Training;
 using Microsoft.ML.Model.OnnxConverter;

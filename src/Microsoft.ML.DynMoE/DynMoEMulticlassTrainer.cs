@@ -1,5 +1,3 @@
-using System;
-using System.Linq;
 using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Training;

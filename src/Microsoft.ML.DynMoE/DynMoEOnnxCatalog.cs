@@ -1,4 +1,3 @@
-using System.IO;
 using Microsoft.ML.DynMoE.Onnx;
 
 namespace Microsoft.ML;

@@ -1,4 +1,3 @@
-using System;
 using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Training;

@@ -1,8 +1,4 @@
-using System.Collections.Generic;
-using System.IO;
-using System.Linq;
 using System.Text;
-using Microsoft.ML.DynMoE.Layers;
 
 namespace Microsoft.ML.DynMoE;
 

@@ -1,9 +1,3 @@
-using Microsoft.ML.DynMoE.Images;
-using Microsoft.ML.DynMoE.Inference;
-using Microsoft.ML.DynMoE.Layers;
-using Microsoft.ML.DynMoE.Sequence;
-using Microsoft.ML.DynMoE.Text;
-using Microsoft.ML.DynMoE.Training;
 
 namespace Microsoft.ML.DynMoE;
 

@@ -1,5 +1,3 @@
-using System;
-using System.Threading;
 using Microsoft.ML.DynMoE.Layers;
 using Microsoft.ML.Trainers;
 

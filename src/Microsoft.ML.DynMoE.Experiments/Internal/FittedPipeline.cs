@@ -1,7 +1,3 @@
-using System;
-using System.Collections.Generic;
-using System.Linq;
-using Microsoft.ML.DynMoE.Sequence;
 
 namespace Microsoft.ML.DynMoE.Experiments.Internal
 {

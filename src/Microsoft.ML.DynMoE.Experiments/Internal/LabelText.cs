@@ -1,5 +1,3 @@
-using System;
-using System.Collections.Generic;
 using System.Globalization;
 
 namespace Microsoft.ML.DynMoE.Experiments.Internal

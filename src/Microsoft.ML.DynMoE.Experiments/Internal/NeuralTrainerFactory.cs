@@ -1,7 +1,3 @@
-using System;
-using Microsoft.ML.DynMoE.Images;
-using Microsoft.ML.DynMoE.Sequence;
-using Microsoft.ML.DynMoE.Text;
 
 namespace Microsoft.ML.DynMoE.Experiments.Internal
 {

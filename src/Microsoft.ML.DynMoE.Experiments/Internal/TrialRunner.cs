@@ -1,9 +1,5 @@
-using System;
-using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
-using System.Linq;
-using System.Threading;
 using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Experiments.Benchmark;
 using Microsoft.ML.DynMoE.Internal;

@@ -1,8 +1,3 @@
-using System;
-using System.Collections.Generic;
-using System.IO;
-using System.Linq;
-using Microsoft.ML.DynMoE.Sequence;
 using ScottPlot;
 
 namespace Microsoft.ML.DynMoE.Experiments.Reports

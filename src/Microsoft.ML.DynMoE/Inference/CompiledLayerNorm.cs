@@ -1,5 +1,3 @@
-using System;
-using System.IO;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using TorchSharp.Modules;

@@ -1,6 +1,4 @@
-using System;
 using System.Runtime.CompilerServices;
-using System.IO;
 using System.Numerics.Tensors;
 using Microsoft.ML.DynMoE.Layers;
 using TorchSharp.Modules;

@@ -1,7 +1,4 @@
-using System;
 using System.Runtime.CompilerServices;
-using System.IO;
-using System.Linq;
 using Microsoft.ML.DynMoE.Layers;
 using static TorchSharp.torch;
 

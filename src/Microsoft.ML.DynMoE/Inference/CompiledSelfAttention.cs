@@ -1,5 +1,3 @@
-using System;
-using System.IO;
 using System.Runtime.CompilerServices;
 using Microsoft.ML.DynMoE.Layers;
 

@@ -1,5 +1,3 @@
-using System;
-using System.IO;
 
 namespace Microsoft.ML.DynMoE.Inference;
 

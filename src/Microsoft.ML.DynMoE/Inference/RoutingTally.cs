@@ -1,6 +1,3 @@
-using System;
-using System.Linq;
-using Microsoft.ML.DynMoE.Inference;
 
 namespace Microsoft.ML.DynMoE.Inference;
 

@@ -1,8 +1,4 @@
-using System;
-using System.Collections.Generic;
 using System.Globalization;
-using System.IO;
-using System.Linq;
 using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Training;

@@ -1,4 +1,3 @@
-using System;
 using Microsoft.ML.Runtime;
 using TorchSharp;
 

@@ -1,5 +1,3 @@
-using System;
-using System.Linq;
 using Microsoft.ML.DynMoE.Layers;
 using Microsoft.ML.Runtime;
 using TorchSharp;

@@ -1,8 +1,4 @@
-using System;
-using System.Collections.Generic;
 using System.Diagnostics;
-using System.Linq;
-using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Layers;
 using TorchSharp;
 using TorchSharp.Modules;

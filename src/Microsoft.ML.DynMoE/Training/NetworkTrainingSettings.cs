@@ -1,6 +1,3 @@
-using System;
-using System.Threading;
-using Microsoft.ML.DynMoE.Layers;
 
 namespace Microsoft.ML.DynMoE.Training;
 

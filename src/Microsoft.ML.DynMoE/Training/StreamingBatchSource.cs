@@ -1,6 +1,3 @@
-using System;
-using System.Collections.Generic;
-using Microsoft.ML.DynMoE.Training;
 
 namespace Microsoft.ML.DynMoE.Training;
 

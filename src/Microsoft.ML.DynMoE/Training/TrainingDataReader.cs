@@ -1,7 +1,4 @@
-using System;
-using System.Collections.Generic;
 using Microsoft.ML.Data;
-using Microsoft.ML.DynMoE.Training;
 using Microsoft.ML.Runtime;
 
 namespace Microsoft.ML.DynMoE.Training;

@@ -15,7 +15,7 @@ public sealed class DynMoEBinaryTextClassificationTrainer : DynMoETextTrainerBas
     }
 
     internal DynMoEBinaryTextClassificationTrainer(IHostEnvironment env, Options options)
-        : base(env, options, nameof(DynMoEBinaryTextClassificationTrainer), EncoderTask.Binary)
+        : base(env, options, nameof(DynMoEBinaryTextClassificationTrainer), ClassificationTask.Binary)
     {
     }
 }

@@ -30,33 +30,16 @@ public sealed class DynMoEBinaryTrainer : DynMoETrainerBase<BinaryPredictionTran
     private protected override TrainingObjective Objective => TrainingObjective.BinaryCrossEntropy;
 
     /// <inheritdoc />
-    protected override void CheckLabelCompatible(SchemaShape.Column labelCol)
-    {
-        if (labelCol.IsKey || labelCol.Kind != SchemaShape.Column.VectorKind.Scalar || labelCol.ItemType != BooleanDataViewType.Instance)
-            throw new ArgumentOutOfRangeException(nameof(DynMoETrainerOptionsBase.LabelColumnName),
-                $"Label column '{labelCol.Name}' must be Boolean for binary classification, but it is {ColumnChecks.Describe(labelCol)}. " +
-                $"Load it as bool, or convert it, e.g. mlContext.Transforms.Conversion.ConvertType(\"{labelCol.Name}\", outputKind: DataKind.Boolean) for 0/1 numbers.");
-    }
+    protected override void CheckLabelCompatible(SchemaShape.Column labelCol) => ClassificationTask.Binary.CheckLabel(labelCol);
 
-    private protected override ValueGetter<float> CreateLabelGetter(DataViewRow row, DataViewSchema.Column label)
-    {
-        var getter = row.GetGetter<bool>(label);
-        bool flag = false;
-        return (ref float value) =>
-        {
-            getter(ref flag);
-            value = flag ? 1f : 0f;
-        };
-    }
+    private protected override ValueGetter<float> CreateLabelGetter(DataViewRow row, DataViewSchema.Column label) => ClassificationTask.Binary.CreateLabelGetter(row, label);
 
     private protected override int GetOutputDimension(DataViewSchema.Column label) => 1;
 
     private protected override void CheckLabelCounts(TrainingDataReader reader, DataViewSchema.Column label)
     {
         if (reader.LabelCounts.Count < 2)
-            throw new InvalidOperationException(
-                $"Label column '{label.Name}' is always {(reader.LabelCounts.ContainsKey(1f) ? "true" : "false")} in the training data; binary classification needs both classes. " +
-                "Check the data, the split, or any filter in front of the trainer.");
+            throw new InvalidOperationException(ClassificationTask.Binary.SingleClassMessage(label.Name, reader.LabelCounts.Keys.Single()));
     }
 
     private protected override DynMoEBinaryModelParameters CreateModel(FeatureStandardizer standardizer, TrainedNetwork<CompiledMoEMlp> trained, TrainingDataReader reader)

@@ -22,7 +22,7 @@ public sealed class DynMoEEncoderModelParameters : ModelParametersBase<VBuffer<f
     internal const string LoaderSignature = "DynMoEEncoderPred";
     private const string EncoderStreamName = "DynMoEEncoder.bin";
 
-    internal DynMoEEncoderModelParameters(IHostEnvironment env, EncoderTask task, SequenceInput input, CompiledTransformerEncoder encoder, DynMoERoutingSummary routing, string[] classNames)
+    internal DynMoEEncoderModelParameters(IHostEnvironment env, ClassificationTask task, SequenceInput input, CompiledTransformerEncoder encoder, DynMoERoutingSummary routing, string[] classNames)
         : base(env, LoaderSignature)
     {
         Task = task;
@@ -69,7 +69,7 @@ public sealed class DynMoEEncoderModelParameters : ModelParametersBase<VBuffer<f
     /// <inheritdoc />
     protected override PredictionKind PredictionKind => Task.PredictionKind;
 
-    internal EncoderTask Task { get; }
+    internal ClassificationTask Task { get; }
 
     internal SequenceInput Input { get; }
 
@@ -184,7 +184,7 @@ public sealed class DynMoEEncoderModelParameters : ModelParametersBase<VBuffer<f
 
     private static DynMoEEncoderModelParameters LoadCore(IHostEnvironment env, BinaryReader reader)
     {
-        var task = EncoderTask.FromId(reader.ReadInt32());
+        var task = ClassificationTask.FromId(reader.ReadInt32());
         var input = SequenceInput.Load(reader);
         var routing = DynMoERoutingSummary.Read(reader);
         int classes = reader.ReadInt32();

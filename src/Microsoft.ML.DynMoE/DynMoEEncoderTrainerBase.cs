@@ -19,7 +19,7 @@ public abstract class DynMoEEncoderTrainerBase<TOptions> : IEstimator<DynMoEEnco
 {
     private readonly TOptions _options;
 
-    private protected DynMoEEncoderTrainerBase(IHostEnvironment env, TOptions options, string name, EncoderTask task)
+    private protected DynMoEEncoderTrainerBase(IHostEnvironment env, TOptions options, string name, ClassificationTask task)
     {
         Host = Contracts.CheckRef(env, nameof(env)).Register(name);
         if (options is null)
@@ -34,7 +34,7 @@ public abstract class DynMoEEncoderTrainerBase<TOptions> : IEstimator<DynMoEEnco
     /// <summary>The settings captured when the trainer was created (later changes to the caller's object do not apply).</summary>
     private protected TOptions Settings => _options;
 
-    private protected EncoderTask Task { get; }
+    private protected ClassificationTask Task { get; }
 
     /// <summary>Checks the model kind's input columns; throws naming the column and the fix.</summary>
     private protected abstract void CheckInputColumns(SchemaShape schema, string dataName);

@@ -91,7 +91,7 @@ public sealed class DynMoEImageClassificationTrainer : DynMoEEncoderTrainerBase<
     }
 
     internal DynMoEImageClassificationTrainer(IHostEnvironment env, Options options)
-        : base(env, options, nameof(DynMoEImageClassificationTrainer), EncoderTask.Multiclass)
+        : base(env, options, nameof(DynMoEImageClassificationTrainer), ClassificationTask.Multiclass)
     {
     }
 

@@ -15,7 +15,7 @@ public sealed class DynMoEMulticlassTextClassificationTrainer : DynMoETextTraine
     }
 
     internal DynMoEMulticlassTextClassificationTrainer(IHostEnvironment env, Options options)
-        : base(env, options, nameof(DynMoEMulticlassTextClassificationTrainer), EncoderTask.Multiclass)
+        : base(env, options, nameof(DynMoEMulticlassTextClassificationTrainer), ClassificationTask.Multiclass)
     {
     }
 }

@@ -31,36 +31,16 @@ public sealed class DynMoEMulticlassTrainer : DynMoETrainerBase<MulticlassPredic
     private protected override TrainingObjective Objective => TrainingObjective.CrossEntropy;
 
     /// <inheritdoc />
-    protected override void CheckLabelCompatible(SchemaShape.Column labelCol)
-    {
-        if (!labelCol.IsKey || labelCol.Kind != SchemaShape.Column.VectorKind.Scalar || labelCol.ItemType != NumberDataViewType.UInt32)
-            throw new ArgumentOutOfRangeException(nameof(DynMoETrainerOptionsBase.LabelColumnName),
-                $"Label column '{labelCol.Name}' must be a UInt32 key for multiclass classification, but it is {ColumnChecks.Describe(labelCol)}. " +
-                $"Add mlContext.Transforms.Conversion.MapValueToKey(\"{labelCol.Name}\") before the trainer.");
-    }
+    protected override void CheckLabelCompatible(SchemaShape.Column labelCol) => ClassificationTask.Multiclass.CheckLabel(labelCol);
 
-    private protected override ValueGetter<float> CreateLabelGetter(DataViewRow row, DataViewSchema.Column label)
-    {
-        var getter = row.GetGetter<uint>(label);
-        uint key = 0;
-        return (ref float value) =>
-        {
-            getter(ref key);
-            value = key == 0 ? float.NaN : key - 1;
-        };
-    }
+    private protected override ValueGetter<float> CreateLabelGetter(DataViewRow row, DataViewSchema.Column label) => ClassificationTask.Multiclass.CreateLabelGetter(row, label);
 
-    private protected override int GetOutputDimension(DataViewSchema.Column label)
-        => label.Type is KeyDataViewType key && key.Count is > 0 and <= int.MaxValue
-            ? (int)key.Count
-            : throw new ArgumentOutOfRangeException(nameof(DynMoETrainerOptionsBase.LabelColumnName), $"Label column '{label.Name}' must be a key with a known number of values; use MapValueToKey.");
+    private protected override int GetOutputDimension(DataViewSchema.Column label) => ClassificationTask.Multiclass.OutputCount(label);
 
     private protected override void CheckLabelCounts(TrainingDataReader reader, DataViewSchema.Column label)
     {
         if (reader.LabelCounts.Count < 2)
-            throw new InvalidOperationException(
-                $"Label column '{label.Name}' has a single class ({reader.LabelCounts.Keys.Single() + 1} as a key) in the training data; multiclass classification needs at least two. " +
-                "Check the data, the split, or any filter in front of the trainer.");
+            throw new InvalidOperationException(ClassificationTask.Multiclass.SingleClassMessage(label.Name, reader.LabelCounts.Keys.Single()));
     }
 
     private protected override DynMoEMulticlassModelParameters CreateModel(FeatureStandardizer standardizer, TrainedNetwork<CompiledMoEMlp> trained, TrainingDataReader reader)

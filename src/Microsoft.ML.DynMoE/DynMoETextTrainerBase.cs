@@ -14,7 +14,7 @@ namespace Microsoft.ML.DynMoE;
 public abstract class DynMoETextTrainerBase<TOptions> : DynMoEEncoderTrainerBase<TOptions>
     where TOptions : DynMoETextOptionsBase
 {
-    private protected DynMoETextTrainerBase(IHostEnvironment env, TOptions options, string name, EncoderTask task)
+    private protected DynMoETextTrainerBase(IHostEnvironment env, TOptions options, string name, ClassificationTask task)
         : base(env, options, name, task)
     {
     }

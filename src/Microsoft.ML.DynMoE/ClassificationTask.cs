@@ -4,20 +4,21 @@ using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Training;
 using Microsoft.ML.Runtime;
 
-namespace Microsoft.ML.DynMoE.Sequence;
+namespace Microsoft.ML.DynMoE;
 
 /// <summary>
-/// What the prediction task of an encoder model decides, in one place: the label it accepts, how the label becomes a
-/// training target, the network's outputs, and the columns a trained model adds (ML.NET's names and annotations).
-/// The encoder trainers, model and transformer ask it instead of switching on the task.
+/// What a classification task decides, in one place for every DynMoE trainer: the label it accepts (and the error that
+/// says how to fix another), how the label becomes a training target, the single-class check, the network's outputs
+/// and, for encoder models, the columns a trained model adds (ML.NET's names and annotations). Trainers, the encoder
+/// model and its transformer ask it instead of switching on the task.
 /// </summary>
-internal abstract class EncoderTask
+internal abstract class ClassificationTask
 {
     /// <summary>Boolean label; Score (logit), Probability, PredictedLabel (Boolean).</summary>
-    public static EncoderTask Binary { get; } = new BinaryTask();
+    public static ClassificationTask Binary { get; } = new BinaryTask();
 
     /// <summary>Key label; Score (class probabilities), PredictedLabel (key with the label's values).</summary>
-    public static EncoderTask Multiclass { get; } = new MulticlassTask();
+    public static ClassificationTask Multiclass { get; } = new MulticlassTask();
 
     /// <summary>The number a saved model records for the task.</summary>
     public abstract int Id { get; }
@@ -29,7 +30,7 @@ internal abstract class EncoderTask
     /// <summary>Output columns a model of this task adds.</summary>
     public abstract int OutputColumnCount { get; }
 
-    public static EncoderTask FromId(int id) => id switch
+    public static ClassificationTask FromId(int id) => id switch
     {
         1 => Binary,
         2 => Multiclass,
@@ -70,7 +71,7 @@ internal abstract class EncoderTask
         builder.Add(AnnotationUtils.Kinds.ScoreColumnSetId, AnnotationUtils.ScoreColumnSetIdType, (ref uint value) => value = 1);
     }
 
-    private sealed class BinaryTask : EncoderTask
+    private sealed class BinaryTask : ClassificationTask
     {
         public override int Id => 1;
 
@@ -140,7 +141,7 @@ internal abstract class EncoderTask
         };
     }
 
-    private sealed class MulticlassTask : EncoderTask
+    private sealed class MulticlassTask : ClassificationTask
     {
         public override int Id => 2;
 

@@ -71,8 +71,16 @@ public abstract class DynMoEEncoderTrainerBase<TOptions> : IEstimator<DynMoEEnco
         var input = FitInput(trainData, session.Channel, session.CheckAlive);
         var train = ReadExamples(trainData, input, session, "training");
         CheckClasses(train.Labels, labelColumn);
-        var source = new SequenceBatchSource(train.Rows, train.Labels, train.Weights, CreateAugmentation(input));
         SequenceBatchSource? validation = null;
+        if (session.PlanHoldOut(validationData is not null, train.Rows.Count, stratify: true) is ValidationSplit split)
+        {
+            var (kept, heldOut) = Split(train, split);
+            session.Channel.Info(MessageSensitivity.None, $"DynMoE: {heldOut.Rows.Count} examples held out for validation.");
+            train = kept;
+            validation = new SequenceBatchSource(heldOut.Rows, heldOut.Labels, heldOut.Weights);
+        }
+
+        var source = new SequenceBatchSource(train.Rows, train.Labels, train.Weights, CreateAugmentation(input));
         if (validationData is not null)
         {
             var examples = ReadExamples(validationData, input, session, "validation");
@@ -181,6 +189,23 @@ public abstract class DynMoEEncoderTrainerBase<TOptions> : IEstimator<DynMoEEnco
 
         session.LogSkippedRows(dataName, missingLabels, nonFinite, invalidWeights);
         return (rows, labels.ToArray(), weights.ToArray());
+    }
+
+    private static ((List<float[]> Rows, float[] Labels, float[] Weights) Kept, (List<float[]> Rows, float[] Labels, float[] Weights) HeldOut) Split(
+        (List<float[]> Rows, float[] Labels, float[] Weights) examples, ValidationSplit split)
+    {
+        var isHeldOut = split.StartPass();
+        var kept = (Rows: new List<float[]>(), Labels: new List<float>(), Weights: new List<float>());
+        var heldOut = (Rows: new List<float[]>(), Labels: new List<float>(), Weights: new List<float>());
+        for (int i = 0; i < examples.Rows.Count; i++)
+        {
+            var target = isHeldOut(examples.Labels[i]) ? heldOut : kept;
+            target.Rows.Add(examples.Rows[i]);
+            target.Labels.Add(examples.Labels[i]);
+            target.Weights.Add(examples.Weights[i]);
+        }
+
+        return ((kept.Rows, kept.Labels.ToArray(), kept.Weights.ToArray()), (heldOut.Rows, heldOut.Labels.ToArray(), heldOut.Weights.ToArray()));
     }
 
     private static int FirstNonFinite(ReadOnlySpan<float> values)

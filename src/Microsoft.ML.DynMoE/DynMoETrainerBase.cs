@@ -121,7 +121,9 @@ public abstract class DynMoETrainerBase<TTransformer, TModel, TOptions> : Traine
         bool classification = Objective != TrainingObjective.SquaredError;
 
         var reader = new TrainingDataReader(context.TrainingSet, CreateLabelGetter, options.SkipRowsWithNonFiniteFeatures);
-        var (standardizer, source) = reader.ReadTraining(options.MaximumCacheBytes, countLabels: classification, standardizeLabels: !classification, session.CheckAlive);
+        bool validationGiven = context.ValidationSet is not null;
+        reader.HoldOut = session.PlanHoldOut(validationGiven, validationGiven || options.ValidationFraction == 0 ? 0 : reader.CountRows(), stratify: classification);
+        var (standardizer, source, heldOut) = reader.ReadTraining(options.MaximumCacheBytes, countLabels: classification, standardizeLabels: !classification, session.CheckAlive);
         session.LogSkippedRows("training", reader.RowsWithMissingLabel, reader.RowsWithNonFiniteFeatures, reader.RowsWithInvalidWeight);
         if (reader.RowsUsed == 0)
             throw new InvalidOperationException(
@@ -130,7 +132,9 @@ public abstract class DynMoETrainerBase<TTransformer, TModel, TOptions> : Traine
         CheckLabelCounts(reader, label);
         session.Channel.Info(MessageSensitivity.None, $"DynMoE: {reader.RowsUsed} rows × {reader.FeatureCount} features, {(source is InMemoryBatchSource ? "cached in memory" : "streamed (over the cache budget)")}.");
 
-        ITrainingBatchSource? validation = null;
+        ITrainingBatchSource? validation = heldOut;
+        if (heldOut is not null)
+            session.Channel.Info(MessageSensitivity.None, $"DynMoE: {reader.RowsHeldOut} rows held out for validation.");
         if (context.ValidationSet is RoleMappedData validationSet)
         {
             var validationReader = new TrainingDataReader(validationSet, CreateLabelGetter, options.SkipRowsWithNonFiniteFeatures)

@@ -84,8 +84,23 @@ public abstract class DynMoETrainerOptionsBase : TrainerInputBaseWithWeight
     /// <summary>Training device (default <see cref="DynMoEDevice.Auto"/>).</summary>
     public DynMoEDevice Device = DynMoEDevice.Auto;
 
-    /// <summary>With a validation set: stop after this many epochs without improvement and keep the best weights (default 0 = off: validation loss is only reported and the last epoch's weights are kept).</summary>
+    /// <summary>
+    /// With validation data (given to <c>Fit(trainData, validationData)</c> or held out by <see cref="ValidationFraction"/>): stop
+    /// after this many epochs without improvement of the validation loss and keep the best epoch's weights (default 0 =
+    /// off: validation loss is only reported and the last epoch's weights are kept).
+    /// </summary>
     public int EarlyStoppingPatience;
+
+    /// <summary>
+    /// With <c>Fit(trainData)</c> alone: the fraction of the training rows held out, seeded and stratified by label, to
+    /// measure the validation loss every epoch (and stop early with <see cref="EarlyStoppingPatience"/>); in [0, 0.5),
+    /// default 0 = off. Below <see cref="MinimumRowsForValidation"/> rows nothing is held out (the log says so);
+    /// validation data passed to <c>Fit</c> takes its place.
+    /// </summary>
+    public float ValidationFraction;
+
+    /// <summary>Fewest training rows (or examples) from which <see cref="ValidationFraction"/> holds rows out.</summary>
+    public const int MinimumRowsForValidation = 200;
 
     /// <summary>Cancels training; <c>Fit</c> then throws <see cref="OperationCanceledException"/> and returns no model.</summary>
     public CancellationToken CancellationToken;
@@ -144,6 +159,7 @@ public abstract class DynMoETrainerOptionsBase : TrainerInputBaseWithWeight
         Check(Adaptation is not null, nameof(Adaptation), "null", "must be set (use AdaptationSchedule.Off to disable adaptation)");
         Check(Enum.IsDefined(Device), nameof(Device), Device, "must be Auto, Cpu or Cuda");
         Check(EarlyStoppingPatience >= 0, nameof(EarlyStoppingPatience), EarlyStoppingPatience, "must be zero (off) or positive");
+        Check(ValidationFraction >= 0 && ValidationFraction < 0.5f, nameof(ValidationFraction), ValidationFraction, "must be in [0, 0.5)");
         Check(MaximumCacheBytes >= 0, nameof(MaximumCacheBytes), MaximumCacheBytes, "must be zero (always stream) or positive");
         Check(NumberOfThreads >= 1, nameof(NumberOfThreads), NumberOfThreads, "must be at least 1");
     }

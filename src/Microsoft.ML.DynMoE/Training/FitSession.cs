@@ -19,9 +19,9 @@ internal sealed class FitSession : IDisposable
     {
         _host = host;
         _options = options;
-        if (options.EarlyStoppingPatience > 0 && !hasValidationData)
+        if (options.EarlyStoppingPatience > 0 && !hasValidationData && options.ValidationFraction == 0)
             throw new ArgumentOutOfRangeException(nameof(DynMoETrainerOptionsBase.EarlyStoppingPatience),
-                $"EarlyStoppingPatience is {options.EarlyStoppingPatience} but no validation data was given. Call Fit(trainData, validationData) or set EarlyStoppingPatience to 0.");
+                $"EarlyStoppingPatience is {options.EarlyStoppingPatience} but no validation data was given. Call Fit(trainData, validationData), set ValidationFraction to hold rows out, or set EarlyStoppingPatience to 0.");
         Channel = host.Start("Training");
         Device = DeviceSelection.Resolve(options.Device, host);
         if (NativeReproducibility.EnsureFor(Device) is string reproducibility)
@@ -40,6 +40,25 @@ internal sealed class FitSession : IDisposable
     {
         _options.CancellationToken.ThrowIfCancellationRequested();
         _host.CheckAlive();
+    }
+
+    /// <summary>
+    /// The rows to hold out for validation: none when validation data was given, <c>ValidationFraction</c> is 0, or
+    /// <paramref name="rows"/> is below <see cref="DynMoETrainerOptionsBase.MinimumRowsForValidation"/> (logged).
+    /// </summary>
+    public ValidationSplit? PlanHoldOut(bool validationGiven, long rows, bool stratify)
+    {
+        if (validationGiven || _options.ValidationFraction == 0)
+            return null;
+        if (rows < DynMoETrainerOptionsBase.MinimumRowsForValidation)
+        {
+            Channel.Info(MessageSensitivity.None, $"DynMoE: {rows} training rows, fewer than {DynMoETrainerOptionsBase.MinimumRowsForValidation}: nothing held out for validation"
+                + (_options.EarlyStoppingPatience > 0 ? ", so no early stopping; every epoch runs." : "."));
+            return null;
+        }
+
+        Channel.Info(MessageSensitivity.None, FormattableString.Invariant($"DynMoE: holding out {_options.ValidationFraction:P0} of the training rows for validation ({(stratify ? "stratified by label, " : "")}seed {Seed})."));
+        return new ValidationSplit(_options.ValidationFraction, Seed, stratify);
     }
 
     /// <summary>Logs the rows a reader left out, with the reason (the same words for every trainer).</summary>

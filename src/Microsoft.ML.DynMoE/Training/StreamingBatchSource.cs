@@ -44,8 +44,10 @@ internal sealed class StreamingBatchSource : ITrainingBatchSource
         int filled = 0;
         var batch = new TrainingBatch(batchSize, f);
 
-        foreach (var (features, label, weight) in _reader.ReadRows(_checkAlive))
+        foreach (var (features, label, weight, heldOut) in _reader.ReadRows(_checkAlive))
         {
+            if (heldOut)
+                continue;
             // Once the pool is full, each incoming row evicts a random resident row into the batch.
             int slot = filled;
             if (filled == capacity)

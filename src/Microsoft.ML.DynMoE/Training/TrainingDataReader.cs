@@ -34,7 +34,24 @@ internal sealed class TrainingDataReader
 
     public int FeatureCount { get; }
 
+    /// <summary>Valid training rows (held-out rows not counted).</summary>
     public long RowsUsed { get; private set; }
+
+    /// <summary>Valid rows held out for validation by <see cref="HoldOut"/>.</summary>
+    public long RowsHeldOut { get; private set; }
+
+    /// <summary>When set, the rows it selects are kept out of training and returned by <see cref="ReadTraining"/> as validation.</summary>
+    public ValidationSplit? HoldOut { get; set; }
+
+    /// <summary>Counts the rows of the view (valid or not) without reading their values.</summary>
+    public long CountRows()
+    {
+        long rows = 0;
+        using var cursor = _data.GetRowCursor(Array.Empty<DataViewSchema.Column>());
+        while (cursor.MoveNext())
+            rows++;
+        return rows;
+    }
 
     /// <summary>Rows the cache budget holds; the streaming shuffle buffer stays within it too.</summary>
     public long CacheRows { get; private set; }
@@ -65,8 +82,9 @@ internal sealed class TrainingDataReader
     /// <param name="countLabels">Whether to count rows per label value (classification).</param>
     /// <param name="standardizeLabels">Whether to train on the standardised label (regression).</param>
     /// <param name="checkAlive">Throws when training was cancelled.</param>
-    public (FeatureStandardizer Standardizer, ITrainingBatchSource Source) ReadTraining(long cacheBytes, bool countLabels, bool standardizeLabels, Action checkAlive)
+    public (FeatureStandardizer Standardizer, ITrainingBatchSource Source, ITrainingBatchSource? HeldOut) ReadTraining(long cacheBytes, bool countLabels, bool standardizeLabels, Action checkAlive)
     {
+        var heldOut = HoldOut is null ? null : new RowBlockStore(FeatureCount);
         int f = FeatureCount;
         var mean = new double[f];
         var m2 = new double[f];
@@ -80,8 +98,14 @@ internal sealed class TrainingDataReader
         // Weighted moments (West's update), so a row of weight 2 standardises like two copies of it; with unit weights
         // this is the plain running mean and variance.
         double weightSum = 0;
-        foreach (var (row, label, weight) in ReadRows(checkAlive))
+        foreach (var (row, label, weight, isHeldOut) in ReadRows(checkAlive))
         {
+            if (isHeldOut)
+            {
+                heldOut!.Add(row, label, weight);
+                continue;
+            }
+
             long n = RowsUsed;
             if (weight > 0)
             {
@@ -118,9 +142,10 @@ internal sealed class TrainingDataReader
         var standardizer = FeatureStandardizer.FromMoments(mean, m2, weightSum);
         if (standardizeLabels)
             StandardizeLabels();
+        var validation = heldOut is { Count: > 0 } ? ToInMemory(heldOut, standardizer) : null;
         if (!caching)
-            return (standardizer, new StreamingBatchSource(this, standardizer, checkAlive));
-        return (standardizer, ToInMemory(cache, standardizer));
+            return (standardizer, new StreamingBatchSource(this, standardizer, checkAlive), validation);
+        return (standardizer, ToInMemory(cache, standardizer), validation);
     }
 
     /// <summary>Reads a validation view with the training standardisation, always cached.</summary>
@@ -128,7 +153,7 @@ internal sealed class TrainingDataReader
     {
         var cache = new RowBlockStore(FeatureCount);
         double weightSum = 0;
-        foreach (var (row, label, weight) in ReadRows(checkAlive))
+        foreach (var (row, label, weight, _) in ReadRows(checkAlive))
         {
             cache.Add(row, label, weight);
             weightSum += weight;
@@ -161,10 +186,11 @@ internal sealed class TrainingDataReader
         return new InMemoryBatchSource(cache);
     }
 
-    /// <summary>Valid rows as (dense features, encoded label, weight); the features buffer is reused between rows.</summary>
-    internal IEnumerable<(float[] Features, float Label, float Weight)> ReadRows(Action checkAlive)
+    /// <summary>Valid rows as (dense features, label, weight, held out for validation); the features buffer is reused between rows.</summary>
+    internal IEnumerable<(float[] Features, float Label, float Weight, bool HeldOut)> ReadRows(Action checkAlive)
     {
-        RowsUsed = RowsWithMissingLabel = RowsWithNonFiniteFeatures = RowsWithInvalidWeight = 0;
+        RowsUsed = RowsHeldOut = RowsWithMissingLabel = RowsWithNonFiniteFeatures = RowsWithInvalidWeight = 0;
+        var holdOut = HoldOut?.StartPass();
         var columns = new List<DataViewSchema.Column> { _feature, _label };
         if (_weight is DataViewSchema.Column w)
             columns.Add(w);
@@ -213,8 +239,12 @@ internal sealed class TrainingDataReader
                 throw ColumnChecks.NonFiniteInput(_feature.Name, dense[bad], rowIndex, bad);
             }
 
-            RowsUsed++;
-            yield return (dense, label, weight);
+            bool isHeldOut = holdOut?.Invoke(label) ?? false;
+            if (isHeldOut)
+                RowsHeldOut++;
+            else
+                RowsUsed++;
+            yield return (dense, label, weight, isHeldOut);
         }
     }
 

@@ -155,7 +155,7 @@ public sealed class EveryTrainerTests
         StringAssert.StartsWith(textWeight.Message, "Example weight column 'Text' must be a Single scalar, but it is a scalar of String.");
 
         var noValidation = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Build(ml, kind, o => o.EarlyStoppingPatience = 2).Fit(data));
-        StringAssert.StartsWith(noValidation.Message, "EarlyStoppingPatience is 2 but no validation data was given. Call Fit(trainData, validationData) or set EarlyStoppingPatience to 0.");
+        StringAssert.StartsWith(noValidation.Message, "EarlyStoppingPatience is 2 but no validation data was given. Call Fit(trainData, validationData), set ValidationFraction to hold rows out, or set EarlyStoppingPatience to 0.");
 
         using (var cancelled = new CancellationTokenSource())
         {

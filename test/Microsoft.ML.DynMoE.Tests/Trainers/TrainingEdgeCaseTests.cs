@@ -182,7 +182,7 @@ public sealed class TrainingDataTests
         var rows = Enumerable.Range(0, 900).Select(i => new LabelledRow { Label = i / 300, Features = new[] { i % 7, i % 11f } }).ToArray();
         var data = new RoleMappedData(ml.Data.LoadFromEnumerable(rows), label: "Label", feature: "Features");
         var reader = new TrainingDataReader(data, (row, column) => row.GetGetter<float>(column), skipNonFinite: false);
-        var (_, source) = reader.ReadTraining(cacheBytes: 0, countLabels: true, standardizeLabels: false, () => { });
+        var (_, source, _) = reader.ReadTraining(cacheBytes: 0, countLabels: true, standardizeLabels: false, () => { });
         Assert.IsInstanceOfType<StreamingBatchSource>(source, "a zero cache budget streams");
 
         var batches = source.GetBatches(16, new Random(1)).Select(b => b.Labels.Take(b.Rows).ToArray()).ToArray();

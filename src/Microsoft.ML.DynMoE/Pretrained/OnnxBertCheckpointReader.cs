@@ -68,7 +68,9 @@ internal static class OnnxBertCheckpointReader
         foreach (var (name, tensor) in initializers)
         {
             string? parameter = ParameterName(name);
-            if (parameter is not null && tensor.Dims.Count > 0) tensors[parameter] = ToFloat(tensor);
+            // Float parameters only: exports also carry integer buffers such as embeddings.position_ids.
+            if (parameter is not null && tensor.Dims.Count > 0 && tensor.DataType == (int)TensorProto.Types.DataType.Float)
+                tensors[parameter] = ToFloat(tensor);
         }
 
         foreach (var matMul in graph.Node.Where(n => n.OpType == "MatMul" && n.Input.Count == 2))

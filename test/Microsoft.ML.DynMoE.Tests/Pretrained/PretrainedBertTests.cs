@@ -204,6 +204,53 @@ public sealed class PretrainedBertTests
     }
 
     [TestMethod]
+    public void AnExpertAddedAfterTrainingStartsFromThePretrainedFeedForwardNetwork()
+    {
+        var moe = new MoELayerOptions { Gating = GatingKind.TopAny, InitialExperts = 2, MaximumExperts = 4 };
+        using var generator = new Generator(5, torch.CPU);
+        using var upcycled = PretrainedBertEncoder.Create(s_checkpoint, new[] { 5 }, moe, generator);
+        var layer = upcycled.Blocks[5].FeedForward;
+        var pretrained = layer.Experts.Weight1[0].clone().DetachFromDisposeScope();
+        layer.train();
+        layer.BeginRecording();
+        using (var scope = NewDisposeScope())
+        {
+            // Random directions: with two active experts about a quarter of the tokens activate neither.
+            var tokens = torch.randn(64, 384, generator: generator);
+            layer.forward(tokens).square().sum().backward();
+            using var noGrad = torch.no_grad();
+            foreach (var p in new[] { layer.Experts.Weight1, layer.Experts.Bias1, layer.Experts.Weight2, layer.Experts.Bias2 })
+                p.sub_(p.grad!.mul(0.01));
+        }
+
+        layer.EndRecording();
+        var change = layer.AdaptExperts();
+        Assert.AreEqual(2, change.AddedSlot, "the lowest inactive slot is added for the unrouted tokens");
+        Assert.IsTrue(layer.Experts.Weight1[0].sub(pretrained).abs().max().item<float>() > 0, "the trained expert moved");
+        Assert.AreEqual(0f, layer.Experts.Weight1[2].sub(pretrained).abs().max().item<float>(), "the added expert is the pretrained FFN");
+        pretrained.Dispose();
+    }
+
+    [TestMethod]
+    public void UncasedTokenizationLowerCasesAndStripsAccents()
+    {
+        CollectionAssert.AreEqual(s_tokenizer.Encode("the cafe in zurich").Ids, s_tokenizer.Encode("The Caf\u00e9 in Z\u00fcrich").Ids);
+    }
+
+    [TestMethod]
+    public void AGraphWithoutEncoderBlocksIsRejected()
+    {
+        var graph = new GraphProto();
+        var words = new TensorProto { Name = "embeddings.word_embeddings.weight", DataType = (int)TensorProto.Types.DataType.Float };
+        words.Dims.Add(3);
+        words.Dims.Add(2);
+        words.FloatData.Add(new float[6]);
+        graph.Initializer.Add(words);
+        var error = Assert.ThrowsExactly<InvalidDataException>(() => OnnxBertCheckpointReader.Read(graph));
+        Assert.AreEqual("The ONNX model has no encoder block (no 'encoder.layer.0.output.LayerNorm.weight').", error.Message);
+    }
+
+    [TestMethod]
     public void MissingPackageNamesThePackageToAdd()
     {
         var error = Assert.ThrowsExactly<InvalidOperationException>(() => PretrainedBertSource.FromPackageAssembly("SentenceTransformers.NoSuchModel", lowerCase: true));

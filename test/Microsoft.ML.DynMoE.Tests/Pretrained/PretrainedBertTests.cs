@@ -251,6 +251,49 @@ public sealed class PretrainedBertTests
     }
 
     [TestMethod]
+    public void FineTuningStepsTrainExpertsGatesAndEncoderAndLowerTheLoss()
+    {
+        // Two classes of short sentences, a linear head on the mean-pooled states, top-any experts in the last block.
+        var sentences = new[]
+        {
+            "I loved this film.", "What a wonderful day!", "The food was great.", "She is very happy.",
+            "I hated this film.", "What a terrible day!", "The food was awful.", "She is very sad.",
+        };
+        var labels = torch.tensor(new long[] { 1, 1, 1, 1, 0, 0, 0, 0 });
+        var moe = new MoELayerOptions { Gating = GatingKind.TopAny, InitialExperts = 4, MaximumExperts = 8 };
+        using var generator = new Generator(21, torch.CPU);
+        using var encoder = PretrainedBertEncoder.Create(s_checkpoint, new[] { 5 }, moe, generator);
+        using var head = nn.Linear(384, 2);
+        var parameters = encoder.parameters().Concat(head.parameters()).ToList();
+        using var optimizer = new Microsoft.ML.DynMoE.Training.HeldScalarAdamW(new[] { ((IEnumerable<TorchSharp.Modules.Parameter>)parameters, 1.0) }, 1e-4, 0);
+        var (ids, types, mask) = Tensors(s_tokenizer.EncodeBatch(sentences));
+        var layer = encoder.Blocks[5].FeedForward;
+        var gateBefore = layer.GateEmbeddings!.clone();
+        var queryBefore = encoder.Blocks[0].Attention.QueryKeyValue.weight!.clone();
+        var expertBefore = layer.Experts.Weight1.clone();
+
+        encoder.train();
+        head.train();
+        var losses = new List<float>();
+        for (int step = 0; step < 4; step++)
+        {
+            using var scope = NewDisposeScope();
+            optimizer.ZeroGrad();
+            var logits = head.forward(BertEncoder.MeanPool(encoder.forward(ids, types, mask), mask));
+            var loss = nn.functional.cross_entropy(logits, labels).add(encoder.AuxiliaryLoss().mul(0.01));
+            loss.backward();
+            optimizer.Step();
+            losses.Add(loss.item<float>());
+        }
+
+        Console.WriteLine("losses: " + string.Join(", ", losses.Select(l => l.ToString("F4"))));
+        Assert.IsTrue(losses[^1] < losses[0], $"loss {losses[0]} -> {losses[^1]}");
+        Assert.IsTrue(layer.GateEmbeddings!.sub(gateBefore).abs().max().item<float>() > 0, "gate embeddings trained");
+        Assert.IsTrue(encoder.Blocks[0].Attention.QueryKeyValue.weight!.sub(queryBefore).abs().max().item<float>() > 0, "the pretrained encoder is fine-tuned");
+        Assert.IsTrue(layer.Experts.Weight1.sub(expertBefore).abs().max().item<float>() > 0, "experts trained");
+    }
+
+    [TestMethod]
     public void MissingPackageNamesThePackageToAdd()
     {
         var error = Assert.ThrowsExactly<InvalidOperationException>(() => PretrainedBertSource.FromPackageAssembly("SentenceTransformers.NoSuchModel", lowerCase: true));

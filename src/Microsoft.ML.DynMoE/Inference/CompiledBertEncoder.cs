@@ -83,6 +83,8 @@ internal sealed class CompiledBertEncoder
         var attended = new float[s * d];
         var weights = new float[s];
         var attention = new float[s * d];
+        var feedForward = new float[s * d];
+        var feedForwardHidden = new float[s * HiddenDimension];
         var residual = new float[d];
         var scratch = new CompiledMoEMlp.Scratch(d, HiddenDimension, SlotCount);
         foreach (var block in _blocks)
@@ -90,12 +92,24 @@ internal sealed class CompiledBertEncoder
             block.Attention.Forward(hidden, s, attention, qkv, attended, weights);
             for (int t = 0; t < s; t++)
             {
-                var row = hidden.AsSpan(t * d, d);
-                for (int i = 0; i < d; i++) residual[i] = row[i] + attention[t * d + i];
-                block.AttentionNorm.Apply(residual, row);
-                block.FeedForward.Forward(row, scratch.MoEOutput, scratch);
-                for (int i = 0; i < d; i++) residual[i] = row[i] + scratch.MoEOutput[i];
-                block.OutputNorm.Apply(residual, row);
+                for (int i = 0; i < d; i++) residual[i] = hidden[t * d + i] + attention[t * d + i];
+                block.AttentionNorm.Apply(residual, hidden.AsSpan(t * d, d));
+            }
+
+            if (block.FeedForward.Gating == GatingKind.Dense)
+            {
+                DenseFeedForward(block.FeedForward, hidden, s, feedForward, feedForwardHidden);
+            }
+            else
+            {
+                for (int t = 0; t < s; t++)
+                    block.FeedForward.Forward(hidden.AsSpan(t * d, d), feedForward.AsSpan(t * d, d), scratch);
+            }
+
+            for (int t = 0; t < s; t++)
+            {
+                for (int i = 0; i < d; i++) residual[i] = hidden[t * d + i] + feedForward[t * d + i];
+                block.OutputNorm.Apply(residual, hidden.AsSpan(t * d, d));
             }
         }
 
@@ -119,6 +133,49 @@ internal sealed class CompiledBertEncoder
         }
 
         return pooled;
+    }
+
+    /// <summary>
+    /// The single expert of a dense block over all <paramref name="count"/> tokens at once, with the arithmetic of
+    /// <see cref="CompiledMoEBlock.Forward"/> in the same order (so the same floats), but each weight row loaded once
+    /// per group of tokens rather than once per token.
+    /// </summary>
+    private static void DenseFeedForward(CompiledMoEBlock block, ReadOnlySpan<float> input, int count, Span<float> output, Span<float> hidden)
+    {
+        int d = block.ModelDimension, h = block.HiddenDimension;
+        DenseKernels.LinearRows(block.Weight1T[..(h * d)], block.Bias1[..h], input, count, hidden);
+        var activation = block.Activation;
+        for (int i = 0; i < count * h; i++)
+        {
+            hidden[i] = activation switch
+            {
+                ExpertActivation.Relu => MathF.Max(hidden[i], 0f),
+                ExpertActivation.Silu => ScalarMath.Silu(hidden[i]),
+                _ => ScalarMath.Gelu(hidden[i]),
+            };
+        }
+
+        ReadOnlySpan<float> w2 = block.Weight2[..(h * d)];
+        ReadOnlySpan<float> bias2 = block.Bias2[..d];
+        output[..(count * d)].Clear();
+        const int Group = 16; // 16 output rows of width d stay in the L1 cache while a weight row is applied to each
+        for (int first = 0; first < count; first += Group)
+        {
+            int last = Math.Min(count, first + Group);
+            for (int j = 0; j < h; j++)
+            {
+                ReadOnlySpan<float> row = w2.Slice(j * d, d);
+                for (int t = first; t < last; t++)
+                {
+                    float a = hidden[t * h + j];
+                    if (a != 0f)
+                        DenseKernels.MultiplyAdd(row, a, output.Slice(t * d, d));
+                }
+            }
+
+            for (int t = first; t < last; t++)
+                DenseKernels.MultiplyAdd(bias2, 1f, output.Slice(t * d, d));
+        }
     }
 
     private sealed record Block(CompiledSelfAttention Attention, CompiledLayerNorm AttentionNorm, CompiledMoEBlock FeedForward, CompiledLayerNorm OutputNorm);

@@ -80,6 +80,26 @@ public sealed class CompiledBertEncoderTests
             Assert.AreEqual(mean[j] / norm, pooled[j], 1e-6);
     }
 
+    [TestMethod]
+    public void LinearRowsGivesExactlyLinearsResults()
+    {
+        var random = new Random(4);
+        foreach (int inputs in new[] { 3, 37, 64 }) // shorter than a vector, with a tail, whole vectors
+        {
+            const int outputs = 5, rows = 7; // one group of four rows and three left over
+            float[] Draw(int n) => Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+            float[] weight = Draw(outputs * inputs), bias = Draw(outputs), x = Draw(rows * inputs);
+            var blocked = new float[rows * outputs];
+            DenseKernels.LinearRows(weight, bias, x, rows, blocked);
+            for (int r = 0; r < rows; r++)
+            {
+                var single = new float[outputs];
+                DenseKernels.Linear(weight, bias, x.AsSpan(r * inputs, inputs), single);
+                CollectionAssert.AreEqual(single, blocked.AsSpan(r * outputs, outputs).ToArray(), $"width {inputs}, row {r}");
+            }
+        }
+    }
+
     /// <summary>
     /// Makes the experts and gates differ from the upcycled copies (else routing errors would go unnoticed): small noise
     /// on every expert and router, and the top-any thresholds spread so tokens activate different expert sets.

@@ -38,8 +38,7 @@ internal sealed class CompiledSelfAttention
     public void Forward(ReadOnlySpan<float> input, int count, Span<float> output, Span<float> qkv, Span<float> attended, Span<float> weights)
     {
         int d = ModelDimension, headDimension = d / Heads;
-        for (int t = 0; t < count; t++)
-            DenseKernels.Linear(_qkvWeight, _qkvBias, input.Slice(t * d, d), qkv.Slice(t * 3 * d, 3 * d));
+        DenseKernels.LinearRows(_qkvWeight, _qkvBias, input, count, qkv);
 
         float scale = 1f / MathF.Sqrt(headDimension);
         attended[..(count * d)].Clear();
@@ -69,8 +68,7 @@ internal sealed class CompiledSelfAttention
             }
         }
 
-        for (int t = 0; t < count; t++)
-            DenseKernels.Linear(_outputWeight, _outputBias, attended.Slice(t * d, d), output.Slice(t * d, d));
+        DenseKernels.LinearRows(_outputWeight, _outputBias, attended, count, output);
     }
 
     public void Save(BinaryWriter writer)

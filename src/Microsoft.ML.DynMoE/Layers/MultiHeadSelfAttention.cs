@@ -19,13 +19,17 @@ internal sealed class MultiHeadSelfAttention : nn.Module<Tensor, Tensor?, Tensor
     /// <param name="modelDimension">Token width d; divisible by <paramref name="heads"/>.</param>
     /// <param name="heads">Number of heads.</param>
     /// <param name="generator">Random generator; null draws from the global torch generator.</param>
-    public MultiHeadSelfAttention(string name, int modelDimension, int heads, Generator? generator = null)
+    /// <param name="attentionDropout">Dropout on the attention probabilities in training (pretrained BERT uses 0.1); 0 by default.</param>
+    public MultiHeadSelfAttention(string name, int modelDimension, int heads, Generator? generator = null, double attentionDropout = 0)
         : base(name)
     {
         if (heads < 1 || modelDimension % heads != 0)
             throw new ArgumentOutOfRangeException(nameof(heads), heads, $"The number of heads must divide ModelDimension ({modelDimension}).");
+        if (!(attentionDropout >= 0 && attentionDropout < 1))
+            throw new ArgumentOutOfRangeException(nameof(attentionDropout), attentionDropout, "attentionDropout must be in [0, 1).");
         ModelDimension = modelDimension;
         Heads = heads;
+        AttentionDropout = attentionDropout;
         QueryKeyValue = Initialization.Linear(modelDimension, 3 * modelDimension, generator);
         Output = Initialization.Linear(modelDimension, modelDimension, generator);
         register_module("qkv", QueryKeyValue);
@@ -37,6 +41,9 @@ internal sealed class MultiHeadSelfAttention : nn.Module<Tensor, Tensor?, Tensor
 
     /// <summary>Number of heads.</summary>
     public int Heads { get; }
+
+    /// <summary>Dropout probability on the attention probabilities, applied in training only.</summary>
+    public double AttentionDropout { get; }
 
     /// <summary>Joint projection to queries, keys and values (<c>[3d, d]</c> weight: rows 0..d-1 queries, then keys, then values).</summary>
     public Linear QueryKeyValue { get; }
@@ -57,7 +64,10 @@ internal sealed class MultiHeadSelfAttention : nn.Module<Tensor, Tensor?, Tensor
         var logits = ScalarArgument.Multiply(query.matmul(key.transpose(-2, -1)), 1.0 / Math.Sqrt(headDimension));
         if (keyMask is not null)
             logits = ScalarArgument.MaskedFill(logits, keyMask.logical_not().view(n, 1, 1, s), MaskedLogit);
-        var attended = torch.softmax(logits, -1).matmul(value).transpose(1, 2).reshape(n, s, ModelDimension);
+        var probabilities = torch.softmax(logits, -1);
+        if (training && AttentionDropout > 0)
+            probabilities = nn.functional.dropout(probabilities, AttentionDropout, true);
+        var attended = probabilities.matmul(value).transpose(1, 2).reshape(n, s, ModelDimension);
         return Output.forward(attended).MoveToOuterDisposeScope();
     }
 }

@@ -1,7 +1,10 @@
 
 namespace Microsoft.ML.DynMoE.Experiments.Benchmark
 {
-    /// <summary>Named DynMoE configurations for ablations (<c>dynmoe benchmark --variants</c>): each changes one option from the defaults.</summary>
+    /// <summary>
+    /// Named DynMoE configurations for ablations and the defaults study (<c>dynmoe benchmark --variants</c>): each changes
+    /// one option from the defaults, and names joined by '+' (e.g. <c>theta-0+init-copy+validation-es</c>) apply together.
+    /// </summary>
     public static class DynMoEVariantCatalog
     {
         private static readonly (string Name, string Description, Action<DynMoETrainerOptionsBase> Configure)[] Entries =
@@ -13,10 +16,13 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
             ("warmup-50", "an added expert's updates ramp up over 50 steps (NewExpertWarmupSteps = 50)", o => o.NewExpertWarmupSteps = 50),
             ("gate-lr-0.3", "gate embeddings and thresholds learn at 0.3x the rate (GateLearningRateMultiplier = 0.3)", o => o.GateLearningRateMultiplier = 0.3f),
             ("theta-0", "thresholds start at 0, the paper's value (ThresholdInitialization = 0)", o => o.ThresholdInitialization = 0f),
+            ("theta-0.1", "thresholds start at 0.1 (ThresholdInitialization = 0.1)", o => o.ThresholdInitialization = 0.1f),
             ("theta-0.25", "thresholds start at 0.25, the default (ThresholdInitialization = 0.25)", o => o.ThresholdInitialization = 0.25f),
             ("theta-0.5", "thresholds start at 0.5 (ThresholdInitialization = 0.5)", o => o.ThresholdInitialization = 0.5f),
             ("window-full-epoch", "adaptation records the whole epoch (AdaptationSchedule.PerEpochWindow(0, 1))", o => o.Adaptation = AdaptationSchedule.PerEpochWindow(0, 1)),
             ("no-adaptation", "top-any gating with a fixed expert set (AdaptationSchedule.Off)", o => o.Adaptation = AdaptationSchedule.Off),
+            ("validation-es", "hold out 10% of the training rows and stop after 5 epochs without improvement (ValidationFraction = 0.1, EarlyStoppingPatience = 5)", o => { o.ValidationFraction = 0.1f; o.EarlyStoppingPatience = 5; }),
+            ("experts-max-8", "at most 8 experts per layer (MaximumExperts = 8)", o => o.MaximumExperts = 8),
         };
 
         /// <summary>Known variant names.</summary>
@@ -36,12 +42,19 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
             var result = new List<DynMoEVariant>();
             foreach (var w in wanted)
             {
-                var entry = Entries.FirstOrDefault(e => e.Name.Equals(w, StringComparison.OrdinalIgnoreCase));
-                if (entry.Name is null)
-                    throw new ArgumentException($"Unknown DynMoE variant '{w}'. Known: {string.Join(", ", Names)}, or 'all'.", nameof(names));
-                result.Add(new DynMoEVariant(entry.Name, entry.Configure));
+                var parts = w.Split('+', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Find).ToArray();
+                result.Add(parts.Length == 1
+                    ? new DynMoEVariant(parts[0].Name, parts[0].Configure)
+                    : new DynMoEVariant(string.Join("+", parts.Select(p => p.Name)), o => { foreach (var p in parts) p.Configure(o); }));
             }
             return result;
+
+            (string Name, string Description, Action<DynMoETrainerOptionsBase> Configure) Find(string name)
+            {
+                var entry = Entries.FirstOrDefault(e => e.Name.Equals(name, StringComparison.OrdinalIgnoreCase));
+                return entry.Name is not null ? entry
+                    : throw new ArgumentException($"Unknown DynMoE variant '{name}'. Known: {string.Join(", ", Names)}, or 'all'; join names with '+' to combine them.", nameof(names));
+            }
         }
     }
 }

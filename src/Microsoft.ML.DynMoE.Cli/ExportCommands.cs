@@ -7,7 +7,7 @@ using Microsoft.ML.DynMoE.Sequence;
 
 namespace Microsoft.ML.DynMoE.Cli
 {
-    /// <summary>dynmoe export: a saved model's DynMoE step as an ONNX file.</summary>
+    /// <summary>dynmoe export: a saved DynMoE model, featurization included, as an ONNX file (ML.NET's converter).</summary>
     internal static class ExportCommands
     {
         internal static int Export(CliIO io, string modelPath, string outputPath)
@@ -26,45 +26,43 @@ namespace Microsoft.ML.DynMoE.Cli
                 throw new CliUsageException($"Model file '{modelPath}' could not be loaded ({ex.Message}). Use a model saved by 'dynmoe train' or 'dynmoe classification/regression'.");
             }
 
-            // The CLI's models featurize the CSV columns first (concatenation, missing-value replacement, one-hot, text);
-            // the ONNX file holds the DynMoE step, whose input is that featurized vector.
             var steps = Flatten(model).ToList();
-            int index = steps.FindLastIndex(s => s is ISingleFeaturePredictionTransformer<object> p && p.Model is IDynMoEModelParameters);
-            if (index < 0)
+            if (!steps.Any(s => s is ISingleFeaturePredictionTransformer<object> p && p.Model is IDynMoEModelParameters))
             {
                 if (steps.Any(s => s is DynMoEEncoderTransformer))
                     throw new CliUsageException("ONNX export of text and image DynMoE models is not supported yet; only tabular DynMoE models can be exported.");
                 throw new CliUsageException($"Model file '{modelPath}' holds no DynMoE model (it may be a baseline such as LightGbm). Export a model trained by 'dynmoe train' or a DynMoE 'best-model.zip'.");
             }
-            var predictor = (ISingleFeaturePredictionTransformer<object>)steps[index];
+
+            // The whole saved pipeline goes through ML.NET's converter: the graph's inputs are the CSV columns the model's
+            // loader reads, its outputs the scorer's columns (ML.NET names them '<column>.output').
             IDataView input = loader.Load(new MultiFileSource(null));
-            foreach (var step in steps.Take(index))
-                input = step.Transform(input);
+            var scored = model.GetOutputSchema(input.Schema);
+            var outputs = new[] { "Score", "Probability", "PredictedLabel" }
+                .Where(n => scored.GetColumnOrNull(n) is not null).ToArray();
+            var onnx = new MemoryStream();
+            try
+            {
+                ml.Model.ConvertToOnnx(model, input, onnx, outputs);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or NotSupportedException or ArgumentException)
+            {
+                throw new CliUsageException($"Model file '{modelPath}' could not be converted to ONNX ({ex.Message}). Its steps: {string.Join(", ", steps.Select(Describe))}.");
+            }
 
             string fullPath = Path.GetFullPath(outputPath);
             string? dir = Path.GetDirectoryName(fullPath);
             if (!string.IsNullOrEmpty(dir))
                 Directory.CreateDirectory(dir);
-            using (var stream = File.Create(fullPath))
-                ml.Model.ConvertDynMoEToOnnx(predictor, input, stream);
+            File.WriteAllBytes(fullPath, onnx.ToArray());
 
-            var features = input.Schema[predictor.FeatureColumnName];
-            int width = features.Type is VectorDataViewType v ? v.Size : 1;
             io.Output.WriteLine($"Wrote {fullPath}");
-            io.Output.WriteLine($"  input  '{predictor.FeatureColumnName}': float [N, {width}]");
-            io.Output.WriteLine($"  outputs: {string.Join(", ", Outputs(predictor))}");
-            var left = steps.Where((s, i) => i != index).Select(s => s.GetType().Name.Split('`')[0]).ToList();
-            if (left.Count > 0)
-                io.Output.WriteLine($"  not in the ONNX file (run them before/after ONNX Runtime): {string.Join(", ", left)}");
+            io.Output.WriteLine($"  inputs:  {string.Join(", ", input.Schema.Where(c => !c.IsHidden).Select(c => $"'{c.Name}' {c.Type}"))}");
+            io.Output.WriteLine($"  outputs: {string.Join(", ", outputs.Select(n => $"'{n}.output' {scored[n].Type}"))}");
             return DynMoECli.ExitOk;
         }
 
-        private static IEnumerable<string> Outputs(ITransformer predictor) => predictor switch
-        {
-            BinaryPredictionTransformer<DynMoEBinaryModelParameters> => new[] { "Score", "Probability", "PredictedLabel" },
-            MulticlassPredictionTransformer<DynMoEMulticlassModelParameters> => new[] { "Score", "PredictedLabel (1-based class index)" },
-            _ => new[] { "Score" },
-        };
+        private static string Describe(ITransformer step) => step.GetType().Name.Split('`')[0];
 
         private static IEnumerable<ITransformer> Flatten(ITransformer model)
             => model is IEnumerable<ITransformer> chain ? chain.SelectMany(Flatten) : new[] { model };

@@ -60,6 +60,19 @@ internal sealed class DynMoEOnnxEmitter
         return output;
     }
 
+    /// <summary>
+    /// ML.NET's multiclass predicted label from the [N, C] score: the first class of highest score as a 1-based UInt32
+    /// key, [N, 1] (0 is the missing key).
+    /// </summary>
+    public static string EmitPredictedKey(OnnxContext ctx, string score, string output)
+    {
+        var e = new DynMoEOnnxEmitter(ctx, "DynMoE.PredictedLabel");
+        string argMax = e.Op("ArgMax", new[] { score }, ("axis", 1L), ("keepdims", 1L)); // int64, first of equal scores
+        string oneBased = e.Op("Add", argMax, ctx.AddInitializer(new[] { 1L }, new long[] { 1 }, "DynMoE.PredictedLabel.One"));
+        ctx.CreateNode("Cast", oneBased, output, ctx.GetNodeName("DynMoE.PredictedLabel.Cast"), "").AddAttribute("to", typeof(uint));
+        return output;
+    }
+
     /// <summary>y = x · scale + offset (the regression target's units).</summary>
     public static string EmitAffine(OnnxContext ctx, string input, float scale, float offset, string output)
     {

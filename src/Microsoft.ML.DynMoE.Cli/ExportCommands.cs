@@ -45,9 +45,12 @@ namespace Microsoft.ML.DynMoE.Cli
             {
                 ml.Model.ConvertToOnnx(model, input, onnx, outputs);
             }
-            catch (Exception ex) when (ex is InvalidOperationException or NotSupportedException or ArgumentException)
+            catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                throw new CliUsageException($"Model file '{modelPath}' could not be converted to ONNX ({ex.Message}). Its steps: {string.Join(", ", steps.Select(Describe))}.");
+                // ML.NET's converter fails for some of its own steps (text featurization among them); name the steps.
+                throw new CliUsageException(
+                    $"ML.NET's ONNX converter could not convert the pipeline in '{modelPath}' ({ex.GetType().Name}: {ex.Message}). " +
+                    $"Its steps: {string.Join(", ", steps.Select(Describe))}. Tabular models (numeric and categorical columns) convert; text columns may not.");
             }
 
             string fullPath = Path.GetFullPath(outputPath);
@@ -62,7 +65,12 @@ namespace Microsoft.ML.DynMoE.Cli
             return DynMoECli.ExitOk;
         }
 
-        private static string Describe(ITransformer step) => step.GetType().Name.Split('`')[0];
+        private static string Describe(ITransformer step)
+        {
+            var type = step.GetType();
+            string name = type.Name.Split('`')[0];
+            return type.DeclaringType is { } outer ? $"{outer.Name.Split('`')[0]}.{name}" : name;
+        }
 
         private static IEnumerable<ITransformer> Flatten(ITransformer model)
             => model is IEnumerable<ITransformer> chain ? chain.SelectMany(Flatten) : new[] { model };

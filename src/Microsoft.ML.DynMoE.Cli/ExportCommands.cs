@@ -27,10 +27,9 @@ namespace Microsoft.ML.DynMoE.Cli
             }
 
             var steps = Flatten(model).ToList();
-            if (!steps.Any(s => s is ISingleFeaturePredictionTransformer<object> p && p.Model is IDynMoEModelParameters))
+            bool encoder = steps.Any(s => s is DynMoEEncoderTransformer);
+            if (!encoder && !steps.Any(s => s is ISingleFeaturePredictionTransformer<object> p && p.Model is IDynMoEModelParameters))
             {
-                if (steps.Any(s => s is DynMoEEncoderTransformer))
-                    throw new CliUsageException("ONNX export of text and image DynMoE models is not supported yet; only tabular DynMoE models can be exported.");
                 throw new CliUsageException($"Model file '{modelPath}' holds no DynMoE model (it may be a baseline such as LightGbm). Export a model trained by 'dynmoe train' or a DynMoE 'best-model.zip'.");
             }
 
@@ -50,7 +49,8 @@ namespace Microsoft.ML.DynMoE.Cli
                 // ML.NET's converter fails for some of its own steps (text featurization among them); name the steps.
                 throw new CliUsageException(
                     $"ML.NET's ONNX converter could not convert the pipeline in '{modelPath}' ({ex.GetType().Name}: {ex.Message}). " +
-                    $"Its steps: {string.Join(", ", steps.Select(Describe))}. Tabular models (numeric and categorical columns) convert; text columns may not.");
+                    $"Its steps: {string.Join(", ", steps.Select(Describe))}. Tabular models (numeric and categorical columns) convert; text columns may not." +
+                    (encoder ? " DynMoE image models convert from their pixel columns; DynMoE text models do not export to ONNX yet." : ""));
             }
 
             string fullPath = Path.GetFullPath(outputPath);

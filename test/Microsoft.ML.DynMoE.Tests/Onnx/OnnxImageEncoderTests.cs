@@ -4,6 +4,7 @@ using System.Linq;
 using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Images;
 using Microsoft.ML.DynMoE.Layers;
+using Microsoft.ML.DynMoE.Text;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
@@ -80,6 +81,21 @@ public sealed class OnnxImageEncoderTests
             AssertClose(expectedScores.Take(n).ToArray(), scores, $"ORT batch of {n}");
             CollectionAssert.AreEqual(expectedLabels.Take(n).ToArray(), labels, $"ORT batch of {n}: labels");
         }
+    }
+
+    [TestMethod]
+    public void TextModelIsLeftToMLNetsConverterWhichRefusesThePipeline()
+    {
+        // The text classifier tokenizes inside its transformer, so it tells the converter it cannot save as ONNX.
+        var ml = new MLContext(seed: 1);
+        var spam = ml.Data.TakeRows(TestData.LoadSpam(ml), 60);
+        var model = ml.BinaryClassification.Trainers.DynMoETextClassification(new DynMoETextClassificationTrainer.Options
+        {
+            ModelDimension = 8, NumberOfHeads = 2, ExpertHiddenDimension = 8, MaximumSequenceLength = 16, NumberOfEpochs = 1,
+        }).Fit(spam);
+        Assert.IsFalse(Microsoft.ML.DynMoE.Onnx.DynMoEEncoderOnnxSaver.CanSave(model.Model));
+        var error = Assert.ThrowsExactly<InvalidOperationException>(() => ml.Model.ConvertToOnnx(model, spam, new MemoryStream()));
+        StringAssert.Contains(error.Message, "The targeted pipeline can not be fully converted into a well-defined ONNX model");
     }
 
     private static (float[][] Scores, string[] Labels) Run(InferenceSession session, Image[] rows)

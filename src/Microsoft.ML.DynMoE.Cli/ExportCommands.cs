@@ -60,7 +60,10 @@ namespace Microsoft.ML.DynMoE.Cli
             File.WriteAllBytes(fullPath, onnx.ToArray());
 
             io.Output.WriteLine($"Wrote {fullPath}");
-            io.Output.WriteLine($"  inputs:  {string.Join(", ", input.Schema.Where(c => !c.IsHidden).Select(c => $"'{c.Name}' {c.Type}"))}");
+            var inputs = input.Schema.Where(c => !c.IsHidden).Select(c => $"'{c.Name}' {c.Type}").ToList();
+            // Pixel data sets have hundreds of columns: name the first ones and count the rest.
+            string shown = inputs.Count <= 12 ? string.Join(", ", inputs) : $"{string.Join(", ", inputs.Take(8))}, … ({inputs.Count} columns)";
+            io.Output.WriteLine($"  inputs:  {shown}");
             io.Output.WriteLine($"  outputs: {string.Join(", ", outputs.Select(n => $"'{n}.output' {scored[n].Type}"))}");
             return DynMoECli.ExitOk;
         }

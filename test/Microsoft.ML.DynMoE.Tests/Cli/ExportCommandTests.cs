@@ -59,6 +59,34 @@ public sealed class ExportCommandTests
     }
 
     [TestMethod]
+    public void ExportedCliImageModelScoresThePixelColumnsLikeMLNet()
+    {
+        // 300 digits as 64 pixel columns; the experiment's one DynMoE image candidate becomes best-model.zip.
+        string csv = Path.Combine(_dir, "digits.csv"), output = Path.Combine(_dir, "experiment"), onnx = Path.Combine(_dir, "digits.onnx");
+        File.WriteAllLines(csv, File.ReadLines(ExperimentTestData.DataPath("digits")).Take(301));
+        var experiment = Run("classification", "--dataset", csv, "--label-col", "Label", "--has-header", "--image-size", "8x8", "--families", "dynmoe",
+            "--max-models", "1", "--epochs", "1", "--cv-folds", "2", "--model-dimension", "16", "--output", output);
+        Assert.AreEqual(0, experiment.Code, experiment.Out + experiment.Err);
+        string model = Path.Combine(output, "best-model.zip");
+
+        var export = Run("export", "--model", model, "--output", onnx);
+        Assert.AreEqual(0, export.Code, export.Out + export.Err);
+        StringAssert.Contains(export.Out, "inputs:  'Label' String, 'pixel_0_0' Single");
+        StringAssert.Contains(export.Out, "(65 columns)");
+        StringAssert.Contains(export.Out, "outputs: 'Score.output' Vector<Single, 10>, 'PredictedLabel.output' String");
+
+        var ml = new MLContext(seed: 1);
+        var loaded = ml.Model.LoadWithDataLoader(model, out var loader);
+        var raw = loader.Load(csv);
+        var scores = loaded.Transform(raw).GetColumn<VBuffer<float>>("Score").Select(v => v.DenseValues().ToArray()).ToArray();
+        var onnxScores = ml.Transforms.ApplyOnnxModel(onnx).Fit(raw).Transform(raw).GetColumn<VBuffer<float>>("Score").Select(v => v.DenseValues().ToArray()).ToArray();
+        Assert.HasCount(300, onnxScores);
+        for (int i = 0; i < scores.Length; i++)
+            for (int j = 0; j < 10; j++)
+                Assert.AreEqual(scores[i][j], onnxScores[i][j], 1e-5f, $"row {i}, class {j}");
+    }
+
+    [TestMethod]
     public void MissingModelIsAUsageErrorNamingTheFile()
     {
         var export = Run("export", "--model", Path.Combine(_dir, "none.zip"), "--output", Path.Combine(_dir, "x.onnx"));

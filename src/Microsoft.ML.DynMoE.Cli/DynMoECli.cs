@@ -179,9 +179,9 @@ namespace Microsoft.ML.DynMoE.Cli
 
         private static System.CommandLine.Command ExportCommand(CliIO io)
         {
-            var model = new Option<string>("--model") { Description = "Model file with a tabular DynMoE model.", Required = true };
+            var model = new Option<string>("--model") { Description = "Model file with a tabular DynMoE model, or an image model trained on pixel columns.", Required = true };
             var output = new Option<string>("--output") { Description = "ONNX file to write.", Required = true };
-            var cmd = new System.CommandLine.Command("export", "Export a saved DynMoE model to ONNX (input: the featurized 'Features' vector).") { model, output };
+            var cmd = new System.CommandLine.Command("export", "Export a saved DynMoE model, featurization included, to ONNX (inputs: the data file's columns).") { model, output };
             cmd.SetAction(pr => Guard(io, () => ExportCommands.Export(io, pr.GetValue(model)!, pr.GetValue(output)!)));
             return cmd;
         }

@@ -3,7 +3,7 @@ using Microsoft.ML.DynMoE.Experiments.Internal;
 
 namespace Microsoft.ML.DynMoE.Cli
 {
-    /// <summary>dynmoe export: a saved model's DynMoE step as an ONNX file.</summary>
+    /// <summary>dynmoe export: a saved DynMoE model, featurization included, as an ONNX file (ML.NET's converter).</summary>
     internal static class ExportCommands
     {
         internal static int Export(CliIO io, string modelPath, string outputPath)
@@ -11,41 +11,50 @@ namespace Microsoft.ML.DynMoE.Cli
             var ml = new MLContext(seed: 0);
             var (model, loader) = CliFiles.LoadModel(ml, modelPath);
 
-            // The CLI's models featurize the CSV columns first (concatenation, missing-value replacement, one-hot, text);
-            // the ONNX file holds the DynMoE step, whose input is that featurized vector.
             var steps = FittedPipeline.Steps(model).ToList();
-            int index = steps.FindLastIndex(s => s is ISingleFeaturePredictionTransformer<object> p && p.Model is IDynMoEModelParameters);
-            if (index < 0)
+            bool encoder = steps.Any(s => s is DynMoEEncoderTransformer);
+            if (!encoder && !steps.Any(s => s is ISingleFeaturePredictionTransformer<object> p && p.Model is IDynMoEModelParameters))
             {
-                if (steps.Any(s => s is DynMoEEncoderTransformer))
-                    throw new CliUsageException("ONNX export of text and image DynMoE models is not supported yet; only tabular DynMoE models can be exported.");
                 throw new CliUsageException($"Model file '{modelPath}' holds no DynMoE model (it may be a baseline such as LightGbm). Export a model trained by 'dynmoe train' or a DynMoE 'best-model.zip'.");
             }
-            var predictor = (ISingleFeaturePredictionTransformer<object>)steps[index];
+
+            // The whole saved pipeline goes through ML.NET's converter: the graph's inputs are the CSV columns the model's
+            // loader reads, its outputs the scorer's columns (ML.NET names them '<column>.output').
             IDataView input = loader.Load(new MultiFileSource(null));
-            foreach (var step in steps.Take(index))
-                input = step.Transform(input);
+            var scored = model.GetOutputSchema(input.Schema);
+            var outputs = new[] { "Score", "Probability", "PredictedLabel" }
+                .Where(n => scored.GetColumnOrNull(n) is not null).ToArray();
+            var onnx = new MemoryStream();
+            try
+            {
+                ml.Model.ConvertToOnnx(model, input, onnx, outputs);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // ML.NET's converter fails for some of its own steps (text featurization among them); name the steps.
+                throw new CliUsageException(
+                    $"ML.NET's ONNX converter could not convert the pipeline in '{modelPath}' ({ex.GetType().Name}: {ex.Message}). " +
+                    $"Its steps: {string.Join(", ", steps.Select(Describe))}. Tabular models (numeric and categorical columns) convert; text columns may not." +
+                    (encoder ? " DynMoE image models convert from their pixel columns; DynMoE text models do not export to ONNX yet." : ""));
+            }
 
             string fullPath = CliFiles.PrepareOutputFile(outputPath);
-            using (var stream = File.Create(fullPath))
-                ml.Model.ConvertDynMoEToOnnx(predictor, input, stream);
+            File.WriteAllBytes(fullPath, onnx.ToArray());
 
-            var features = input.Schema[predictor.FeatureColumnName];
-            int width = features.Type is VectorDataViewType v ? v.Size : 1;
             io.Output.WriteLine($"Wrote {fullPath}");
-            io.Output.WriteLine($"  input  '{predictor.FeatureColumnName}': float [N, {width}]");
-            io.Output.WriteLine($"  outputs: {string.Join(", ", Outputs(predictor))}");
-            var left = steps.Where((s, i) => i != index).Select(s => s.GetType().Name.Split('`')[0]).ToList();
-            if (left.Count > 0)
-                io.Output.WriteLine($"  not in the ONNX file (run them before/after ONNX Runtime): {string.Join(", ", left)}");
+            var inputs = input.Schema.Where(c => !c.IsHidden).Select(c => $"'{c.Name}' {c.Type}").ToList();
+            // Pixel data sets have hundreds of columns: name the first ones and count the rest.
+            string shown = inputs.Count <= 12 ? string.Join(", ", inputs) : $"{string.Join(", ", inputs.Take(8))}, … ({inputs.Count} columns)";
+            io.Output.WriteLine($"  inputs:  {shown}");
+            io.Output.WriteLine($"  outputs: {string.Join(", ", outputs.Select(n => $"'{n}.output' {scored[n].Type}"))}");
             return DynMoECli.ExitOk;
         }
 
-        private static IEnumerable<string> Outputs(ITransformer predictor) => predictor switch
+        private static string Describe(ITransformer step)
         {
-            BinaryPredictionTransformer<DynMoEBinaryModelParameters> => new[] { "Score", "Probability", "PredictedLabel" },
-            MulticlassPredictionTransformer<DynMoEMulticlassModelParameters> => new[] { "Score", "PredictedLabel (1-based class index)" },
-            _ => new[] { "Score" },
-        };
+            var type = step.GetType();
+            string name = type.Name.Split('`')[0];
+            return type.DeclaringType is { } outer ? $"{outer.Name.Split('`')[0]}.{name}" : name;
+        }
     }
 }

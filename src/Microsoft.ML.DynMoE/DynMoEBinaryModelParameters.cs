@@ -67,13 +67,6 @@ public sealed class DynMoEBinaryModelParameters : DynMoEModelParameters<float>, 
 
     bool IDistCanSaveOnnx.SaveAsOnnx(OnnxContext ctx, string[] outputNames, string featureColumn) => SaveAsOnnx(ctx, outputNames, featureColumn);
 
-    private protected override void EmitOutputs(OnnxContext ctx, string network, string[] outputNames)
-    {
-        DynMoEOnnxEmitter.EmitUnary(ctx, "Identity", network, outputNames[0]);
-        if (outputNames.Length > 1)
-            DynMoEOnnxEmitter.EmitUnary(ctx, "Sigmoid", network, outputNames[1]);
-    }
-
     /// <summary>Maps features to the logit and its sigmoid probability.</summary>
     public ValueMapper<TSrc, TDst, TDist> GetMapper<TSrc, TDst, TDist>()
     {

@@ -4,6 +4,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE;
 using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Sequence;
+using Microsoft.ML.Model.OnnxConverter;
 using Microsoft.ML.Runtime;
 
 [assembly: LoadableClass(typeof(DynMoEEncoderTransformer), null, typeof(SignatureLoadModel),
@@ -93,7 +94,7 @@ public sealed class DynMoEEncoderTransformer : RowToRowTransformerBase
     protected override IRowMapper MakeRowMapper(DataViewSchema schema) => new Mapper(this, schema);
 
     /// <summary>Adds the score columns; one forward per row, shared by the row's output getters.</summary>
-    private sealed class Mapper : MapperBase
+    private sealed class Mapper : MapperBase, ISaveAsOnnx
     {
         private readonly DynMoEEncoderTransformer _parent;
         private readonly int[] _inputColumns;
@@ -128,6 +129,11 @@ public sealed class DynMoEEncoderTransformer : RowToRowTransformerBase
         }
 
         protected override void SaveModel(ModelSaveContext ctx) => _parent.SaveModel(ctx);
+
+        // ML.NET's ConvertToOnnx: image models export (Onnx/DynMoEEncoderOnnxSaver).
+        bool ICanSaveOnnx.CanSaveOnnx(OnnxContext ctx) => Onnx.DynMoEEncoderOnnxSaver.CanSave(Model);
+
+        void ISaveAsOnnx.SaveAsOnnx(OnnxContext ctx) => Onnx.DynMoEEncoderOnnxSaver.Save(ctx, Model, GetOutputColumnsCore());
     }
 
     /// <summary>One cursor row's featurized input and logits, recomputed when the row moves.</summary>

@@ -107,21 +107,9 @@ public abstract class DynMoEModelParameters<TOutput> : ModelParametersBase<TOutp
 
     bool ISingleCanSaveOnnx.SaveAsOnnx(OnnxContext ctx, string[] outputNames, string featureColumn) => SaveAsOnnx(ctx, outputNames, featureColumn);
 
-    /// <summary>
-    /// Emits this model's outputs (<c>Score</c>, and <c>Probability</c> for binary) as ONNX nodes reading the raw feature
-    /// vector: ML.NET's ONNX-save contract, used by ML.NET's converter and by <see cref="DynMoEOnnxExporter"/>.
-    /// </summary>
+    /// <summary>Emits this model as ONNX nodes for ML.NET's converter (<see cref="DynMoEOnnxSaver"/>).</summary>
     private protected bool SaveAsOnnx(OnnxContext ctx, string[] outputNames, string featureColumn)
-    {
-        Host.CheckValue(ctx, nameof(ctx));
-        Host.Check(outputNames is { Length: > 0 }, "The ONNX export needs at least the score output's name.");
-        string network = DynMoEOnnxEmitter.EmitNetwork(ctx, Standardizer, Network, featureColumn);
-        EmitOutputs(ctx, network, outputNames);
-        return true;
-    }
-
-    /// <summary>Turns the network output into the task's output variables (score first).</summary>
-    private protected abstract void EmitOutputs(OnnxContext ctx, string network, string[] outputNames);
+        => DynMoEOnnxSaver.Save(this, ctx, outputNames, featureColumn);
 
     /// <summary>Runs the network on one row of raw features and writes its outputs (logits, or the standardised regression value) to <paramref name="output"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

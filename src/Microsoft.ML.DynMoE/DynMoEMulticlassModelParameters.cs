@@ -49,9 +49,6 @@ public sealed class DynMoEMulticlassModelParameters : DynMoEModelParameters<VBuf
 
     private protected override VersionInfo SavedVersionInfo => GetVersionInfo();
 
-    private protected override void EmitOutputs(OnnxContext ctx, string network, string[] outputNames)
-        => DynMoEOnnxEmitter.EmitSoftmax(ctx, network, outputNames[0]);
-
     /// <inheritdoc />
     public override ValueMapper<TSrc, TDst> GetMapper<TSrc, TDst>()
     {

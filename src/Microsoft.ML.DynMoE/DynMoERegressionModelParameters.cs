@@ -64,9 +64,6 @@ public sealed class DynMoERegressionModelParameters : DynMoEModelParameters<floa
         writer.Write(LabelScale);
     }
 
-    private protected override void EmitOutputs(OnnxContext ctx, string network, string[] outputNames)
-        => DynMoEOnnxEmitter.EmitAffine(ctx, network, LabelScale, LabelMean, outputNames[0]);
-
     /// <inheritdoc />
     public override ValueMapper<TSrc, TDst> GetMapper<TSrc, TDst>()
     {

@@ -58,8 +58,10 @@ public class OnnxScoringBenchmarks
         _rows = _data.GetColumn<float[]>("Features").ToArray();
 
         _onnxPath = Path.Combine(Path.GetTempPath(), $"dynmoe-bench-{Guid.NewGuid():N}.onnx");
+        // ML.NET's converter makes every column of the data it is given a graph input: give it the features alone.
+        var features = ml.Data.LoadFromEnumerable(_rows.Select(r => new Digit { Features = r }));
         using (var stream = File.Create(_onnxPath))
-            ml.Model.ConvertDynMoEToOnnx(_dynMoE, _data, stream);
+            ml.Model.ConvertToOnnx(_dynMoE, features, stream, "Score");
         var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = 1, InterOpNumThreads = 1 };
         _session = new InferenceSession(_onnxPath, options);
         _runOptions = new RunOptions();
@@ -80,7 +82,7 @@ public class OnnxScoringBenchmarks
     }
 
     private static readonly string[] InputNames = { "Features" };
-    private static readonly string[] ScoreOutput = { "Score" };
+    private static readonly string[] ScoreOutput = { "Score.output" }; // ML.NET's converter names outputs <column>.output
 
     [Benchmark]
     public float SingleRowManaged() => _dynMoEEngine.Predict(new Digit { Features = NextRow() }).Score[0];

@@ -34,6 +34,13 @@ internal sealed class CompiledPatchEmbedding : CompiledInputEmbedding
 
     public int PatchColumns => _width / _patchSize;
 
+    // Read by the ONNX export.
+    internal (int Height, int Width, int Channels, int PatchSize, bool Interleaved) Geometry => (_height, _width, _channels, _patchSize, _interleaved);
+    internal float PixelMean => _pixelMean;
+    internal float PixelScale => _pixelScale;
+    internal ReadOnlySpan<float> Weight => _weight;
+    internal ReadOnlySpan<float> Bias => _bias;
+
     public static CompiledPatchEmbedding FromModule(PatchEmbedding embedding)
         => new(embedding.Height, embedding.Width, embedding.Channels, embedding.PatchSize, embedding.InterleavedColors, embedding.ModelDimension,
             CompiledMoEMlp.ToArray(embedding.PixelMean)[0], CompiledMoEMlp.ToArray(embedding.PixelScale)[0],

@@ -28,6 +28,12 @@ internal sealed class CompiledSelfAttention
 
     public int Heads { get; }
 
+    // Read by the ONNX export.
+    internal ReadOnlySpan<float> QueryKeyValueWeight => _qkvWeight;
+    internal ReadOnlySpan<float> QueryKeyValueBias => _qkvBias;
+    internal ReadOnlySpan<float> OutputWeight => _outputWeight;
+    internal ReadOnlySpan<float> OutputBias => _outputBias;
+
     public static CompiledSelfAttention FromModule(MultiHeadSelfAttention attention)
         => new(attention.ModelDimension, attention.Heads,
             CompiledMoEMlp.ToArray(attention.QueryKeyValue.weight!), CompiledMoEMlp.ToArray(attention.QueryKeyValue.bias!),

@@ -51,6 +51,15 @@ internal sealed class CompiledTransformerEncoder
     /// <summary>Number of blocks whose FFN routes over experts.</summary>
     public int MoELayerCount => _moeBlocks.Length;
 
+    // Read by the ONNX export (Onnx/DynMoEEncoderOnnxEmitter).
+    internal ReadOnlySpan<float> Positions => _positions;
+    internal ReadOnlySpan<float> ClassToken => _classToken;
+    internal (CompiledLayerNorm AttentionNorm, CompiledSelfAttention Attention, CompiledMoEBlock FeedForward) GetBlock(int index)
+        => (_blocks[index].AttentionNorm, _blocks[index].Attention, _blocks[index].FeedForward);
+    internal CompiledLayerNorm FinalNorm => _finalNorm;
+    internal ReadOnlySpan<float> HeadWeight => _headWeight;
+    internal ReadOnlySpan<float> HeadBias => _headBias;
+
     /// <summary>The routed FFN of the <paramref name="moeLayer"/>-th MoE block.</summary>
     public CompiledMoEBlock GetMoELayer(int moeLayer) => _blocks[_moeBlocks[moeLayer]].FeedForward;
 

@@ -22,7 +22,7 @@ internal sealed class DynMoEOnnxEmitter
     private readonly OnnxContext _ctx;
     private readonly string _prefix;
 
-    private DynMoEOnnxEmitter(OnnxContext ctx, string prefix)
+    internal DynMoEOnnxEmitter(OnnxContext ctx, string prefix)
     {
         _ctx = ctx;
         _prefix = prefix;
@@ -57,6 +57,19 @@ internal sealed class DynMoEOnnxEmitter
         return output;
     }
 
+    /// <summary>
+    /// ML.NET's multiclass predicted label from the [N, C] score: the first class of highest score as a 1-based UInt32
+    /// key, [N, 1] (0 is the missing key).
+    /// </summary>
+    public static string EmitPredictedKey(OnnxContext ctx, string score, string output)
+    {
+        var e = new DynMoEOnnxEmitter(ctx, "DynMoE.PredictedLabel");
+        string argMax = e.Op("ArgMax", new[] { score }, ("axis", 1L), ("keepdims", 1L)); // int64, first of equal scores
+        string oneBased = e.Op("Add", argMax, ctx.AddInitializer(new[] { 1L }, new long[] { 1 }, "DynMoE.PredictedLabel.One"));
+        ctx.CreateNode("Cast", oneBased, output, ctx.GetNodeName("DynMoE.PredictedLabel.Cast"), "").AddAttribute("to", typeof(uint));
+        return output;
+    }
+
     /// <summary>y = x · scale + offset (the regression target's units).</summary>
     public static string EmitAffine(OnnxContext ctx, string input, float scale, float offset, string output)
     {
@@ -73,7 +86,8 @@ internal sealed class DynMoEOnnxEmitter
         return output;
     }
 
-    private string MoE(string x, CompiledMoEBlock block, string name)
+    /// <summary>The routed FFN on rows of width d ([rows, d]).</summary>
+    internal string MoE(string x, CompiledMoEBlock block, string name)
     {
         int d = block.ModelDimension;
         // The exported graph holds active slots only, in slot order, so ties resolve to the same expert as the managed scorer.
@@ -196,19 +210,20 @@ internal sealed class DynMoEOnnxEmitter
         return Op("ScatterElements", new[] { zeros, indices, probabilities }, ("axis", 1L));
     }
 
-    private string LayerNorm(string x, CompiledLayerNorm norm, string name)
+    /// <summary>LayerNorm over the last axis, for [rows, d] and [N, S, d] alike.</summary>
+    internal string LayerNorm(string x, CompiledLayerNorm norm, string name)
     {
         // Written out (not LayerNormalization, opset 17) so the nodes also hold at older opsets; ONNX Runtime fuses it back.
         int d = norm.Weight.Length;
-        string mean = Op("ReduceMean", new[] { x }, ("axes", new long[] { 1 }), ("keepdims", 1L));
+        string mean = Op("ReduceMean", new[] { x }, ("axes", new long[] { -1 }), ("keepdims", 1L));
         string centered = Op("Sub", x, mean);
-        string variance = Op("ReduceMean", new[] { Op("Mul", centered, centered) }, ("axes", new long[] { 1 }), ("keepdims", 1L));
+        string variance = Op("ReduceMean", new[] { Op("Mul", centered, centered) }, ("axes", new long[] { -1 }), ("keepdims", 1L));
         string std = Op("Sqrt", Op("Add", variance, Scalar($"{name}.Epsilon", (float)norm.Epsilon)));
         string scaled = Op("Mul", Op("Div", centered, std), Floats($"{name}.Weight", norm.Weight.ToArray(), d));
         return Op("Add", scaled, Floats($"{name}.Bias", norm.Bias.ToArray(), d));
     }
 
-    private string Gemm(string x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outputs, int inputs, string name)
+    internal string Gemm(string x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outputs, int inputs, string name)
     {
         // Torch's Linear weight is [out, in]; Gemm with transB keeps it as stored.
         return Op("Gemm", new[] { x, Floats($"{name}.Weight", weight.ToArray(), outputs, inputs), Floats($"{name}.Bias", bias.ToArray(), outputs) }, ("transB", 1L));
@@ -216,11 +231,11 @@ internal sealed class DynMoEOnnxEmitter
 
     private string ReduceL2(string x) => Op("ReduceL2", new[] { x }, ("axes", new long[] { 1 }), ("keepdims", 1L));
 
-    private string Transpose(string x, params long[] permutation) => Op("Transpose", new[] { x }, ("perm", permutation));
+    internal string Transpose(string x, params long[] permutation) => Op("Transpose", new[] { x }, ("perm", permutation));
 
-    private string Op(string opType, params string[] inputs) => Op(opType, inputs, Array.Empty<(string, object)>());
+    internal string Op(string opType, params string[] inputs) => Op(opType, inputs, Array.Empty<(string, object)>());
 
-    private string Op(string opType, string[] inputs, params (string Name, object Value)[] attributes)
+    internal string Op(string opType, string[] inputs, params (string Name, object Value)[] attributes)
     {
         string output = Temporary(opType);
         var node = _ctx.CreateNode(opType, inputs, new[] { output }, _ctx.GetNodeName($"{_prefix}.{opType}"), "");
@@ -238,11 +253,11 @@ internal sealed class DynMoEOnnxEmitter
     }
 
     // Intermediate values are not columns: ML.NET's contexts accept a null type when told to skip the declaration.
-    private string Temporary(string suffix) => _ctx.AddIntermediateVariable(null!, $"{_prefix}.{suffix}", true);
+    internal string Temporary(string suffix) => _ctx.AddIntermediateVariable(null!, $"{_prefix}.{suffix}", true);
 
-    private string Floats(string name, float[] values, params long[] dims) => _ctx.AddInitializer(values, dims, $"{_prefix}.{name}");
+    internal string Floats(string name, float[] values, params long[] dims) => _ctx.AddInitializer(values, dims, $"{_prefix}.{name}");
 
-    private string Longs(string name, long[] values, params long[] dims) => _ctx.AddInitializer(values, dims.Length == 0 ? new long[] { values.Length } : dims, $"{_prefix}.{name}");
+    internal string Longs(string name, long[] values, params long[] dims) => _ctx.AddInitializer(values, dims.Length == 0 ? new long[] { values.Length } : dims, $"{_prefix}.{name}");
 
-    private string Scalar(string name, float value) => _ctx.AddInitializer(new[] { value }, new long[] { 1 }, $"{_prefix}.{name}");
+    internal string Scalar(string name, float value) => _ctx.AddInitializer(new[] { value }, new long[] { 1 }, $"{_prefix}.{name}");
 }

@@ -4,14 +4,12 @@ using System.Linq;
 using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Cli;
 using Microsoft.ML.DynMoE.Tests.Experiments;
-using Microsoft.ML.OnnxRuntime;
-using Microsoft.ML.OnnxRuntime.Tensors;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using static Microsoft.ML.DynMoE.Tests.Cli.CliProcess;
 
 namespace Microsoft.ML.DynMoE.Tests.Cli;
 
-/// <summary>dynmoe export: a model trained by the CLI becomes an ONNX file that ONNX Runtime scores like ML.NET.</summary>
+/// <summary>dynmoe export: a model trained by the CLI, featurization included, becomes an ONNX file that ONNX Runtime scores like ML.NET.</summary>
 [TestClass]
 public sealed class ExportCommandTests
 {
@@ -33,7 +31,7 @@ public sealed class ExportCommandTests
 
 
     [TestMethod]
-    public void ExportedCliModelScoresTheFeaturizedRowsLikeMLNet()
+    public void ExportedCliModelScoresTheRawColumnsLikeMLNet()
     {
         string iris = ExperimentTestData.DataPath("iris");
         string model = Path.Combine(_dir, "iris.zip"), onnx = Path.Combine(_dir, "out", "iris.onnx");
@@ -42,23 +40,50 @@ public sealed class ExportCommandTests
 
         var export = Run("export", "--model", model, "--output", onnx);
         Assert.AreEqual(0, export.Code, export.Out + export.Err);
-        StringAssert.Contains(export.Out, "input  'Features': float [N, 4]");
-        StringAssert.Contains(export.Out, "not in the ONNX file");
+        // The whole saved pipeline: the CSV columns in, ML.NET's scorer columns out.
+        StringAssert.Contains(export.Out, "inputs:  'Label' String, 'sepal_length_cm' Single");
+        StringAssert.Contains(export.Out, "outputs: 'Score.output' Vector<Single, 3>, 'PredictedLabel.output'");
 
-        // ML.NET's scores and the featurized vector the ONNX input expects, from the saved pipeline.
+        // ML.NET's scores from the saved pipeline on the raw CSV, and ONNX Runtime's on the same columns.
         var ml = new MLContext(seed: 1);
         var loaded = ml.Model.LoadWithDataLoader(model, out var loader);
-        var scored = loaded.Transform(loader.Load(iris));
-        var features = scored.GetColumn<VBuffer<float>>("Features").Select(v => v.DenseValues().ToArray()).ToArray();
-        var scores = scored.GetColumn<VBuffer<float>>("Score").Select(v => v.DenseValues().ToArray()).ToArray();
-
-        using var session = new InferenceSession(onnx, new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL });
-        var input = new DenseTensor<float>(features.SelectMany(r => r).ToArray(), new[] { features.Length, 4 });
-        using var results = session.Run(new[] { NamedOnnxValue.CreateFromTensor("Features", input) });
-        var onnxScore = results.Single(r => r.Name == "Score").AsTensor<float>();
+        var raw = loader.Load(iris);
+        var expected = loaded.Transform(raw);
+        var actual = ml.Transforms.ApplyOnnxModel(onnx).Fit(raw).Transform(raw);
+        var scores = expected.GetColumn<VBuffer<float>>("Score").Select(v => v.DenseValues().ToArray()).ToArray();
+        var onnxScores = actual.GetColumn<VBuffer<float>>("Score").Select(v => v.DenseValues().ToArray()).ToArray();
+        Assert.HasCount(150, onnxScores);
         for (int i = 0; i < scores.Length; i++)
             for (int j = 0; j < 3; j++)
-                Assert.AreEqual(scores[i][j], onnxScore[i, j], 1e-5f, $"row {i}, class {j}");
+                Assert.AreEqual(scores[i][j], onnxScores[i][j], 1e-5f, $"row {i}, class {j}");
+    }
+
+    [TestMethod]
+    public void ExportedCliImageModelScoresThePixelColumnsLikeMLNet()
+    {
+        // 300 digits as 64 pixel columns; the experiment's one DynMoE image candidate becomes best-model.zip.
+        string csv = Path.Combine(_dir, "digits.csv"), output = Path.Combine(_dir, "experiment"), onnx = Path.Combine(_dir, "digits.onnx");
+        File.WriteAllLines(csv, File.ReadLines(ExperimentTestData.DataPath("digits")).Take(301));
+        var experiment = Run("classification", "--dataset", csv, "--label-col", "Label", "--has-header", "--image-size", "8x8", "--families", "dynmoe",
+            "--max-models", "1", "--epochs", "1", "--cv-folds", "2", "--model-dimension", "16", "--output", output);
+        Assert.AreEqual(0, experiment.Code, experiment.Out + experiment.Err);
+        string model = Path.Combine(output, "best-model.zip");
+
+        var export = Run("export", "--model", model, "--output", onnx);
+        Assert.AreEqual(0, export.Code, export.Out + export.Err);
+        StringAssert.Contains(export.Out, "inputs:  'Label' String, 'pixel_0_0' Single");
+        StringAssert.Contains(export.Out, "(65 columns)");
+        StringAssert.Contains(export.Out, "outputs: 'Score.output' Vector<Single, 10>, 'PredictedLabel.output' String");
+
+        var ml = new MLContext(seed: 1);
+        var loaded = ml.Model.LoadWithDataLoader(model, out var loader);
+        var raw = loader.Load(csv);
+        var scores = loaded.Transform(raw).GetColumn<VBuffer<float>>("Score").Select(v => v.DenseValues().ToArray()).ToArray();
+        var onnxScores = ml.Transforms.ApplyOnnxModel(onnx).Fit(raw).Transform(raw).GetColumn<VBuffer<float>>("Score").Select(v => v.DenseValues().ToArray()).ToArray();
+        Assert.HasCount(300, onnxScores);
+        for (int i = 0; i < scores.Length; i++)
+            for (int j = 0; j < 10; j++)
+                Assert.AreEqual(scores[i][j], onnxScores[i][j], 1e-5f, $"row {i}, class {j}");
     }
 
     [TestMethod]

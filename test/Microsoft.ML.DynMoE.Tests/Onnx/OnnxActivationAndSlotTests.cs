@@ -13,7 +13,7 @@ namespace Microsoft.ML.DynMoE.Tests.Onnx;
 
 /// <summary>
 /// The activations and slot layouts the trainers do not reach by default: ReLU, SiLU and GELU experts, with four of
-/// eight slots inactive, through the same export path, against the managed scorer.
+/// eight slots inactive, through ML.NET's converter, against the managed scorer.
 /// </summary>
 [TestClass]
 public sealed class OnnxActivationAndSlotTests
@@ -50,7 +50,7 @@ public sealed class OnnxActivationAndSlotTests
         var model = new RegressionPredictionTransformer<DynMoERegressionModelParameters>(ml, parameters, view.Schema, "Features");
 
         using var stream = new MemoryStream();
-        ml.Model.ConvertDynMoEToOnnx(model, view, stream);
+        ml.Model.ConvertToOnnx(model, view, stream);
         using var session = new InferenceSession(stream.ToArray(), new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL });
         OnnxExportTests.Outputs.AssertEqual(OnnxExportTests.Outputs.Read(model.Transform(view), "regression"),
             OnnxExportTests.Outputs.Run(session, rows, "regression"), $"{activation} {gating}");

@@ -43,6 +43,12 @@ public static class Program
             return 0;
         }
 
+        if (args.Length > 0 && args[0] == "--scorer-speed")
+        {
+            EncoderBenchmarks.ScorerSpeed(args);
+            return 0;
+        }
+
         if (args.Length > 0 && args[0] == "--encoder-profile")
         {
             EncoderBenchmarks.Profile(args);

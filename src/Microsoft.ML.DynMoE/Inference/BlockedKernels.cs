@@ -153,69 +153,128 @@ internal static class BlockedKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ScaledSoftmax(Span<float> row, float scale)
     {
-        TensorPrimitives.Multiply(row, scale, row);
-        float max = TensorPrimitives.Max(row);
-        TensorPrimitives.Subtract(row, max, row);
-        TensorPrimitives.Exp(row, row);
-        float sum = TensorPrimitives.Sum(row);
-        TensorPrimitives.Multiply(row, 1f / sum, row);
-    }
-
-    /// <summary>Applies the expert nonlinearity in place; <paramref name="temporary"/> is working memory of the same length.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Activate(ExpertActivation activation, Span<float> values, Span<float> temporary)
-    {
-        switch (activation)
+        int n = row.Length, v = Vector<float>.Count, i = 0;
+        ref float r0 = ref MemoryMarshal.GetReference(row);
+        float max = float.NegativeInfinity;
+        if (n >= v)
         {
-            case ExpertActivation.Relu:
-                TensorPrimitives.Max(values, 0f, values);
-                break;
-            case ExpertActivation.Silu:
-                // x / (1 + e^-x)
-                TensorPrimitives.Negate(values, temporary);
-                TensorPrimitives.Exp(temporary, temporary);
-                TensorPrimitives.Add(temporary, 1f, temporary);
-                TensorPrimitives.Divide(values, temporary, values);
-                break;
-            default:
-                Gelu(values, temporary);
-                break;
+            var m = Vector.LoadUnsafe(ref r0);
+            for (i = v; i + v <= n; i += v)
+                m = Vector.MaxNative(m, Vector.LoadUnsafe(ref Unsafe.Add(ref r0, i)));
+            for (int lane = 0; lane < v; lane++)
+                max = MathF.Max(max, m[lane]);
         }
+
+        for (; i < n; i++)
+            max = MathF.Max(max, Unsafe.Add(ref r0, i));
+
+        var shift = new Vector<float>(max);
+        var factor = new Vector<float>(scale);
+        var sum = Vector<float>.Zero;
+        for (i = 0; i + v <= n; i += v)
+        {
+            var e = Exp((Vector.LoadUnsafe(ref Unsafe.Add(ref r0, i)) - shift) * factor);
+            e.StoreUnsafe(ref Unsafe.Add(ref r0, i));
+            sum += e;
+        }
+
+        float total = Vector.Sum(sum);
+        if (i < n)
+        {
+            // The tail goes through the same vector code, padded, so every element gets the same arithmetic.
+            Span<float> tail = stackalloc float[v];
+            tail.Fill(max);
+            row[i..].CopyTo(tail);
+            var e = Exp((Vector.LoadUnsafe(ref MemoryMarshal.GetReference(tail)) - shift) * factor);
+            for (int lane = 0; lane < n - i; lane++)
+            {
+                Unsafe.Add(ref r0, i + lane) = e[lane];
+                total += e[lane];
+            }
+        }
+
+        var inverse = new Vector<float>(1f / total);
+        for (i = 0; i + v <= n; i += v)
+            (Vector.LoadUnsafe(ref Unsafe.Add(ref r0, i)) * inverse).StoreUnsafe(ref Unsafe.Add(ref r0, i));
+        for (; i < n; i++)
+            Unsafe.Add(ref r0, i) *= 1f / total;
     }
 
     /// <summary>
-    /// Exact GELU, <c>x·Φ(x) = x/2 · (1 + erf(x/√2))</c>, with erf from the same Chebyshev fit of erfc as
-    /// <see cref="ScalarMath.Erf"/> (fractional error below 1.2e-7), evaluated in float with a vectorised exponential.
+    /// e^x per lane: x = n·ln2 + r with |r| ≤ ln2/2, a degree-7 polynomial for e^r (Cephes' expf coefficients, about 1 ulp),
+    /// times 2^n built in the exponent bits. Inputs are clamped to [−87.3, 88.7], so the result stays a normal float.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Gelu(Span<float> x, Span<float> t)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<float> Exp(Vector<float> x)
     {
-        int n = x.Length;
-        const float invSqrt2 = 0.70710678118654752f;
-        Span<float> argument = t[..n];
-        // Pass 1: argument of the exponential; the polynomial's t is recomputed in pass 3 (cheaper than storing it).
-        for (int i = 0; i < n; i++)
-        {
-            float z = MathF.Abs(x[i]) * invSqrt2;
-            float u = 1f / (1f + 0.5f * z);
-            argument[i] = -z * z + Polynomial(u);
-        }
+        x = Vector.MinNative(Vector.MaxNative(x, new Vector<float>(-87.3f)), new Vector<float>(88.7f));
+        // Round to nearest by the 1.5·2^23 trick: valid for |x·log2 e| < 2^22.
+        var magic = new Vector<float>(12582912f);
+        var n = Vector.FusedMultiplyAdd(x, new Vector<float>(1.44269504088896341f), magic) - magic;
+        var r = Vector.FusedMultiplyAdd(n, new Vector<float>(-0.693359375f), x);
+        r = Vector.FusedMultiplyAdd(n, new Vector<float>(2.12194440e-4f), r);
+        var p = new Vector<float>(1.9875691500e-4f);
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(1.3981999507e-3f));
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(8.3334519073e-3f));
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(4.1665795894e-2f));
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(1.6666665459e-1f));
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(5.0000001201e-1f));
+        p = Vector.FusedMultiplyAdd(p, r * r, r) + Vector<float>.One;
+        var exponent = Vector.ShiftLeft(Vector.ConvertToInt32(n) + new Vector<int>(127), 23);
+        return p * Vector.AsVectorSingle(exponent);
+    }
 
-        TensorPrimitives.Exp(argument, argument);
-        for (int i = 0; i < n; i++)
+    /// <summary>Applies the expert nonlinearity in place (<paramref name="temporary"/>: unused working memory, kept for callers).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Activate(ExpertActivation activation, Span<float> values, Span<float> temporary)
+    {
+        int n = values.Length, v = Vector<float>.Count, i = 0;
+        ref float x0 = ref MemoryMarshal.GetReference(values);
+        for (; i + v <= n; i += v)
+            Activate(activation, Vector.LoadUnsafe(ref Unsafe.Add(ref x0, i))).StoreUnsafe(ref Unsafe.Add(ref x0, i));
+        if (i < n)
         {
-            float z = MathF.Abs(x[i]) * invSqrt2;
-            float u = 1f / (1f + 0.5f * z);
-            float erfc = u * argument[i];
-            float erf = x[i] >= 0 ? 1f - erfc : erfc - 1f;
-            x[i] = 0.5f * x[i] * (1f + erf);
+            // Padded through the vector code, so an element's value does not depend on where the span ends.
+            Span<float> tail = stackalloc float[v];
+            tail.Clear();
+            values[i..].CopyTo(tail);
+            var y = Activate(activation, Vector.LoadUnsafe(ref MemoryMarshal.GetReference(tail)));
+            for (int lane = 0; lane < n - i; lane++)
+                Unsafe.Add(ref x0, i + lane) = y[lane];
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Polynomial(float t)
-        => -1.26551223f + t * (1.00002368f + t * (0.37409196f + t * (0.09678418f + t * (-0.18628806f + t * (0.27886807f
-            + t * (-1.13520398f + t * (1.48851587f + t * (-0.82215223f + t * 0.17087277f))))))));
+    private static Vector<float> Activate(ExpertActivation activation, Vector<float> x) => activation switch
+    {
+        ExpertActivation.Relu => Vector.MaxNative(x, Vector<float>.Zero),
+        ExpertActivation.Silu => x / (Vector<float>.One + Exp(-x)),
+        _ => Gelu(x),
+    };
+
+    /// <summary>
+    /// Exact GELU, <c>x·Φ(x) = x/2 · (1 + erf(x/√2))</c>, with erf from the same Chebyshev fit of erfc as
+    /// <see cref="ScalarMath.Erf"/> (fractional error below 1.2e-7), in float.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<float> Gelu(Vector<float> x)
+    {
+        var z = Vector.Abs(x) * new Vector<float>(0.70710678118654752f);
+        var t = Vector<float>.One / Vector.FusedMultiplyAdd(z, new Vector<float>(0.5f), Vector<float>.One);
+        var p = new Vector<float>(0.17087277f);
+        p = Vector.FusedMultiplyAdd(p, t, new Vector<float>(-0.82215223f));
+        p = Vector.FusedMultiplyAdd(p, t, new Vector<float>(1.48851587f));
+        p = Vector.FusedMultiplyAdd(p, t, new Vector<float>(-1.13520398f));
+        p = Vector.FusedMultiplyAdd(p, t, new Vector<float>(0.27886807f));
+        p = Vector.FusedMultiplyAdd(p, t, new Vector<float>(-0.18628806f));
+        p = Vector.FusedMultiplyAdd(p, t, new Vector<float>(0.09678418f));
+        p = Vector.FusedMultiplyAdd(p, t, new Vector<float>(0.37409196f));
+        p = Vector.FusedMultiplyAdd(p, t, new Vector<float>(1.00002368f));
+        p = Vector.FusedMultiplyAdd(p, t, new Vector<float>(-1.26551223f));
+        var erfc = t * Exp(p - z * z);
+        var erf = Vector.ConditionalSelect(Vector.GreaterThanOrEqual(x, Vector<float>.Zero), Vector<float>.One - erfc, erfc - Vector<float>.One);
+        return new Vector<float>(0.5f) * x * (Vector<float>.One + erf);
+    }
 
     /// <summary><c>[rows, columns]</c> row-major → <c>[columns, rows]</c> row-major.</summary>
     public static float[] Transpose(ReadOnlySpan<float> matrix, int rows, int columns)

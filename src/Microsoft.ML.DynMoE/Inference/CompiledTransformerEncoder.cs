@@ -178,14 +178,12 @@ internal sealed class CompiledTransformerEncoder
         for (int b = 0; b < _blocks.Length; b++)
         {
             var block = _blocks[b];
-            for (int t = 0; t < tokens; t++)
-                block.AttentionNorm.Apply(hidden.Slice(t * d, d), normalized.Slice(t * d, d));
+            block.AttentionNorm.ApplyRows(hidden, normalized, tokens);
             block.Attention.ForwardBatch(normalized, starts, lengths, tokens, delta, scratch.QueryKeyValue, scratch.Attended, scratch.KeysT, scratch.Scores);
             DenseKernels.MultiplyAdd(delta, 1f, hidden);
 
             var feedForward = block.FeedForward;
-            for (int t = 0; t < tokens; t++)
-                feedForward.Norm.Apply(hidden.Slice(t * d, d), normalized.Slice(t * d, d));
+            feedForward.Norm.ApplyRows(hidden, normalized, tokens);
             int slots = feedForward.SlotCount;
             Span<bool> chosen = scratch.Chosen.AsSpan(0, tokens * slots);
             feedForward.ForwardRows(normalized, tokens, delta, scratch.Activated, chosen, scratch.Experts);

@@ -23,14 +23,21 @@ namespace Microsoft.ML.DynMoE.PerformanceTests;
 /// </summary>
 internal static class EncoderBenchmarks
 {
-    internal sealed record Shape(int Width, int Blocks, int Heads, int Hidden, int Batch, int Tokens, int Threads, int Vocabulary);
+    internal sealed record Shape(int Width, int Blocks, int Heads, int Hidden, int Batch, int Tokens, int Threads, int Vocabulary, bool Image = false)
+    {
+        /// <summary>The input embedding: token ids, or 28×28 one-channel images cut into 4×4 patches (49 tokens).</summary>
+        public InputEmbedding CreateEmbedding(Generator generator) => Image
+            ? new PatchEmbedding("embedding", 28, 28, 1, 4, false, Width, generator)
+            : new TokenEmbedding("embedding", Vocabulary, Width, Tokens, generator);
+    }
 
     private static Shape ParseShape(string[] args)
     {
         int Flag(string name, int fallback) => Array.IndexOf(args, name) is int i and >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
         int width = Flag("--width", 64);
-        return new Shape(width, Flag("--blocks", 2), Flag("--heads", Math.Max(1, width / 16)), Flag("--hidden", 2 * width), Flag("--batch", 32), Flag("--tokens", 256),
-            Flag("--threads", 1), Flag("--vocab", 20000));
+        bool image = Array.IndexOf(args, "--image") >= 0;
+        return new Shape(width, Flag("--blocks", 2), Flag("--heads", Math.Max(1, width / 16)), Flag("--hidden", 2 * width), Flag("--batch", 32), image ? 49 : Flag("--tokens", 256),
+            Flag("--threads", 1), Flag("--vocab", 20000), image);
     }
 
     /// <summary>
@@ -76,7 +83,7 @@ internal static class EncoderBenchmarks
         };
         if (gating == GatingKind.Dense)
             options.Layer.InitialExperts = options.Layer.MaximumExperts = 1;
-        return new TransformerEncoder(options, new TokenEmbedding("embedding", shape.Vocabulary, shape.Width, shape.Tokens, generator), generator);
+        return new TransformerEncoder(options, shape.CreateEmbedding(generator), generator);
     }
 
     /// <summary>The dense encoder from TorchSharp's standard modules (post-norm <c>nn.TransformerEncoderLayer</c>, GELU, no dropout).</summary>
@@ -111,7 +118,6 @@ internal static class EncoderBenchmarks
         {
             using var scope = NewDisposeScope();
             var ids = input.to(ScalarType.Int64);
-            var padding = ids.eq(0L);
             var hidden = _embedding.forward(ids).add(_positions.narrow(0, 0, ids.shape[1])).transpose(0, 1);
             foreach (var layer in _layers)
                 hidden = layer.call(hidden);
@@ -131,6 +137,8 @@ internal static class EncoderBenchmarks
 
     private static Tensor Batch(Shape shape, Random random)
     {
+        if (shape.Image)
+            return torch.tensor(Enumerable.Range(0, shape.Batch * 784).Select(_ => (float)random.NextDouble()).ToArray(), new long[] { shape.Batch, 784 });
         var ids = new float[shape.Batch * shape.Tokens];
         for (int i = 0; i < ids.Length; i++)
             ids[i] = 3 + (int)Math.Min(shape.Vocabulary - 4, Math.Exp(random.NextDouble() * Math.Log(shape.Vocabulary - 4)));
@@ -215,8 +223,9 @@ internal static class EncoderBenchmarks
         {
             dynmoe,
             new($"dense, our modules, MoE-block FFN width {equalWidth}", new DenseBlocks(shape, equalWidths), equalWidths),
-            new($"dense, nn.TransformerEncoderLayer, FFN width {equalWidth}", new StandardEncoder(shape, equalWidths), equalWidths),
         };
+        if (!shape.Image)
+            trainees.Add(new($"dense, nn.TransformerEncoderLayer, FFN width {equalWidth}", new StandardEncoder(shape, equalWidths), equalWidths));
         if (Array.IndexOf(args, "--topk") >= 0)
             trainees.Add(new("top-2 of 8", CreateEncoder(shape, GatingKind.TopK, shape.Hidden), widths.Select((w, b) => w == shape.Hidden * activated ? 2.0 * shape.Hidden : w).ToArray()));
         Console.WriteLine($"DynMoE activates {activated:F2} experts per token after 8 steps");
@@ -256,7 +265,7 @@ internal static class EncoderBenchmarks
     /// <summary>A dense encoder of our blocks with its own FFN width per block (TransformerEncoder gives every dense block one width).</summary>
     private sealed class DenseBlocks : MoENetwork
     {
-        private readonly TokenEmbedding _embedding;
+        private readonly InputEmbedding _embedding;
         private readonly TransformerBlock[] _blocks;
         private readonly LayerNorm _norm;
         private readonly Linear _head;
@@ -265,7 +274,7 @@ internal static class EncoderBenchmarks
             : base(nameof(DenseBlocks))
         {
             using var generator = new Generator(1, torch.CPU);
-            _embedding = new TokenEmbedding("embedding", shape.Vocabulary, shape.Width, shape.Tokens, generator);
+            _embedding = shape.CreateEmbedding(generator);
             register_module("embedding", _embedding);
             register_parameter("positions", new Parameter(torch.randn(shape.Tokens, shape.Width, generator: generator).mul_(0.02)));
             _blocks = widths.Select((w, i) => new TransformerBlock($"block{i}", shape.Heads,
@@ -284,7 +293,8 @@ internal static class EncoderBenchmarks
         {
             using var scope = NewDisposeScope();
             var mask = _embedding.TokenMask(input);
-            var hidden = _embedding.forward(input).add(get_parameter("positions")!.narrow(0, 0, input.shape[1]));
+            var hidden = _embedding.forward(input);
+            hidden = hidden.add(get_parameter("positions")!.narrow(0, 0, hidden.shape[1]));
             foreach (var block in _blocks)
                 hidden = block.forward(hidden, mask);
             var pooled = _norm.forward(hidden).mean(new long[] { 1 });

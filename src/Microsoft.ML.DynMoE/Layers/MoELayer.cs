@@ -315,6 +315,12 @@ public sealed class MoELayer : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var flat = input.reshape(-1, Options.ModelDimension);
         var index = tokenMask.reshape(-1).nonzero().reshape(-1);
+        if (index.shape[0] == flat.shape[0])
+        {
+            // No padding (a length-bucketed batch often has none): the same rows in the same order, without the copies.
+            return forward(input).MoveToOuterDisposeScope();
+        }
+
         var routed = forward(flat.index_select(0, index));
         return torch.zeros_like(flat).index_copy(0, index, routed).reshape(input.shape).MoveToOuterDisposeScope();
     }

@@ -210,7 +210,8 @@ internal static class BlockedKernels
         x = Vector.MinNative(Vector.MaxNative(x, new Vector<float>(-87.3f)), new Vector<float>(88.7f));
         // Round to nearest by the 1.5·2^23 trick: valid for |x·log2 e| < 2^22.
         var magic = new Vector<float>(12582912f);
-        var n = Vector.FusedMultiplyAdd(x, new Vector<float>(1.44269504088896341f), magic) - magic;
+        var shifted = Vector.FusedMultiplyAdd(x, new Vector<float>(1.44269504088896341f), magic);
+        var n = shifted - magic;
         var r = Vector.FusedMultiplyAdd(n, new Vector<float>(-0.693359375f), x);
         r = Vector.FusedMultiplyAdd(n, new Vector<float>(2.12194440e-4f), r);
         var p = new Vector<float>(1.9875691500e-4f);
@@ -220,7 +221,8 @@ internal static class BlockedKernels
         p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(1.6666665459e-1f));
         p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(5.0000001201e-1f));
         p = Vector.FusedMultiplyAdd(p, r * r, r) + Vector<float>.One;
-        var exponent = Vector.ShiftLeft(Vector.ConvertToInt32(n) + new Vector<int>(127), 23);
+        // shifted's low mantissa bits hold n (its bits are 0x4B400000 + n), so 2^n needs no float-to-int conversion.
+        var exponent = Vector.ShiftLeft(Vector.AsVectorInt32(shifted) + new Vector<int>(127 - 0x4B400000), 23);
         return p * Vector.AsVectorSingle(exponent);
     }
 

@@ -156,6 +156,16 @@ internal sealed class CompiledMoEBlock
             };
         }
 
+        if (_gating == GatingKind.Dense)
+        {
+            // One expert with weight 1 for every token: no gather, and output = 0 + 1·y exactly, so written directly.
+            Span<float> denseHidden = scratch.Hidden.AsSpan(0, tokens * h);
+            BlockedKernels.Gemm(tokens, h, d, x, d, _weight1.AsSpan(0, d * h), h, denseHidden, h, _bias1.AsSpan(0, h));
+            BlockedKernels.Activate(_activation, denseHidden, scratch.Temporary);
+            BlockedKernels.Gemm(tokens, d, h, denseHidden, h, _weight2.AsSpan(0, h * d), d, output, d, _bias2.AsSpan(0, d));
+            return;
+        }
+
         Span<int> rows = scratch.Rows.AsSpan(0, tokens);
         Span<float> gathered = scratch.Gathered.AsSpan(0, tokens * d);
         Span<float> hidden = scratch.Hidden.AsSpan(0, tokens * h);

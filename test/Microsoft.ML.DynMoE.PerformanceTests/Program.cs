@@ -31,6 +31,30 @@ public static class Program
             return 0;
         }
 
+        if (args.Length > 0 && args[0] == "--encoder-speed")
+        {
+            EncoderBenchmarks.Speed(args);
+            return 0;
+        }
+
+        if (args.Length > 1 && args[0] == "--text-fit")
+        {
+            EncoderBenchmarks.TextFit(args[1], args);
+            return 0;
+        }
+
+        if (args.Length > 0 && args[0] == "--scorer-speed")
+        {
+            EncoderBenchmarks.ScorerSpeed(args);
+            return 0;
+        }
+
+        if (args.Length > 0 && args[0] == "--encoder-profile")
+        {
+            EncoderBenchmarks.Profile(args);
+            return 0;
+        }
+
         if (args.Length > 0 && args[0] == "--quick")
         {
             Quick();

@@ -23,6 +23,7 @@ internal sealed class CompiledMoEBlock
     private readonly float[] _weight2;       // [E, h, d]
     private readonly float[] _bias2;         // [E, d]
     private readonly ExpertActivation _activation;
+    private readonly float[] _weight1;       // [E, d, h]: the GEMM's [k, n] layout (Weight2 already is [h, d])
 
     private CompiledMoEBlock(CompiledLayerNorm norm, GatingKind gating, int topK, ExpertActivation activation, int modelDimension, int hiddenDimension,
         float[] mask, float[] gateVectors, float[] thresholds, float[] weight1T, float[] bias1, float[] weight2, float[] bias2)
@@ -40,6 +41,11 @@ internal sealed class CompiledMoEBlock
         _bias1 = bias1;
         _weight2 = weight2;
         _bias2 = bias2;
+        int slots = mask.Length;
+        _weight1 = new float[weight1T.Length];
+        for (int x = 0; x < slots; x++)
+            BlockedKernels.Transpose(weight1T.AsSpan(x * hiddenDimension * modelDimension, hiddenDimension * modelDimension), hiddenDimension, modelDimension)
+                .CopyTo(_weight1, x * hiddenDimension * modelDimension);
     }
 
     public CompiledLayerNorm Norm { get; }
@@ -121,6 +127,90 @@ internal sealed class CompiledMoEBlock
                 AddExpert(e, weights[e], x, output, scratch.ExpertHidden);
         }
         return activated;
+    }
+
+    /// <summary>
+    /// The layer on <paramref name="tokens"/> normalised rows at once (<c>[T, d]</c>), written to <paramref name="output"/>: each
+    /// token is routed as in <see cref="Forward"/>, then every used expert runs once, as two GEMMs over the rows routed to it,
+    /// and its weighted rows are added to their tokens in expert order. <paramref name="activated"/> (<c>[T]</c>) and
+    /// <paramref name="chosen"/> (<c>[T, E]</c>) receive each token's routing.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void ForwardRows(ReadOnlySpan<float> x, int tokens, Span<float> output, Span<int> activated, Span<bool> chosen, BatchScratch scratch)
+    {
+        int d = ModelDimension, h = HiddenDimension, slots = SlotCount;
+        output[..(tokens * d)].Clear();
+        Span<float> weights = scratch.RouteWeights.AsSpan(0, tokens * slots);
+        for (int t = 0; t < tokens; t++)
+        {
+            var tokenWeights = weights.Slice(t * slots, slots);
+            var tokenChosen = chosen.Slice(t * slots, slots);
+            tokenChosen.Clear();
+            activated[t] = _gating switch
+            {
+                GatingKind.TopAny => RouteTopAny(x.Slice(t * d, d), tokenWeights, tokenChosen, scratch.Scores),
+                GatingKind.TopK => RouteTopK(x.Slice(t * d, d), tokenWeights, tokenChosen, scratch.Scores),
+                _ => RouteDense(tokenWeights, tokenChosen),
+            };
+        }
+
+        if (_gating == GatingKind.Dense)
+        {
+            // One expert with weight 1 for every token: no gather, and output = 0 + 1·y exactly, so written directly.
+            Span<float> denseHidden = scratch.Hidden.AsSpan(0, tokens * h);
+            BlockedKernels.Gemm(tokens, h, d, x, d, _weight1.AsSpan(0, d * h), h, denseHidden, h, _bias1.AsSpan(0, h));
+            BlockedKernels.Activate(_activation, denseHidden, scratch.Temporary);
+            BlockedKernels.Gemm(tokens, d, h, denseHidden, h, _weight2.AsSpan(0, h * d), d, output, d, _bias2.AsSpan(0, d));
+            return;
+        }
+
+        Span<int> rows = scratch.Rows.AsSpan(0, tokens);
+        Span<float> gathered = scratch.Gathered.AsSpan(0, tokens * d);
+        Span<float> hidden = scratch.Hidden.AsSpan(0, tokens * h);
+        Span<float> temporary = scratch.Temporary.AsSpan(0, tokens * h);
+        Span<float> expertOutput = scratch.ExpertOutput.AsSpan(0, tokens * d);
+        for (int e = 0; e < slots; e++)
+        {
+            int count = 0;
+            for (int t = 0; t < tokens; t++)
+            {
+                if (weights[t * slots + e] != 0f)
+                    rows[count++] = t;
+            }
+
+            if (count == 0)
+                continue;
+            for (int r = 0; r < count; r++)
+                x.Slice(rows[r] * d, d).CopyTo(gathered.Slice(r * d, d));
+            BlockedKernels.Gemm(count, h, d, gathered, d, _weight1.AsSpan(e * d * h, d * h), h, hidden, h, _bias1.AsSpan(e * h, h));
+            BlockedKernels.Activate(_activation, hidden[..(count * h)], temporary);
+            BlockedKernels.Gemm(count, d, h, hidden, h, _weight2.AsSpan(e * h * d, h * d), d, expertOutput, d, _bias2.AsSpan(e * d, d));
+            for (int r = 0; r < count; r++)
+                DenseKernels.MultiplyAdd(expertOutput.Slice(r * d, d), weights[rows[r] * slots + e], output.Slice(rows[r] * d, d));
+        }
+    }
+
+    /// <summary>Working memory of <see cref="ForwardRows"/> for up to a given number of tokens.</summary>
+    internal sealed class BatchScratch
+    {
+        public BatchScratch(int tokens, int modelDimension, int hiddenDimension, int slots)
+        {
+            RouteWeights = new float[tokens * slots];
+            Scores = new float[slots];
+            Rows = new int[tokens];
+            Gathered = new float[tokens * modelDimension];
+            Hidden = new float[tokens * hiddenDimension];
+            Temporary = new float[tokens * hiddenDimension];
+            ExpertOutput = new float[tokens * modelDimension];
+        }
+
+        public float[] RouteWeights { get; }
+        public float[] Scores { get; }
+        public int[] Rows { get; }
+        public float[] Gathered { get; }
+        public float[] Hidden { get; }
+        public float[] Temporary { get; }
+        public float[] ExpertOutput { get; }
     }
 
     private static int RouteDense(Span<float> weights, Span<bool> chosen)

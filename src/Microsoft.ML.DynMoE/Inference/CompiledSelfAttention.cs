@@ -13,6 +13,8 @@ internal sealed class CompiledSelfAttention
     private readonly float[] _qkvBias;      // [3d]
     private readonly float[] _outputWeight; // [d, d]
     private readonly float[] _outputBias;   // [d]
+    private readonly float[] _qkvWeightT;   // [d, 3d]: the GEMM's [k, n] layout
+    private readonly float[] _outputWeightT; // [d, d]
 
     private CompiledSelfAttention(int modelDimension, int heads, float[] qkvWeight, float[] qkvBias, float[] outputWeight, float[] outputBias)
     {
@@ -22,6 +24,8 @@ internal sealed class CompiledSelfAttention
         _qkvBias = qkvBias;
         _outputWeight = outputWeight;
         _outputBias = outputBias;
+        _qkvWeightT = BlockedKernels.Transpose(qkvWeight, 3 * modelDimension, modelDimension);
+        _outputWeightT = BlockedKernels.Transpose(outputWeight, modelDimension, modelDimension);
     }
 
     public int ModelDimension { get; }
@@ -75,6 +79,47 @@ internal sealed class CompiledSelfAttention
         }
 
         DenseKernels.LinearRows(_outputWeight, _outputBias, attended, count, output);
+    }
+
+    /// <summary>
+    /// Attention over several sequences whose token rows lie one after another in <paramref name="input"/> (<c>[T, d]</c>):
+    /// one GEMM projects every token, each sequence's heads attend only within it (<c>starts</c>/<c>lengths</c>), one GEMM
+    /// projects back into <paramref name="output"/>. The scratch must hold <c>T</c> tokens and the longest sequence.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void ForwardBatch(ReadOnlySpan<float> input, ReadOnlySpan<int> starts, ReadOnlySpan<int> lengths, int tokens, Span<float> output,
+        Span<float> qkv, Span<float> attended, Span<float> keysT, Span<float> scores)
+    {
+        int d = ModelDimension, d3 = 3 * d, headDimension = d / Heads;
+        float scale = 1f / MathF.Sqrt(headDimension);
+        BlockedKernels.Gemm(tokens, d3, d, input, d, _qkvWeightT, d3, qkv, d3, _qkvBias);
+        for (int sequence = 0; sequence < starts.Length; sequence++)
+        {
+            int start = starts[sequence], count = lengths[sequence];
+            if (count == 0)
+                continue;
+            var rows = qkv.Slice(start * d3, count * d3);
+            for (int h = 0; h < Heads; h++)
+            {
+                int offset = h * headDimension;
+                // Kᵀ of this head, [headDimension, count], so the scores are a plain [count, headDimension] · [headDimension, count] GEMM.
+                for (int j = 0; j < count; j++)
+                {
+                    var key = rows.Slice(j * d3 + d + offset, headDimension);
+                    for (int p = 0; p < headDimension; p++)
+                        keysT[p * count + j] = key[p];
+                }
+
+                var weights = scores[..(count * count)];
+                BlockedKernels.Gemm(count, count, headDimension, rows[offset..], d3, keysT, count, weights, count, default);
+                for (int i = 0; i < count; i++)
+                    BlockedKernels.ScaledSoftmax(weights.Slice(i * count, count), scale);
+                BlockedKernels.Gemm(count, headDimension, count, weights, count, rows[(2 * d + offset)..], d3,
+                    attended[(start * d + offset)..], d, default);
+            }
+        }
+
+        BlockedKernels.Gemm(tokens, d, d, attended, d, _outputWeightT, d, output, d, _outputBias);
     }
 
     public void Save(BinaryWriter writer)

@@ -5,9 +5,10 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.DynMoE.Inference;
 
 /// <summary>
-/// The eval-mode forward pass of a trained <see cref="TransformerEncoder"/> as managed arrays, one sequence at a time.
-/// Only the real tokens of a sequence are computed (no padding), which is what the key-padding mask makes the
-/// TorchSharp forward compute for them; the FFNs run through <see cref="CompiledMoEBlock"/>, as the tabular scorer's.
+/// The eval-mode forward pass of a trained <see cref="TransformerEncoder"/> as managed arrays, for one sequence or a
+/// batch packed token after token. Only the real tokens of a sequence are computed (no padding), which is what the
+/// key-padding mask makes the TorchSharp forward compute for them. Projections and experts run as blocked matrix
+/// products over all packed tokens (<see cref="BlockedKernels"/>), attention within each sequence.
 /// Immutable and thread-safe; needs no native library.
 /// </summary>
 internal sealed class CompiledTransformerEncoder
@@ -78,8 +79,11 @@ internal sealed class CompiledTransformerEncoder
             CompiledMoEMlp.ToArray(encoder.Head.weight!), CompiledMoEMlp.ToArray(encoder.Head.bias!));
     }
 
-    /// <summary>Per-thread working memory, so <see cref="Forward"/> allocates nothing per sequence.</summary>
-    public Scratch CreateScratch() => new(this);
+    /// <summary>Per-thread working memory for one sequence, so <see cref="Forward"/> allocates nothing.</summary>
+    public Scratch CreateScratch() => new(this, 1);
+
+    /// <summary>Per-thread working memory for <see cref="ForwardBatch"/>: up to <paramref name="sequences"/> full-length sequences per pass.</summary>
+    public Scratch CreateBatchScratch(int sequences) => new(this, Math.Max(1, sequences));
 
     /// <summary>
     /// Computes the logits of one raw input row and returns the number of token states (input tokens plus [CLS]).
@@ -88,41 +92,125 @@ internal sealed class CompiledTransformerEncoder
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Forward(ReadOnlySpan<float> input, Span<float> output, Scratch scratch, RoutingTrace? trace = null)
     {
+        int states = Embed(input, scratch, 0);
+        scratch.Starts[0] = 0;
+        scratch.Lengths[0] = states;
+        Encode(scratch, 1, states, trace);
+        Pool(scratch, 0, output);
+        if (trace is not null)
+            trace.States = states;
+        return states;
+    }
+
+    /// <summary>
+    /// Computes the logits of many raw input rows: <paramref name="outputs"/> is <c>[inputs.Count, OutputDimension]</c>
+    /// row-major. Sequences are packed, as many as <paramref name="scratch"/> holds, so every projection and expert runs as
+    /// one matrix product over all their tokens (attention stays within each sequence). Each row's logits are bit-for-bit
+    /// those of <see cref="Forward"/>. Reuse the scratch across calls; one scratch per thread.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void ForwardBatch(IReadOnlyList<ReadOnlyMemory<float>> inputs, Span<float> outputs, Scratch scratch)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        int o = OutputDimension;
+        if (outputs.Length < inputs.Count * o)
+            throw new ArgumentException($"outputs holds {outputs.Length} values; {inputs.Count} rows need {inputs.Count * o}.", nameof(outputs));
+        int next = 0;
+        while (next < inputs.Count)
+        {
+            int first = next, tokens = 0, sequences = 0;
+            while (next < inputs.Count && sequences < scratch.SequenceCapacity && tokens + MaximumStates <= scratch.TokenCapacity)
+            {
+                int states = Embed(inputs[next].Span, scratch, tokens);
+                scratch.Starts[sequences] = tokens;
+                scratch.Lengths[sequences] = states;
+                tokens += states;
+                sequences++;
+                next++;
+            }
+
+            Encode(scratch, sequences, tokens, null);
+            for (int i = 0; i < sequences; i++)
+                Pool(scratch, i, outputs.Slice((first + i) * o, o));
+        }
+    }
+
+    /// <summary>
+    /// <see cref="ForwardBatch"/> over up to <paramref name="threads"/> threads, each with its own scratch of
+    /// <paramref name="sequencesPerPass"/> sequences; rows are split into contiguous ranges.
+    /// </summary>
+    public void ForwardBatchParallel(IReadOnlyList<ReadOnlyMemory<float>> inputs, float[] outputs, int threads, int sequencesPerPass = 16)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(outputs);
+        int o = OutputDimension, count = inputs.Count;
+        int parts = Math.Max(1, Math.Min(threads, (count + sequencesPerPass - 1) / sequencesPerPass));
+        if (outputs.Length < count * o)
+            throw new ArgumentException($"outputs holds {outputs.Length} values; {count} rows need {count * o}.", nameof(outputs));
+        System.Threading.Tasks.Parallel.For(0, parts, new System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+        {
+            int from = (int)((long)count * part / parts), to = (int)((long)count * (part + 1) / parts);
+            var range = new ReadOnlyMemory<float>[to - from];
+            for (int i = from; i < to; i++)
+                range[i - from] = inputs[i];
+            ForwardBatch(range, outputs.AsSpan(from * o, (to - from) * o), CreateBatchScratch(sequencesPerPass));
+        });
+    }
+
+    /// <summary>Writes one input's states ([CLS] first when used, positions added) at token row <paramref name="row"/>; returns their number.</summary>
+    private int Embed(ReadOnlySpan<float> input, Scratch scratch, int row)
+    {
         int d = ModelDimension;
         int offset = UsesClassToken ? 1 : 0;
-        Span<float> hidden = scratch.Hidden;
+        Span<float> hidden = scratch.Hidden.AsSpan(row * d);
         int states = Embedding.Embed(input, hidden[(offset * d)..]) + offset;
         if (UsesClassToken)
             _classToken.AsSpan().CopyTo(hidden[..d]);
-        for (int t = 0; t < states; t++)
-            DenseKernels.MultiplyAdd(_positions.AsSpan(t * d, d), 1f, hidden.Slice(t * d, d));
+        DenseKernels.MultiplyAdd(_positions.AsSpan(0, states * d), 1f, hidden[..(states * d)]);
+        return states;
+    }
 
-        Span<float> normalized = scratch.Normalized;
-        Span<float> delta = scratch.Delta;
+    /// <summary>Runs every block on the <paramref name="tokens"/> packed states of <paramref name="sequences"/> sequences.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Encode(Scratch scratch, int sequences, int tokens, RoutingTrace? trace)
+    {
+        int d = ModelDimension;
+        Span<float> hidden = scratch.Hidden.AsSpan(0, tokens * d);
+        Span<float> normalized = scratch.Normalized.AsSpan(0, tokens * d);
+        Span<float> delta = scratch.Delta.AsSpan(0, tokens * d);
+        ReadOnlySpan<int> starts = scratch.Starts.AsSpan(0, sequences), lengths = scratch.Lengths.AsSpan(0, sequences);
         int moeLayer = 0;
         for (int b = 0; b < _blocks.Length; b++)
         {
             var block = _blocks[b];
-            for (int t = 0; t < states; t++)
-                block.AttentionNorm.Apply(hidden.Slice(t * d, d), normalized.Slice(t * d, d));
-            block.Attention.Forward(normalized, states, delta, scratch.QueryKeyValue, scratch.Attended, scratch.AttentionWeights);
-            DenseKernels.MultiplyAdd(delta[..(states * d)], 1f, hidden[..(states * d)]);
+            block.AttentionNorm.ApplyRows(hidden, normalized, tokens);
+            block.Attention.ForwardBatch(normalized, starts, lengths, tokens, delta, scratch.QueryKeyValue, scratch.Attended, scratch.KeysT, scratch.Scores);
+            DenseKernels.MultiplyAdd(delta, 1f, hidden);
 
             var feedForward = block.FeedForward;
-            for (int t = 0; t < states; t++)
+            feedForward.Norm.ApplyRows(hidden, normalized, tokens);
+            int slots = feedForward.SlotCount;
+            Span<bool> chosen = scratch.Chosen.AsSpan(0, tokens * slots);
+            feedForward.ForwardRows(normalized, tokens, delta, scratch.Activated, chosen, scratch.Experts);
+            DenseKernels.MultiplyAdd(delta, 1f, hidden);
+            if (trace is not null && block.IsMoE)
             {
-                Span<float> state = hidden.Slice(t * d, d);
-                feedForward.Norm.Apply(state, normalized[..d]);
-                int activated = feedForward.Forward(normalized[..d], scratch.FeedForwardOutput, scratch.Experts);
-                DenseKernels.MultiplyAdd(scratch.FeedForwardOutput.AsSpan(0, d), 1f, state);
-                if (trace is not null && block.IsMoE)
-                    trace.Count(moeLayer, t, activated, scratch.Experts.Chosen.AsSpan(0, feedForward.SlotCount));
+                for (int t = 0; t < tokens; t++)
+                    trace.Count(moeLayer, t, scratch.Activated[t], chosen.Slice(t * slots, slots));
             }
 
             if (block.IsMoE)
                 moeLayer++;
         }
+    }
 
+    /// <summary>Final norm, pooling and head of sequence <paramref name="sequence"/> of the last <see cref="Encode"/>.</summary>
+    private void Pool(Scratch scratch, int sequence, Span<float> output)
+    {
+        int d = ModelDimension;
+        int start = scratch.Starts[sequence], states = scratch.Lengths[sequence];
+        Span<float> hidden = scratch.Hidden.AsSpan(start * d, states * d);
+        Span<float> normalized = scratch.Normalized.AsSpan(0, d);
         Span<float> pooled = scratch.Pooled;
         pooled.Clear();
         if (UsesClassToken)
@@ -133,15 +221,12 @@ internal sealed class CompiledTransformerEncoder
         {
             for (int t = 0; t < states; t++)
             {
-                _finalNorm.Apply(hidden.Slice(t * d, d), normalized[..d]);
-                DenseKernels.MultiplyAdd(normalized[..d], 1f / states, pooled);
+                _finalNorm.Apply(hidden.Slice(t * d, d), normalized);
+                DenseKernels.MultiplyAdd(normalized, 1f / states, pooled);
             }
         }
 
         DenseKernels.Linear(_headWeight, _headBias, pooled, output);
-        if (trace is not null)
-            trace.States = states;
-        return states;
     }
 
     public void Save(BinaryWriter writer)
@@ -205,36 +290,49 @@ internal sealed class CompiledTransformerEncoder
 
     private sealed record Block(CompiledLayerNorm AttentionNorm, CompiledSelfAttention Attention, CompiledMoEBlock FeedForward, bool IsMoE);
 
-    /// <summary>Working buffers for one thread.</summary>
+    /// <summary>Working buffers for one thread: room for <see cref="SequenceCapacity"/> full-length sequences.</summary>
     internal sealed class Scratch
     {
-        public Scratch(CompiledTransformerEncoder encoder)
+        public Scratch(CompiledTransformerEncoder encoder, int sequences)
         {
             int d = encoder.ModelDimension, states = Math.Max(1, encoder.MaximumStates);
-            Hidden = new float[states * d];
-            Normalized = new float[states * d];
-            Delta = new float[states * d];
-            QueryKeyValue = new float[states * 3 * d];
-            Attended = new float[states * d];
-            AttentionWeights = new float[states];
-            FeedForwardOutput = new float[d];
+            int tokens = states * sequences;
+            SequenceCapacity = sequences;
+            TokenCapacity = tokens;
+            Hidden = new float[tokens * d];
+            Normalized = new float[tokens * d];
+            Delta = new float[tokens * d];
+            QueryKeyValue = new float[tokens * 3 * d];
+            Attended = new float[tokens * d];
+            KeysT = new float[states * d];
+            Scores = new float[states * states];
             Pooled = new float[d];
             Output = new float[encoder.OutputDimension];
+            Starts = new int[sequences];
+            Lengths = new int[sequences];
+            Activated = new int[tokens];
             int hiddenWidth = encoder._blocks.Max(b => b.FeedForward.HiddenDimension);
             int slots = encoder._blocks.Max(b => b.FeedForward.SlotCount);
-            Experts = new CompiledMoEMlp.Scratch(d, hiddenWidth, slots);
+            Chosen = new bool[tokens * slots];
+            Experts = new CompiledMoEBlock.BatchScratch(tokens, d, hiddenWidth, slots);
         }
 
+        public int SequenceCapacity { get; }
+        public int TokenCapacity { get; }
         public float[] Hidden { get; }
         public float[] Normalized { get; }
         public float[] Delta { get; }
         public float[] QueryKeyValue { get; }
         public float[] Attended { get; }
-        public float[] AttentionWeights { get; }
-        public float[] FeedForwardOutput { get; }
+        public float[] KeysT { get; }
+        public float[] Scores { get; }
         public float[] Pooled { get; }
         public float[] Output { get; }
-        public CompiledMoEMlp.Scratch Experts { get; }
+        public int[] Starts { get; }
+        public int[] Lengths { get; }
+        public int[] Activated { get; }
+        public bool[] Chosen { get; }
+        public CompiledMoEBlock.BatchScratch Experts { get; }
     }
 
     /// <summary>One sequence's routing: per MoE layer and state, the experts activated; per MoE layer and slot, whether it was used.</summary>

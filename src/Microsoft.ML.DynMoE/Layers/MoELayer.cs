@@ -20,6 +20,8 @@ internal sealed class MoELayer : nn.Module<Tensor, Tensor>
     private Tensor? _recordedLoad;
     private Tensor? _recordedUnroutedSum;
     private long _recordedTokens;
+    private Tensor? _pendingCounts; // [E_max + 1] int64 on the layer's device: per-slot load, then unrouted tokens
+    private long _pendingTokens;
 
     /// <summary>Creates the layer: all <see cref="MoELayerOptions.MaximumExperts"/> slots allocated, the first <see cref="MoELayerOptions.InitialExperts"/> active.</summary>
     /// <param name="name">Module name.</param>
@@ -103,7 +105,15 @@ internal sealed class MoELayer : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>Cumulative routing counts over all forwards (training and eval) since <see cref="ResetRoutingStatistics"/>.</summary>
-    public RoutingStatistics RoutingStatistics => _statistics;
+    /// <remarks>Routed layers count on the device during forwards; reading this property copies the counts to the host once.</remarks>
+    public RoutingStatistics RoutingStatistics
+    {
+        get
+        {
+            FlushPendingCounts();
+            return _statistics;
+        }
+    }
 
     /// <summary>True between <see cref="BeginRecording"/> and <see cref="EndRecording"/>; only training forwards are recorded.</summary>
     public bool IsRecording { get; private set; }
@@ -112,7 +122,11 @@ internal sealed class MoELayer : nn.Module<Tensor, Tensor>
     public long RecordedTokens => _recordedTokens;
 
     /// <summary>Clears <see cref="RoutingStatistics"/>.</summary>
-    public void ResetRoutingStatistics() => _statistics = new RoutingStatistics(Options.SlotCount);
+    public void ResetRoutingStatistics()
+    {
+        ClearPendingCounts();
+        _statistics = new RoutingStatistics(Options.SlotCount);
+    }
 
     /// <summary>Starts a new recording window (clearing the previous records). Only training-mode forwards record.</summary>
     public void BeginRecording()
@@ -237,8 +251,7 @@ internal sealed class MoELayer : nn.Module<Tensor, Tensor>
         Tensor output;
         Tensor activatedCounts;
         Tensor auxiliary;
-        long[] perExpert;
-        long unroutedCount = 0;
+        long[]? perExpert;
         if (tokenCount == 0)
         {
             // A batch of empty sequences has no token to route: the gate's mean-based auxiliary losses would be 0/0 = NaN
@@ -265,15 +278,17 @@ internal sealed class MoELayer : nn.Module<Tensor, Tensor>
             activatedCounts = decision.Routed.sum(1, type: ScalarType.Int64);
             auxiliary = decision.AuxiliaryLoss;
             var load = decision.Routed.sum(dim: 0, type: ScalarType.Int64);
-            perExpert = load.cpu().data<long>().ToArray();
-            unroutedCount = decision.Unrouted.sum().item<long>();
+            // Counted on the device and read once when the statistics are read (per epoch), not synchronised every step.
+            CountOnDevice(tokenCount, load, decision.Unrouted.sum(type: ScalarType.Int64));
+            perExpert = null;
             if (training && IsRecording)
             {
                 Record(gateInput, decision, load);
             }
         }
 
-        _statistics.Add(tokenCount, perExpert, unroutedCount);
+        if (perExpert is not null)
+            _statistics.Add(tokenCount, perExpert, 0);
         Replace(ref _auxiliaryLoss, auxiliary);
         Replace(ref _lastActivatedCounts, activatedCounts);
         return output.reshape(input.shape).MoveToOuterDisposeScope();
@@ -296,6 +311,12 @@ internal sealed class MoELayer : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var flat = input.reshape(-1, Options.ModelDimension);
         var index = tokenMask.reshape(-1).nonzero().reshape(-1);
+        if (index.shape[0] == flat.shape[0])
+        {
+            // No padding (a length-bucketed batch often has none): the same rows in the same order, without the copies.
+            return forward(input).MoveToOuterDisposeScope();
+        }
+
         var routed = forward(flat.index_select(0, index));
         return torch.zeros_like(flat).index_copy(0, index, routed).reshape(input.shape).MoveToOuterDisposeScope();
     }
@@ -308,6 +329,7 @@ internal sealed class MoELayer : nn.Module<Tensor, Tensor>
             _auxiliaryLoss?.Dispose();
             _lastActivatedCounts?.Dispose();
             ClearRecords();
+            ClearPendingCounts();
         }
 
         base.Dispose(disposing);
@@ -316,7 +338,9 @@ internal sealed class MoELayer : nn.Module<Tensor, Tensor>
     private void Record(Tensor gateInput, GateDecision decision, Tensor load)
     {
         using var noGrad = torch.no_grad();
-        if (_recordedLoad is null || _recordedUnroutedSum is null || _recordedLoad.device != load.device)
+        // Device type and index, not Tensor.device: Device compares by reference, so that test was always true and each
+        // recorded forward cleared the window before (only the last step of a window was adapted from).
+        if (_recordedLoad is null || _recordedUnroutedSum is null || _recordedLoad.device_type != load.device_type || _recordedLoad.device_index != load.device_index)
         {
             ClearRecords();
             _recordedLoad = torch.zeros(Options.SlotCount, dtype: ScalarType.Int64, device: load.device).DetachFromDisposeScope();
@@ -328,6 +352,44 @@ internal sealed class MoELayer : nn.Module<Tensor, Tensor>
         ScalarArgument.AddInPlace(_recordedUnroutedSum, gateInput.detach().mul(unroutedRows).sum(dim: 0));
         _recordedTokens += gateInput.shape[0];
     }
+
+    private void CountOnDevice(long tokens, Tensor load, Tensor unrouted)
+    {
+        using var noGrad = torch.no_grad();
+        using var scope = NewDisposeScope();
+        if (_pendingCounts is null || _pendingCounts.device_type != load.device_type || _pendingCounts.device_index != load.device_index)
+        {
+            FlushPendingCounts();
+            ClearPendingCounts();
+            _pendingCounts = torch.zeros(Options.SlotCount + 1, dtype: ScalarType.Int64, device: load.device).DetachFromDisposeScope();
+        }
+
+        ScalarArgument.AddInPlace(_pendingCounts.narrow(0, 0, Options.SlotCount), load);
+        ScalarArgument.AddInPlace(_pendingCounts.narrow(0, Options.SlotCount, 1), unrouted.reshape(1));
+        _pendingTokens += tokens;
+    }
+
+    private void FlushPendingCounts()
+    {
+        if (_pendingCounts is null || _pendingTokens == 0)
+            return;
+        using var scope = NewDisposeScope();
+        long[] counts = _pendingCounts.cpu().data<long>().ToArray();
+        _statistics.Add(_pendingTokens, counts[..Options.SlotCount], counts[Options.SlotCount]);
+        _pendingTokens = 0;
+        using var zero = 0.ToScalar();
+        _pendingCounts.fill_(zero);
+    }
+
+    private void ClearPendingCounts()
+    {
+        _pendingCounts?.Dispose();
+        _pendingCounts = null;
+        _pendingTokens = 0;
+    }
+
+    /// <summary>Host copy of the device counts not yet read (tests: the statistics must not be read every step).</summary>
+    internal long PendingTokens => _pendingTokens;
 
     private void ClearRecords()
     {

@@ -58,16 +58,31 @@ internal sealed class MultiHeadSelfAttention : nn.Module<Tensor, Tensor?, Tensor
         long n = input.shape[0], s = input.shape[1];
         int headDimension = ModelDimension / Heads;
         var qkv = QueryKeyValue.forward(input).view(n, s, 3, Heads, headDimension).permute(2, 0, 3, 1, 4);
-        var query = qkv[0];
-        var key = qkv[1];
-        var value = qkv[2];
-        var logits = ScalarArgument.Multiply(query.matmul(key.transpose(-2, -1)), 1.0 / Math.Sqrt(headDimension));
+        // libtorch's fused kernel never materialises the [N, H, S, S] scores (nor keeps them for backward); its default
+        // scale is 1/√d_h. The mask is additive, MaskedLogit on padded keys, so the logits are those of the explicit form.
+        var attended = nn.functional.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], keyMask is null ? null : AdditiveMask(keyMask, input.dtype),
+            training ? AttentionDropout : 0);
+        return Output.forward(attended.transpose(1, 2).reshape(n, s, ModelDimension)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary><c>[N, 1, 1, S]</c>: 0 for real keys, <see cref="MaskedLogit"/> for padded ones.</summary>
+    internal static Tensor AdditiveMask(Tensor keyMask, ScalarType dtype)
+    {
+        long n = keyMask.shape[0], s = keyMask.shape[1];
+        return ScalarArgument.MaskedFill(torch.zeros(n, 1, 1, s, dtype: dtype, device: keyMask.device), keyMask.logical_not().view(n, 1, 1, s), MaskedLogit);
+    }
+
+    /// <summary>The explicit form: score matrices, masked fill, softmax, weighted sum (the reference the fused path is tested against).</summary>
+    internal Tensor ExplicitForward(Tensor input, Tensor? keyMask)
+    {
+        using var scope = NewDisposeScope();
+        long n = input.shape[0], s = input.shape[1];
+        int headDimension = ModelDimension / Heads;
+        var qkv = QueryKeyValue.forward(input).view(n, s, 3, Heads, headDimension).permute(2, 0, 3, 1, 4);
+        var logits = ScalarArgument.Multiply(qkv[0].matmul(qkv[1].transpose(-2, -1)), 1.0 / Math.Sqrt(headDimension));
         if (keyMask is not null)
             logits = ScalarArgument.MaskedFill(logits, keyMask.logical_not().view(n, 1, 1, s), MaskedLogit);
-        var probabilities = torch.softmax(logits, -1);
-        if (training && AttentionDropout > 0)
-            probabilities = nn.functional.dropout(probabilities, AttentionDropout, true);
-        var attended = probabilities.matmul(value).transpose(1, 2).reshape(n, s, ModelDimension);
+        var attended = torch.softmax(logits, -1).matmul(qkv[2]).transpose(1, 2).reshape(n, s, ModelDimension);
         return Output.forward(attended).MoveToOuterDisposeScope();
     }
 }

@@ -22,6 +22,7 @@ internal static class MoENetworkTrainer
         // libtorch's OpenMP build keeps the thread count per calling thread (omp_set_num_threads), so setting and
         // restoring it here, on the thread that trains, leaves Fits on other threads untouched (tested).
         NativeReproducibility.Ensure();
+        NativeHeap.Bound();
         int previousThreads = torch.get_num_threads();
         torch.set_num_threads(settings.Threads);
         try

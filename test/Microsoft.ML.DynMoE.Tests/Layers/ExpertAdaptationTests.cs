@@ -99,6 +99,24 @@ public sealed class ExpertAdaptationTests
     }
 
     [TestMethod]
+    public void AWindowAccumulatesEveryForwardItRecords()
+    {
+        using var layer = IdentityGateLayer(initial: 3);
+        layer.BeginRecording();
+        layer.forward(Matrix(new float[,] { { 0, 1, 0, 0 } })); // routes to slot 1 only
+        layer.forward(Matrix(new float[,] { { 1, 0, 0, 0 }, { 2, -1, 0, 0 } })); // both to slot 0 only
+        layer.EndRecording();
+        Assert.AreEqual(3L, layer.RecordedTokens, "1 + 2 tokens over the two forwards");
+        var change = layer.AdaptExperts();
+        CollectionAssert.AreEqual(new[] { 2 }, change.RemovedSlots.ToArray(), "slot 1 was used in the first forward, so only slot 2 goes");
+        CollectionAssert.AreEqual(new float[] { 1, 1, 0, 0 }, Floats(layer.ExpertMask));
+        Assert.AreEqual(3L, layer.PendingTokens, "the statistics stay on the device until read");
+        CollectionAssert.AreEqual(new long[] { 2, 1, 0, 0 }, layer.RoutingStatistics.ExpertLoad, "the statistics count both forwards too");
+        Assert.AreEqual(0L, layer.PendingTokens, "reading them copies them once");
+        Assert.AreEqual(3L, layer.RoutingStatistics.TokensSeen);
+    }
+
+    [TestMethod]
     public void OnlyTrainingForwardsWhileRecordingAreRecordedAndAnEmptyWindowChangesNothing()
     {
         using var layer = IdentityGateLayer(initial: 2);

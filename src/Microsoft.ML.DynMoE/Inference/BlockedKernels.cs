@@ -1,0 +1,290 @@
+using System;
+using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Microsoft.ML.DynMoE.Layers;
+
+namespace Microsoft.ML.DynMoE.Inference;
+
+/// <summary>
+/// Matrix kernels for the batched encoder scorer: a register-blocked GEMM over <see cref="Vector{T}"/> (4 rows × 2
+/// vectors of accumulators), row softmax and span activations. Every output element is the same fused multiply-add chain
+/// over k in order, whichever kernel (block, row or column tail) computes it, so a token's result does not depend on how
+/// many other tokens share the call: scoring a document alone or in a batch gives identical bits.
+/// </summary>
+internal static class BlockedKernels
+{
+    /// <summary>
+    /// <c>C = A · B (+ bias, + C when <paramref name="accumulate"/>)</c>: A is <c>[m, k]</c> with row stride <paramref name="lda"/>,
+    /// B is <c>[k, n]</c> with row stride <paramref name="ldb"/>, C is <c>[m, n]</c> with row stride <paramref name="ldc"/>; an empty
+    /// <paramref name="bias"/> adds nothing.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Gemm(int m, int n, int k, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc,
+        ReadOnlySpan<float> bias, bool accumulate = false)
+    {
+        if (m == 0 || n == 0)
+            return;
+        ref float a0 = ref MemoryMarshal.GetReference(a);
+        ref float b0 = ref MemoryMarshal.GetReference(b);
+        ref float c0 = ref MemoryMarshal.GetReference(c);
+        ref float bias0 = ref MemoryMarshal.GetReference(bias);
+        bool hasBias = !bias.IsEmpty;
+        int v = Vector<float>.Count;
+        int j = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            for (; j + 2 * v <= n; j += 2 * v)
+            {
+                int i = 0;
+                for (; i + 4 <= m; i += 4)
+                    Block4x2(k, ref Unsafe.Add(ref a0, i * lda), lda, ref Unsafe.Add(ref b0, j), ldb, ref Unsafe.Add(ref c0, i * ldc + j), ldc, ref Unsafe.Add(ref bias0, j), hasBias, accumulate);
+                for (; i < m; i++)
+                    Row1x2(k, ref Unsafe.Add(ref a0, i * lda), ref Unsafe.Add(ref b0, j), ldb, ref Unsafe.Add(ref c0, i * ldc + j), ref Unsafe.Add(ref bias0, j), hasBias, accumulate);
+            }
+
+            for (; j + v <= n; j += v)
+            {
+                for (int i = 0; i < m; i++)
+                    Row1x1(k, ref Unsafe.Add(ref a0, i * lda), ref Unsafe.Add(ref b0, j), ldb, ref Unsafe.Add(ref c0, i * ldc + j), ref Unsafe.Add(ref bias0, j), hasBias, accumulate);
+            }
+        }
+
+        for (; j < n; j++)
+        {
+            for (int i = 0; i < m; i++)
+            {
+                ref float target = ref Unsafe.Add(ref c0, i * ldc + j);
+                float sum = accumulate ? target : 0f;
+                if (hasBias)
+                    sum += Unsafe.Add(ref bias0, j);
+                ref float row = ref Unsafe.Add(ref a0, i * lda);
+                for (int p = 0; p < k; p++)
+                    sum = MathF.FusedMultiplyAdd(Unsafe.Add(ref row, p), Unsafe.Add(ref b0, p * ldb + j), sum);
+                target = sum;
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<float> Start(ref float c, ref float bias, bool hasBias, bool accumulate)
+    {
+        var start = accumulate ? Vector.LoadUnsafe(ref c) : Vector<float>.Zero;
+        return hasBias ? start + Vector.LoadUnsafe(ref bias) : start;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Block4x2(int k, ref float a, int lda, ref float b, int ldb, ref float c, int ldc, ref float bias, bool hasBias, bool accumulate)
+    {
+        int v = Vector<float>.Count;
+        ref float c1 = ref Unsafe.Add(ref c, ldc);
+        ref float c2 = ref Unsafe.Add(ref c, 2 * ldc);
+        ref float c3 = ref Unsafe.Add(ref c, 3 * ldc);
+        ref float biasHigh = ref Unsafe.Add(ref bias, v);
+        var s00 = Start(ref c, ref bias, hasBias, accumulate);
+        var s01 = Start(ref Unsafe.Add(ref c, v), ref biasHigh, hasBias, accumulate);
+        var s10 = Start(ref c1, ref bias, hasBias, accumulate);
+        var s11 = Start(ref Unsafe.Add(ref c1, v), ref biasHigh, hasBias, accumulate);
+        var s20 = Start(ref c2, ref bias, hasBias, accumulate);
+        var s21 = Start(ref Unsafe.Add(ref c2, v), ref biasHigh, hasBias, accumulate);
+        var s30 = Start(ref c3, ref bias, hasBias, accumulate);
+        var s31 = Start(ref Unsafe.Add(ref c3, v), ref biasHigh, hasBias, accumulate);
+        ref float a1 = ref Unsafe.Add(ref a, lda);
+        ref float a2 = ref Unsafe.Add(ref a, 2 * lda);
+        ref float a3 = ref Unsafe.Add(ref a, 3 * lda);
+        for (int p = 0; p < k; p++)
+        {
+            ref float row = ref Unsafe.Add(ref b, p * ldb);
+            var b0 = Vector.LoadUnsafe(ref row);
+            var b1 = Vector.LoadUnsafe(ref Unsafe.Add(ref row, v));
+            var x = new Vector<float>(Unsafe.Add(ref a, p));
+            s00 = Vector.FusedMultiplyAdd(x, b0, s00);
+            s01 = Vector.FusedMultiplyAdd(x, b1, s01);
+            x = new Vector<float>(Unsafe.Add(ref a1, p));
+            s10 = Vector.FusedMultiplyAdd(x, b0, s10);
+            s11 = Vector.FusedMultiplyAdd(x, b1, s11);
+            x = new Vector<float>(Unsafe.Add(ref a2, p));
+            s20 = Vector.FusedMultiplyAdd(x, b0, s20);
+            s21 = Vector.FusedMultiplyAdd(x, b1, s21);
+            x = new Vector<float>(Unsafe.Add(ref a3, p));
+            s30 = Vector.FusedMultiplyAdd(x, b0, s30);
+            s31 = Vector.FusedMultiplyAdd(x, b1, s31);
+        }
+
+        s00.StoreUnsafe(ref c);
+        s01.StoreUnsafe(ref Unsafe.Add(ref c, v));
+        s10.StoreUnsafe(ref c1);
+        s11.StoreUnsafe(ref Unsafe.Add(ref c1, v));
+        s20.StoreUnsafe(ref c2);
+        s21.StoreUnsafe(ref Unsafe.Add(ref c2, v));
+        s30.StoreUnsafe(ref c3);
+        s31.StoreUnsafe(ref Unsafe.Add(ref c3, v));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Row1x2(int k, ref float a, ref float b, int ldb, ref float c, ref float bias, bool hasBias, bool accumulate)
+    {
+        int v = Vector<float>.Count;
+        var s0 = Start(ref c, ref bias, hasBias, accumulate);
+        var s1 = Start(ref Unsafe.Add(ref c, v), ref Unsafe.Add(ref bias, v), hasBias, accumulate);
+        for (int p = 0; p < k; p++)
+        {
+            ref float row = ref Unsafe.Add(ref b, p * ldb);
+            var x = new Vector<float>(Unsafe.Add(ref a, p));
+            s0 = Vector.FusedMultiplyAdd(x, Vector.LoadUnsafe(ref row), s0);
+            s1 = Vector.FusedMultiplyAdd(x, Vector.LoadUnsafe(ref Unsafe.Add(ref row, v)), s1);
+        }
+
+        s0.StoreUnsafe(ref c);
+        s1.StoreUnsafe(ref Unsafe.Add(ref c, v));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Row1x1(int k, ref float a, ref float b, int ldb, ref float c, ref float bias, bool hasBias, bool accumulate)
+    {
+        var s0 = Start(ref c, ref bias, hasBias, accumulate);
+        for (int p = 0; p < k; p++)
+            s0 = Vector.FusedMultiplyAdd(new Vector<float>(Unsafe.Add(ref a, p)), Vector.LoadUnsafe(ref Unsafe.Add(ref b, p * ldb)), s0);
+        s0.StoreUnsafe(ref c);
+    }
+
+    /// <summary>In place: <c>row = softmax(scale · row)</c>, shifted by the row maximum.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ScaledSoftmax(Span<float> row, float scale)
+    {
+        int n = row.Length, v = Vector<float>.Count, i = 0;
+        ref float r0 = ref MemoryMarshal.GetReference(row);
+        float max = float.NegativeInfinity;
+        if (n >= v)
+        {
+            var m = Vector.LoadUnsafe(ref r0);
+            for (i = v; i + v <= n; i += v)
+                m = Vector.MaxNative(m, Vector.LoadUnsafe(ref Unsafe.Add(ref r0, i)));
+            for (int lane = 0; lane < v; lane++)
+                max = MathF.Max(max, m[lane]);
+        }
+
+        for (; i < n; i++)
+            max = MathF.Max(max, Unsafe.Add(ref r0, i));
+
+        var shift = new Vector<float>(max);
+        var factor = new Vector<float>(scale);
+        var sum = Vector<float>.Zero;
+        for (i = 0; i + v <= n; i += v)
+        {
+            var e = Exp((Vector.LoadUnsafe(ref Unsafe.Add(ref r0, i)) - shift) * factor);
+            e.StoreUnsafe(ref Unsafe.Add(ref r0, i));
+            sum += e;
+        }
+
+        float total = Vector.Sum(sum);
+        if (i < n)
+        {
+            // The tail goes through the same vector code, padded, so every element gets the same arithmetic.
+            Span<float> tail = stackalloc float[v];
+            tail.Fill(max);
+            row[i..].CopyTo(tail);
+            var e = Exp((Vector.LoadUnsafe(ref MemoryMarshal.GetReference(tail)) - shift) * factor);
+            for (int lane = 0; lane < n - i; lane++)
+            {
+                Unsafe.Add(ref r0, i + lane) = e[lane];
+                total += e[lane];
+            }
+        }
+
+        var inverse = new Vector<float>(1f / total);
+        for (i = 0; i + v <= n; i += v)
+            (Vector.LoadUnsafe(ref Unsafe.Add(ref r0, i)) * inverse).StoreUnsafe(ref Unsafe.Add(ref r0, i));
+        for (; i < n; i++)
+            Unsafe.Add(ref r0, i) *= 1f / total;
+    }
+
+    /// <summary>
+    /// e^x per lane: x = n·ln2 + r with |r| ≤ ln2/2, a degree-7 polynomial for e^r (Cephes' expf coefficients, about 1 ulp),
+    /// times 2^n built in the exponent bits. Inputs are clamped to [−87.3, 88.7], so the result stays a normal float.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<float> Exp(Vector<float> x)
+    {
+        x = Vector.MinNative(Vector.MaxNative(x, new Vector<float>(-87.3f)), new Vector<float>(88.7f));
+        // Round to nearest by the 1.5·2^23 trick: valid for |x·log2 e| < 2^22.
+        var magic = new Vector<float>(12582912f);
+        var shifted = Vector.FusedMultiplyAdd(x, new Vector<float>(1.44269504088896341f), magic);
+        var n = shifted - magic;
+        var r = Vector.FusedMultiplyAdd(n, new Vector<float>(-0.693359375f), x);
+        r = Vector.FusedMultiplyAdd(n, new Vector<float>(2.12194440e-4f), r);
+        var p = new Vector<float>(1.9875691500e-4f);
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(1.3981999507e-3f));
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(8.3334519073e-3f));
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(4.1665795894e-2f));
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(1.6666665459e-1f));
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(5.0000001201e-1f));
+        p = Vector.FusedMultiplyAdd(p, r * r, r) + Vector<float>.One;
+        // shifted's low mantissa bits hold n (its bits are 0x4B400000 + n), so 2^n needs no float-to-int conversion.
+        var exponent = Vector.ShiftLeft(Vector.AsVectorInt32(shifted) + new Vector<int>(127 - 0x4B400000), 23);
+        return p * Vector.AsVectorSingle(exponent);
+    }
+
+    /// <summary>Applies the expert nonlinearity in place (<paramref name="temporary"/>: unused working memory, kept for callers).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Activate(ExpertActivation activation, Span<float> values, Span<float> temporary)
+    {
+        int n = values.Length, v = Vector<float>.Count, i = 0;
+        ref float x0 = ref MemoryMarshal.GetReference(values);
+        for (; i + v <= n; i += v)
+            Activate(activation, Vector.LoadUnsafe(ref Unsafe.Add(ref x0, i))).StoreUnsafe(ref Unsafe.Add(ref x0, i));
+        if (i < n)
+        {
+            // Padded through the vector code, so an element's value does not depend on where the span ends.
+            Span<float> tail = stackalloc float[v];
+            tail.Clear();
+            values[i..].CopyTo(tail);
+            var y = Activate(activation, Vector.LoadUnsafe(ref MemoryMarshal.GetReference(tail)));
+            for (int lane = 0; lane < n - i; lane++)
+                Unsafe.Add(ref x0, i + lane) = y[lane];
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<float> Activate(ExpertActivation activation, Vector<float> x) => activation switch
+    {
+        ExpertActivation.Relu => Vector.MaxNative(x, Vector<float>.Zero),
+        ExpertActivation.Silu => x / (Vector<float>.One + Exp(-x)),
+        _ => Gelu(x),
+    };
+
+    /// <summary>
+    /// Exact GELU, <c>x·Φ(x) = x/2 · (1 + erf(x/√2))</c>, with erf from the same Chebyshev fit of erfc as
+    /// <see cref="ScalarMath.Erf"/> (fractional error below 1.2e-7), in float.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<float> Gelu(Vector<float> x)
+    {
+        var z = Vector.Abs(x) * new Vector<float>(0.70710678118654752f);
+        var t = Vector<float>.One / Vector.FusedMultiplyAdd(z, new Vector<float>(0.5f), Vector<float>.One);
+        var p = new Vector<float>(0.17087277f);
+        p = Vector.FusedMultiplyAdd(p, t, new Vector<float>(-0.82215223f));
+        p = Vector.FusedMultiplyAdd(p, t, new Vector<float>(1.48851587f));
+        p = Vector.FusedMultiplyAdd(p, t, new Vector<float>(-1.13520398f));
+        p = Vector.FusedMultiplyAdd(p, t, new Vector<float>(0.27886807f));
+        p = Vector.FusedMultiplyAdd(p, t, new Vector<float>(-0.18628806f));
+        p = Vector.FusedMultiplyAdd(p, t, new Vector<float>(0.09678418f));
+        p = Vector.FusedMultiplyAdd(p, t, new Vector<float>(0.37409196f));
+        p = Vector.FusedMultiplyAdd(p, t, new Vector<float>(1.00002368f));
+        p = Vector.FusedMultiplyAdd(p, t, new Vector<float>(-1.26551223f));
+        var erfc = t * Exp(p - z * z);
+        var erf = Vector.ConditionalSelect(Vector.GreaterThanOrEqual(x, Vector<float>.Zero), Vector<float>.One - erfc, erfc - Vector<float>.One);
+        return new Vector<float>(0.5f) * x * (Vector<float>.One + erf);
+    }
+
+    /// <summary><c>[rows, columns]</c> row-major → <c>[columns, rows]</c> row-major.</summary>
+    public static float[] Transpose(ReadOnlySpan<float> matrix, int rows, int columns)
+    {
+        var transposed = new float[rows * columns];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < columns; c++)
+                transposed[c * rows + r] = matrix[r * columns + c];
+        return transposed;
+    }
+}

@@ -160,9 +160,13 @@ internal abstract class ClassificationTask
         }
 
         public override int OutputCount(DataViewSchema.Column label)
-            => label.Type is KeyDataViewType key && key.Count is >= 1 and <= 1 << 20
+            => label.Type is KeyDataViewType key && key.Count is >= 1 and <= MaximumClasses
                 ? (int)key.Count
-                : throw new ArgumentOutOfRangeException(nameof(DynMoETrainerOptionsBase.LabelColumnName), $"Label column '{label.Name}' must be a key with a known number of values; use MapValueToKey.");
+                : throw new ArgumentOutOfRangeException(nameof(DynMoETrainerOptionsBase.LabelColumnName),
+                    $"Label column '{label.Name}' must be a key with a known number of values, at most 1,048,576; use MapValueToKey.");
+
+        // A network output per class: far above any classifier this library trains, it only catches a wrong column.
+        private const int MaximumClasses = 1 << 20;
 
         public override string[] ClassNames(DataViewSchema.Column label)
         {

@@ -75,9 +75,17 @@ public abstract class DynMoEEncoderTrainerBase<TOptions> : IEstimator<DynMoEEnco
         if (session.PlanHoldOut(validationData is not null, train.Rows.Count, stratify: true) is ValidationSplit split)
         {
             var (kept, heldOut) = Split(train, split);
-            session.Channel.Info(MessageSensitivity.None, $"DynMoE: {heldOut.Rows.Count} examples held out for validation.");
             train = kept;
-            validation = new SequenceBatchSource(heldOut.Rows, heldOut.Labels, heldOut.Weights);
+            // A held-out set without weight would give a NaN validation loss every epoch: train without it.
+            if (heldOut.Weights.Sum(w => (double)w) > 0)
+            {
+                session.Channel.Info(MessageSensitivity.None, $"DynMoE: {heldOut.Rows.Count} examples held out for validation.");
+                validation = new SequenceBatchSource(heldOut.Rows, heldOut.Labels, heldOut.Weights);
+            }
+            else
+            {
+                session.Channel.Warning(MessageSensitivity.None, $"DynMoE: the {heldOut.Rows.Count} examples held out for validation all have weight 0, so training runs without validation.");
+            }
         }
 
         var source = new SequenceBatchSource(train.Rows, train.Labels, train.Weights, CreateAugmentation(input));

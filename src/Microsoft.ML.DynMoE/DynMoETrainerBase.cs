@@ -122,7 +122,7 @@ public abstract class DynMoETrainerBase<TTransformer, TModel, TOptions> : Traine
 
         var reader = new TrainingDataReader(context.TrainingSet, CreateLabelGetter, options.SkipRowsWithNonFiniteFeatures);
         bool validationGiven = context.ValidationSet is not null;
-        reader.HoldOut = session.PlanHoldOut(validationGiven, validationGiven || options.ValidationFraction == 0 ? 0 : reader.CountRows(), stratify: classification);
+        reader.HoldOut = session.PlanHoldOut(validationGiven, validationGiven || options.ValidationFraction == 0 ? 0 : reader.CountRows(session.CheckAlive), stratify: classification);
         var (standardizer, source, heldOut) = reader.ReadTraining(options.MaximumCacheBytes, countLabels: classification, standardizeLabels: !classification, session.CheckAlive);
         session.LogSkippedRows("training", reader.RowsWithMissingLabel, reader.RowsWithNonFiniteFeatures, reader.RowsWithInvalidWeight);
         if (reader.RowsUsed == 0)
@@ -135,6 +135,8 @@ public abstract class DynMoETrainerBase<TTransformer, TModel, TOptions> : Traine
         ITrainingBatchSource? validation = heldOut;
         if (heldOut is not null)
             session.Channel.Info(MessageSensitivity.None, $"DynMoE: {reader.RowsHeldOut} rows held out for validation.");
+        else if (reader.RowsHeldOut > 0)
+            session.Channel.Warning(MessageSensitivity.None, $"DynMoE: the {reader.RowsHeldOut} rows held out for validation all have weight 0, so training runs without validation.");
         if (context.ValidationSet is RoleMappedData validationSet)
         {
             var validationReader = new TrainingDataReader(validationSet, CreateLabelGetter, options.SkipRowsWithNonFiniteFeatures)

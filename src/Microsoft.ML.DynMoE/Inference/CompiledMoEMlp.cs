@@ -9,7 +9,7 @@ namespace Microsoft.ML.DynMoE.Inference;
 /// Scoring one row through TorchSharp costs far more in per-call overhead than the arithmetic itself, so
 /// ML.NET's mappers run this instead. It reproduces the TorchSharp eval forward (checked to 1e-5 by tests),
 /// is immutable and thread-safe, and needs no native library, so a saved model scores without libtorch.
-/// Hot methods skip tiered compilation: at tier 0 the first few hundred rows scored ran about 8× slower.
+/// Hot methods skip tiered compilation, so the first rows a freshly loaded model scores are not served by slow tier-0 code.
 /// </summary>
 internal sealed class CompiledMoEMlp
 {

@@ -7,7 +7,7 @@ namespace Microsoft.ML.DynMoE.Inference;
 /// <summary>
 /// Small dense kernels over row-major arrays with <see cref="Vector{T}"/>. They are our own rather than
 /// TensorPrimitives' because they are compiled fully optimised on first call: a model's first few hundred rows
-/// otherwise ran through tier-0 generic code about 8× slower, which is what a freshly loaded model serves.
+/// otherwise run through slow tier-0 generic code, which is what a freshly loaded model would serve.
 /// </summary>
 internal static class DenseKernels
 {

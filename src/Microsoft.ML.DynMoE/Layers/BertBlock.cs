@@ -57,8 +57,8 @@ internal sealed class BertBlock : nn.Module<Tensor, Tensor?, Tensor>
     {
         using var scope = NewDisposeScope();
         var attended = AttentionDropout.forward(Attention.forward(input, tokenMask));
-        var hidden = AttentionNorm.forward(ScalarArgument.AddTensors(input, attended));
+        var hidden = AttentionNorm.forward(TensorNumberOps.AddTensors(input, attended));
         var transformed = FeedForwardDropout.forward(FeedForward.forward(hidden, tokenMask));
-        return OutputNorm.forward(ScalarArgument.AddTensors(hidden, transformed)).MoveToOuterDisposeScope();
+        return OutputNorm.forward(TensorNumberOps.AddTensors(hidden, transformed)).MoveToOuterDisposeScope();
     }
 }

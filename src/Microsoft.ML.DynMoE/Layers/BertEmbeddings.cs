@@ -24,7 +24,7 @@ internal sealed class BertEmbeddings : nn.Module<Tensor, Tensor, Tensor>
         using (var scope = NewDisposeScope())
         {
             foreach (var table in new[] { Words, Positions, TokenTypes })
-                table.weight!.copy_(ScalarArgument.MultiplyInPlace(torch.randn(table.weight.shape, generator: generator), 0.02));
+                table.weight!.copy_(TensorNumberOps.MultiplyInPlace(torch.randn(table.weight.shape, generator: generator), 0.02));
         }
 
         Norm = nn.LayerNorm(options.ModelDimension, options.LayerNormEpsilon);
@@ -62,7 +62,7 @@ internal sealed class BertEmbeddings : nn.Module<Tensor, Tensor, Tensor>
             throw new ArgumentException($"The sequence has {length} tokens; the position table holds {MaximumPositions}.", nameof(ids));
         using var scope = NewDisposeScope();
         var positions = torch.arange(length, dtype: ScalarType.Int64, device: ids.device).unsqueeze(0);
-        var sum = ScalarArgument.AddTensors(ScalarArgument.AddTensors(Words.forward(ids), Positions.forward(positions)), TokenTypes.forward(tokenTypeIds));
+        var sum = TensorNumberOps.AddTensors(TensorNumberOps.AddTensors(Words.forward(ids), Positions.forward(positions)), TokenTypes.forward(tokenTypeIds));
         return Dropout.forward(Norm.forward(sum)).MoveToOuterDisposeScope();
     }
 }

@@ -51,7 +51,7 @@ internal sealed class BertEncoder : nn.Module<Tensor, Tensor, Tensor, Tensor>
         foreach (var layer in MoELayers)
         {
             if (layer.AuxiliaryLoss is not null)
-                total = ScalarArgument.AddTensors(total.to(layer.AuxiliaryLoss.device), layer.AuxiliaryLoss);
+                total = TensorNumberOps.AddTensors(total.to(layer.AuxiliaryLoss.device), layer.AuxiliaryLoss);
         }
 
         return total;
@@ -61,7 +61,7 @@ internal sealed class BertEncoder : nn.Module<Tensor, Tensor, Tensor, Tensor>
     public override Tensor forward(Tensor ids, Tensor tokenTypeIds, Tensor attentionMask)
     {
         using var scope = NewDisposeScope();
-        var tokenMask = ScalarArgument.GreaterThan(attentionMask, 0);
+        var tokenMask = TensorNumberOps.GreaterThan(attentionMask, 0);
         var hidden = Embeddings.forward(ids, tokenTypeIds);
         foreach (var block in _blocks) hidden = block.forward(hidden, tokenMask);
         return hidden.MoveToOuterDisposeScope();
@@ -73,7 +73,7 @@ internal sealed class BertEncoder : nn.Module<Tensor, Tensor, Tensor, Tensor>
         using var scope = NewDisposeScope();
         var weights = attentionMask.to(hidden.dtype).unsqueeze(-1);
         var sum = hidden.mul(weights).sum(1);
-        var count = ScalarArgument.ClampMin(weights.sum(1), 1e-9);
+        var count = TensorNumberOps.ClampMin(weights.sum(1), 1e-9);
         return sum.div(count).MoveToOuterDisposeScope();
     }
 

@@ -106,7 +106,7 @@ internal sealed class ExpertBank : nn.Module<Tensor, Tensor, Tensor, Tensor>
         if (pairCount == 0)
         {
             // Keep the graph connected so backward through an all-unrouted batch still works.
-            return ScalarArgument.AddTensors(output, ScalarArgument.Multiply(combineWeights.sum(), 0)).MoveToOuterDisposeScope();
+            return TensorNumberOps.AddTensors(output, TensorNumberOps.Multiply(combineWeights.sum(), 0)).MoveToOuterDisposeScope();
         }
 
         var expertIndex = pairs.select(1, 0);
@@ -114,7 +114,7 @@ internal sealed class ExpertBank : nn.Module<Tensor, Tensor, Tensor, Tensor>
         long[] perExpert = routed.sum(dim: 0, type: ScalarType.Int64).cpu().data<long>().ToArray();
 
         using Scalar rowStride = tokenCount.ToScalar(); // a long Scalar: a double one would promote the index to float
-        var flatIndex = ScalarArgument.AddTensors(expertIndex.mul(rowStride), tokenIndex);
+        var flatIndex = TensorNumberOps.AddTensors(expertIndex.mul(rowStride), tokenIndex);
         var pairWeights = combineWeights.t().reshape(-1).index_select(0, flatIndex);
         var gathered = tokens.index_select(0, tokenIndex);
 
@@ -131,7 +131,7 @@ internal sealed class ExpertBank : nn.Module<Tensor, Tensor, Tensor, Tensor>
             ? BatchedExperts(gathered, perExpert, usedExperts, largestGroup)
             : LoopedExperts(gathered, perExpert, usedExperts);
         var weighted = expertOutputs.mul(pairWeights.unsqueeze(1));
-        return ScalarArgument.IndexAdd(output, 0, tokenIndex, weighted).MoveToOuterDisposeScope();
+        return TensorNumberOps.IndexAdd(output, 0, tokenIndex, weighted).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -192,8 +192,8 @@ internal sealed class ExpertBank : nn.Module<Tensor, Tensor, Tensor, Tensor>
         }
 
         // bmm + add rather than baddbmm: TorchSharp 0.107's baddbmm rejected these (valid) broadcast shapes.
-        var hidden = ScalarArgument.AddInPlace(torch.bmm(padded, weight1), bias1.unsqueeze(1));
-        var output = ScalarArgument.AddInPlace(torch.bmm(Activate(hidden), weight2), bias2.unsqueeze(1));
+        var hidden = TensorNumberOps.AddInPlace(torch.bmm(padded, weight1), bias1.unsqueeze(1));
+        var output = TensorNumberOps.AddInPlace(torch.bmm(Activate(hidden), weight2), bias2.unsqueeze(1));
         return output.view(-1, ModelDimension).index_select(0, rowIndex);
     }
 
@@ -211,5 +211,5 @@ internal sealed class ExpertBank : nn.Module<Tensor, Tensor, Tensor, Tensor>
     }
 
     private static Tensor UniformSymmetric(Generator? generator, double bound, params long[] shape)
-        => ScalarArgument.ScaleToSymmetric(torch.rand(shape, generator: generator), bound);
+        => TensorNumberOps.ScaleToSymmetric(torch.rand(shape, generator: generator), bound);
 }

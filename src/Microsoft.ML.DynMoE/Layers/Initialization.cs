@@ -20,8 +20,8 @@ internal static class Initialization
             // Drawn with torch.rand and copied: nn.init.uniform_ in TorchSharp 0.107 ignores its generator argument.
             double bound = 1.0 / System.Math.Sqrt(inputs);
             using var scope = NewDisposeScope();
-            linear.weight!.copy_(ScalarArgument.ScaleToSymmetric(torch.rand(outputs, inputs, generator: generator), bound));
-            linear.bias!.copy_(ScalarArgument.ScaleToSymmetric(torch.rand(outputs, generator: generator), bound));
+            linear.weight!.copy_(TensorNumberOps.ScaleToSymmetric(torch.rand(outputs, inputs, generator: generator), bound));
+            linear.bias!.copy_(TensorNumberOps.ScaleToSymmetric(torch.rand(outputs, generator: generator), bound));
         }
 
         return linear;
@@ -29,5 +29,5 @@ internal static class Initialization
 
     /// <summary>A trainable tensor of the given shape drawn from N(0, std²).</summary>
     public static Parameter Normal(double std, Generator? generator, params long[] shape)
-        => new(ScalarArgument.MultiplyInPlace(torch.randn(shape, generator: generator), std), true);
+        => new(TensorNumberOps.MultiplyInPlace(torch.randn(shape, generator: generator), std), true);
 }

@@ -29,6 +29,6 @@ internal sealed class MoEBlock : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        return ScalarArgument.AddTensors(input, MoE.forward(Norm.forward(input))).MoveToOuterDisposeScope();
+        return TensorNumberOps.AddTensors(input, MoE.forward(Norm.forward(input))).MoveToOuterDisposeScope();
     }
 }

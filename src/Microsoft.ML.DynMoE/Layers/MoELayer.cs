@@ -100,7 +100,7 @@ internal sealed class MoELayer : nn.Module<Tensor, Tensor>
         get
         {
             using var scope = NewDisposeScope();
-            return (int)ScalarArgument.GreaterThan(ExpertMask, 0).sum().item<long>();
+            return (int)TensorNumberOps.GreaterThan(ExpertMask, 0).sum().item<long>();
         }
     }
 
@@ -256,7 +256,7 @@ internal sealed class MoELayer : nn.Module<Tensor, Tensor>
         {
             // A batch of empty sequences has no token to route: the gate's mean-based auxiliary losses would be 0/0 = NaN
             // and poison every weight through the optimizer, so no loss, no routing and nothing recorded.
-            output = ScalarArgument.Multiply(tokens, 0); // zeros that stay in the graph, so backward still runs
+            output = TensorNumberOps.Multiply(tokens, 0); // zeros that stay in the graph, so backward still runs
             activatedCounts = torch.zeros(0, dtype: ScalarType.Int64, device: tokens.device);
             auxiliary = torch.zeros(new long[0], dtype: ScalarType.Float32, device: tokens.device);
             perExpert = new long[ExpertMask.shape[0]];
@@ -347,9 +347,9 @@ internal sealed class MoELayer : nn.Module<Tensor, Tensor>
             _recordedUnroutedSum = torch.zeros(Options.ModelDimension, dtype: ScalarType.Float32, device: load.device).DetachFromDisposeScope();
         }
 
-        ScalarArgument.AddInPlace(_recordedLoad, load);
+        TensorNumberOps.AddInPlace(_recordedLoad, load);
         var unroutedRows = decision.Unrouted.to(ScalarType.Float32).unsqueeze(1);
-        ScalarArgument.AddInPlace(_recordedUnroutedSum, gateInput.detach().mul(unroutedRows).sum(dim: 0));
+        TensorNumberOps.AddInPlace(_recordedUnroutedSum, gateInput.detach().mul(unroutedRows).sum(dim: 0));
         _recordedTokens += gateInput.shape[0];
     }
 
@@ -364,8 +364,8 @@ internal sealed class MoELayer : nn.Module<Tensor, Tensor>
             _pendingCounts = torch.zeros(Options.SlotCount + 1, dtype: ScalarType.Int64, device: load.device).DetachFromDisposeScope();
         }
 
-        ScalarArgument.AddInPlace(_pendingCounts.narrow(0, 0, Options.SlotCount), load);
-        ScalarArgument.AddInPlace(_pendingCounts.narrow(0, Options.SlotCount, 1), unrouted.reshape(1));
+        TensorNumberOps.AddInPlace(_pendingCounts.narrow(0, 0, Options.SlotCount), load);
+        TensorNumberOps.AddInPlace(_pendingCounts.narrow(0, Options.SlotCount, 1), unrouted.reshape(1));
         _pendingTokens += tokens;
     }
 

@@ -34,11 +34,11 @@ internal abstract class MoENetwork : nn.Module<Tensor, Tensor>
         foreach (var layer in MoELayers)
         {
             if (layer.AuxiliaryLoss is Tensor loss)
-                total = ScalarArgument.AddTensors(total, loss);
+                total = TensorNumberOps.AddTensors(total, loss);
         }
 
         _auxiliaryLoss?.Dispose();
-        _auxiliaryLoss = ScalarArgument.Multiply(total, weight).DetachFromDisposeScope();
+        _auxiliaryLoss = TensorNumberOps.Multiply(total, weight).DetachFromDisposeScope();
     }
 
     /// <summary>Disposes the tensors kept across forwards.</summary>

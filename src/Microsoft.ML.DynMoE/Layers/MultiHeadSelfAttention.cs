@@ -69,7 +69,7 @@ internal sealed class MultiHeadSelfAttention : nn.Module<Tensor, Tensor?, Tensor
     internal static Tensor AdditiveMask(Tensor keyMask, ScalarType dtype)
     {
         long n = keyMask.shape[0], s = keyMask.shape[1];
-        return ScalarArgument.MaskedFill(torch.zeros(n, 1, 1, s, dtype: dtype, device: keyMask.device), keyMask.logical_not().view(n, 1, 1, s), MaskedLogit);
+        return TensorNumberOps.MaskedFill(torch.zeros(n, 1, 1, s, dtype: dtype, device: keyMask.device), keyMask.logical_not().view(n, 1, 1, s), MaskedLogit);
     }
 
     /// <summary>The explicit form: score matrices, masked fill, softmax, weighted sum (the reference the fused path is tested against).</summary>
@@ -79,9 +79,9 @@ internal sealed class MultiHeadSelfAttention : nn.Module<Tensor, Tensor?, Tensor
         long n = input.shape[0], s = input.shape[1];
         int headDimension = ModelDimension / Heads;
         var qkv = QueryKeyValue.forward(input).view(n, s, 3, Heads, headDimension).permute(2, 0, 3, 1, 4);
-        var logits = ScalarArgument.Multiply(qkv[0].matmul(qkv[1].transpose(-2, -1)), 1.0 / Math.Sqrt(headDimension));
+        var logits = TensorNumberOps.Multiply(qkv[0].matmul(qkv[1].transpose(-2, -1)), 1.0 / Math.Sqrt(headDimension));
         if (keyMask is not null)
-            logits = ScalarArgument.MaskedFill(logits, keyMask.logical_not().view(n, 1, 1, s), MaskedLogit);
+            logits = TensorNumberOps.MaskedFill(logits, keyMask.logical_not().view(n, 1, 1, s), MaskedLogit);
         var attended = torch.softmax(logits, -1).matmul(qkv[2]).transpose(1, 2).reshape(n, s, ModelDimension);
         return Output.forward(attended).MoveToOuterDisposeScope();
     }

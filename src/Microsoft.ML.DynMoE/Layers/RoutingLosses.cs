@@ -41,11 +41,11 @@ internal static class RoutingLosses
         using var scope = NewDisposeScope();
         long slots = gates.shape[1];
         var perToken = gates.sum(1);
-        var anyActive = ScalarArgument.GreaterThan(perToken.detach(), 0);
+        var anyActive = TensorNumberOps.GreaterThan(perToken.detach(), 0);
         long activeTokens = anyActive.sum().item<long>();
         if (activeTokens == 0)
         {
-            return ScalarArgument.Multiply(gates.sum(), 0).MoveToOuterDisposeScope();
+            return TensorNumberOps.Multiply(gates.sum(), 0).MoveToOuterDisposeScope();
         }
 
         var rows = anyActive.nonzero().squeeze(1);
@@ -53,7 +53,7 @@ internal static class RoutingLosses
         var share = activeGates.div(activeGates.sum(1, true));
         var meanShare = share.mean(new long[] { 0 });
         var meanCount = activeGates.detach().mean(new long[] { 0 });
-        return ScalarArgument.Multiply(meanShare.mul(meanCount).mean(), slots * slots).MoveToOuterDisposeScope();
+        return TensorNumberOps.Multiply(meanShare.mul(meanCount).mean(), slots * slots).MoveToOuterDisposeScope();
     }
 
     /// <summary>DeepSpeed-fork efficiency term: mean over all tokens and slots of g (= average K / E).</summary>
@@ -72,16 +72,16 @@ internal static class RoutingLosses
     {
         using var scope = NewDisposeScope();
         var selectedFloat = selected.to(probabilities.dtype);
-        var fraction = selectedFloat.sum(dim: 0).div(ScalarArgument.ClampMin(selectedFloat.sum(), 1));
+        var fraction = selectedFloat.sum(dim: 0).div(TensorNumberOps.ClampMin(selectedFloat.sum(), 1));
         var meanProbability = probabilities.mean(new long[] { 0 });
-        return ScalarArgument.Multiply(fraction.mul(meanProbability).sum(), activeExperts).MoveToOuterDisposeScope();
+        return TensorNumberOps.Multiply(fraction.mul(meanProbability).sum(), activeExperts).MoveToOuterDisposeScope();
     }
 
     /// <summary>Divides each column by <c>max(‖column‖₂, 1e-12)</c> (F.normalize over dim 0; sqrt of sum of squares, whose backward is cheaper than norm's).</summary>
     internal static Tensor NormalizeColumns(Tensor matrix)
-        => matrix.div(ScalarArgument.ClampMin(matrix.mul(matrix).sum(dim: 0, keepdim: true).sqrt(), 1e-12));
+        => matrix.div(TensorNumberOps.ClampMin(matrix.mul(matrix).sum(dim: 0, keepdim: true).sqrt(), 1e-12));
 
     /// <summary>Divides each row by <c>max(‖row‖₂, 1e-12)</c> (F.normalize over dim 1).</summary>
     internal static Tensor NormalizeRows(Tensor matrix)
-        => matrix.div(ScalarArgument.ClampMin(matrix.mul(matrix).sum(dim: 1, keepdim: true).sqrt(), 1e-12));
+        => matrix.div(TensorNumberOps.ClampMin(matrix.mul(matrix).sum(dim: 1, keepdim: true).sqrt(), 1e-12));
 }

@@ -31,7 +31,7 @@ internal sealed class TokenEmbedding : InputEmbedding
         VocabularySize = vocabularySize;
         _modelDimension = modelDimension;
         _maximumTokens = maximumTokens;
-        register_parameter("table", new Parameter(ScalarArgument.MultiplyInPlace(torch.randn(vocabularySize, modelDimension, generator: generator), 0.02), true));
+        register_parameter("table", new Parameter(TensorNumberOps.MultiplyInPlace(torch.randn(vocabularySize, modelDimension, generator: generator), 0.02), true));
     }
 
     /// <summary>Number of ids.</summary>
@@ -47,7 +47,7 @@ internal sealed class TokenEmbedding : InputEmbedding
     public Tensor Table => get_parameter("table")!;
 
     /// <inheritdoc />
-    public override Tensor? TokenMask(Tensor input) => ScalarArgument.GreaterThan(input, PaddingId);
+    public override Tensor? TokenMask(Tensor input) => TensorNumberOps.GreaterThan(input, PaddingId);
 
     /// <inheritdoc />
     public override Tensor forward(Tensor input)

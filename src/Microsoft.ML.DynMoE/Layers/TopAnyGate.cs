@@ -54,8 +54,8 @@ internal sealed class TopAnyGate : nn.Module<Tensor, Tensor, GateDecision>
 
         // Straight-through sign: forward is exactly sign(margin) in {0, 1}; backward is the identity onto margin.
         var hard = margin.detach().sign();
-        var gates = ScalarArgument.AddTensors(hard, margin.sub(margin.detach()));
-        var active = ScalarArgument.GreaterThan(hard, 0);
+        var gates = TensorNumberOps.AddTensors(hard, margin.sub(margin.detach()));
+        var active = TensorNumberOps.GreaterThan(hard, 0);
         var unrouted = active.any(1).logical_not();
 
         Tensor routed = active;
@@ -63,13 +63,13 @@ internal sealed class TopAnyGate : nn.Module<Tensor, Tensor, GateDecision>
         if (!training)
         {
             // DS eval fallback: a token with no active expert goes to argmax_e s_e with weight 1.
-            var best = ScalarArgument.GreaterThan(nn.functional.one_hot(scores.argmax(1), scores.shape[1]), 0);
+            var best = TensorNumberOps.GreaterThan(nn.functional.one_hot(scores.argmax(1), scores.shape[1]), 0);
             var fallback = best.logical_and(unrouted.unsqueeze(1));
             routed = active.logical_or(fallback);
-            combineSource = ScalarArgument.AddTensors(gates, fallback.to(ScalarType.Float32));
+            combineSource = TensorNumberOps.AddTensors(gates, fallback.to(ScalarType.Float32));
         }
 
-        var counts = ScalarArgument.ClampMin(routed.sum(1, type: ScalarType.Float32), 1);
+        var counts = TensorNumberOps.ClampMin(routed.sum(1, type: ScalarType.Float32), 1);
         var combine = combineSource.div(counts.unsqueeze(1));
         var auxiliary = ComputeAuxiliaryLoss(embeddings, maskFloat, gates);
         var decision = new GateDecision(
@@ -98,11 +98,11 @@ internal sealed class TopAnyGate : nn.Module<Tensor, Tensor, GateDecision>
         switch (_auxiliaryLoss)
         {
             case AuxiliaryLossKind.DiverseAndSimple:
-                return ScalarArgument.AddTensors(RoutingLosses.Diversity(embeddings, mask), RoutingLosses.Simplicity(embeddings));
+                return TensorNumberOps.AddTensors(RoutingLosses.Diversity(embeddings, mask), RoutingLosses.Simplicity(embeddings));
             case AuxiliaryLossKind.DiverseSimpleBalanceEfficiency:
-                return ScalarArgument.AddTensors(
-                    ScalarArgument.AddTensors(RoutingLosses.Diversity(embeddings, mask), RoutingLosses.Simplicity(embeddings)),
-                    ScalarArgument.AddTensors(RoutingLosses.LoadBalance(gates), RoutingLosses.Efficiency(gates)));
+                return TensorNumberOps.AddTensors(
+                    TensorNumberOps.AddTensors(RoutingLosses.Diversity(embeddings, mask), RoutingLosses.Simplicity(embeddings)),
+                    TensorNumberOps.AddTensors(RoutingLosses.LoadBalance(gates), RoutingLosses.Efficiency(gates)));
             default:
                 return torch.zeros(new long[0], dtype: ScalarType.Float32, device: gates.device);
         }

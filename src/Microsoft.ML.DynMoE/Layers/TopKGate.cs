@@ -40,17 +40,17 @@ internal sealed class TopKGate : nn.Module<Tensor, Tensor, GateDecision>
     public override GateDecision forward(Tensor tokens, Tensor mask)
     {
         using var scope = NewDisposeScope();
-        var inactive = ScalarArgument.EqualTo(mask, 0).unsqueeze(0);
-        var logits = ScalarArgument.MaskedFill(tokens.matmul(RouterWeights.to(ScalarType.Float32)), inactive, double.NegativeInfinity);
+        var inactive = TensorNumberOps.EqualTo(mask, 0).unsqueeze(0);
+        var logits = TensorNumberOps.MaskedFill(tokens.matmul(RouterWeights.to(ScalarType.Float32)), inactive, double.NegativeInfinity);
         var probabilities = torch.softmax(logits, 1);
         var (topValues, topIndices) = probabilities.topk(_k, 1, true, true);
         var weights = topValues.div(topValues.sum(1, true));
 
         var combine = torch.zeros_like(probabilities).scatter(1, topIndices, weights);
-        var routed = ScalarArgument.GreaterThan(torch.zeros_like(probabilities).scatter(1, topIndices, torch.ones_like(weights)), 0);
+        var routed = TensorNumberOps.GreaterThan(torch.zeros_like(probabilities).scatter(1, topIndices, torch.ones_like(weights)), 0);
         var unrouted = torch.zeros(tokens.shape[0], dtype: ScalarType.Bool, device: tokens.device);
         var auxiliary = _auxiliaryLoss == AuxiliaryLossKind.SwitchLoadBalancing
-            ? RoutingLosses.SwitchLoadBalancing(probabilities, routed, ScalarArgument.GreaterThan(mask, 0).sum().item<long>())
+            ? RoutingLosses.SwitchLoadBalancing(probabilities, routed, TensorNumberOps.GreaterThan(mask, 0).sum().item<long>())
             : torch.zeros(new long[0], dtype: ScalarType.Float32, device: tokens.device);
         return new GateDecision(
             routed.MoveToOuterDisposeScope(),

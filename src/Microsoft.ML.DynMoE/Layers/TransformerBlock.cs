@@ -48,8 +48,8 @@ internal sealed class TransformerBlock : nn.Module<Tensor, Tensor?, Tensor>
     public override Tensor forward(Tensor input, Tensor? tokenMask)
     {
         using var scope = NewDisposeScope();
-        var hidden = ScalarArgument.AddTensors(input, Attention.forward(AttentionNorm.forward(input), tokenMask));
-        hidden = ScalarArgument.AddTensors(hidden, FeedForward.forward(FeedForwardNorm.forward(hidden), tokenMask));
+        var hidden = TensorNumberOps.AddTensors(input, Attention.forward(AttentionNorm.forward(input), tokenMask));
+        hidden = TensorNumberOps.AddTensors(hidden, FeedForward.forward(FeedForwardNorm.forward(hidden), tokenMask));
         return hidden.MoveToOuterDisposeScope();
     }
 }

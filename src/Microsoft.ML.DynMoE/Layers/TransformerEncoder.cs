@@ -88,10 +88,10 @@ internal sealed class TransformerEncoder : MoENetwork
             throw new ArgumentException($"The input has {s} tokens but the encoder holds positions for {Embedding.MaximumTokens}.", nameof(input));
 
         int offset = UsesClassToken ? 1 : 0;
-        var hidden = ScalarArgument.AddTensors(tokens, Positions.narrow(0, offset, s));
+        var hidden = TensorNumberOps.AddTensors(tokens, Positions.narrow(0, offset, s));
         if (UsesClassToken)
         {
-            var cls = ScalarArgument.AddTensors(ClassToken!, Positions[0]).view(1, 1, -1).expand(n, 1, -1);
+            var cls = TensorNumberOps.AddTensors(ClassToken!, Positions[0]).view(1, 1, -1).expand(n, 1, -1);
             hidden = torch.cat(new[] { cls, hidden }, 1);
             if (mask is not null)
                 mask = torch.cat(new[] { torch.ones(n, 1, dtype: ScalarType.Bool, device: mask.device), mask }, 1);
@@ -114,7 +114,7 @@ internal sealed class TransformerEncoder : MoENetwork
         {
             // where, not multiply: a padded state is never read, even if it were not finite.
             var kept = torch.where(mask.unsqueeze(2), hidden, torch.zeros_like(hidden));
-            var counts = ScalarArgument.ClampMin(mask.sum(1, type: ScalarType.Float32), 1).unsqueeze(1);
+            var counts = TensorNumberOps.ClampMin(mask.sum(1, type: ScalarType.Float32), 1).unsqueeze(1);
             pooled = kept.sum(1).div(counts);
         }
 

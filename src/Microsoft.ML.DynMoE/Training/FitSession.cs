@@ -22,8 +22,9 @@ internal sealed class FitSession : IDisposable
         if (options.EarlyStoppingPatience > 0 && !hasValidationData && options.ValidationFraction == 0)
             throw new ArgumentOutOfRangeException(nameof(DynMoETrainerOptionsBase.EarlyStoppingPatience),
                 $"EarlyStoppingPatience is {options.EarlyStoppingPatience} but no validation data was given. Call Fit(trainData, validationData), set ValidationFraction to hold rows out, or set EarlyStoppingPatience to 0.");
-        Channel = host.Start("Training");
+        // The device first: a missing GPU throws before the channel exists, so nothing is left undisposed.
         Device = DeviceSelection.Resolve(options.Device, host);
+        Channel = host.Start("Training");
         if (NativeReproducibility.EnsureFor(Device) is string reproducibility)
             Channel.Warning(MessageSensitivity.None, "DynMoE: " + reproducibility);
         Seed = options.Seed ?? ((IHostEnvironmentInternal)host).Seed ?? host.Rand.Next();

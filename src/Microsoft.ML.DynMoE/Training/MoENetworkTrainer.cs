@@ -93,7 +93,7 @@ internal static class MoENetworkTrainer
                     var (x, y, w) = ToTensors(batch, settings.Objective, settings.Device);
                     var logits = network.forward(x);
                     var taskLoss = WeightedLoss(logits, y, w, settings.Objective);
-                    var loss = network.AuxiliaryLoss is Tensor aux ? ScalarArgument.AddTensors(taskLoss, aux) : taskLoss;
+                    var loss = network.AuxiliaryLoss is Tensor aux ? TensorNumberOps.AddTensors(taskLoss, aux) : taskLoss;
 
                     optimizer.ZeroGrad();
                     loss.backward();
@@ -240,7 +240,7 @@ internal static class MoENetworkTrainer
             TrainingObjective.BinaryCrossEntropy => nn.functional.binary_cross_entropy_with_logits(output.squeeze(1), labels, reduction: nn.Reduction.None),
             _ => output.squeeze(1).sub(labels).square(),
         };
-        return perRow.mul(weights).sum().div(ScalarArgument.ClampMin(weights.sum(), 1e-12));
+        return perRow.mul(weights).sum().div(TensorNumberOps.ClampMin(weights.sum(), 1e-12));
     }
 
     private static (double Loss, double Metric) Evaluate(MoENetwork network, ITrainingBatchSource data, NetworkTrainingSettings settings)
@@ -260,7 +260,7 @@ internal static class MoENetworkTrainer
             metricSum += settings.Objective switch
             {
                 TrainingObjective.CrossEntropy => output.argmax(1).eq(y).to_type(ScalarType.Float32).mul(w).sum().item<float>(),
-                TrainingObjective.BinaryCrossEntropy => ScalarArgument.GreaterThan(output.squeeze(1), 0).to_type(ScalarType.Float32).eq(y).to_type(ScalarType.Float32).mul(w).sum().item<float>(),
+                TrainingObjective.BinaryCrossEntropy => TensorNumberOps.GreaterThan(output.squeeze(1), 0).to_type(ScalarType.Float32).eq(y).to_type(ScalarType.Float32).mul(w).sum().item<float>(),
                 _ => output.squeeze(1).sub(y).square().mul(w).sum().item<float>(),
             };
         }

@@ -17,13 +17,16 @@ internal sealed class StreamingBatchSource : ITrainingBatchSource
     private readonly FeatureStandardizer _standardizer;
     private readonly Action _checkAlive;
     private readonly long _rows;
+    private readonly bool _heldOut;
 
-    public StreamingBatchSource(TrainingDataReader reader, FeatureStandardizer standardizer, Action checkAlive)
+    // heldOut: stream the rows the reader holds out for validation instead of the training rows.
+    public StreamingBatchSource(TrainingDataReader reader, FeatureStandardizer standardizer, Action checkAlive, bool heldOut = false)
     {
         _reader = reader;
         _standardizer = standardizer;
         _checkAlive = checkAlive;
-        _rows = reader.RowsUsed;
+        _heldOut = heldOut;
+        _rows = heldOut ? reader.RowsHeldOut : reader.RowsUsed;
     }
 
     public int FeatureCount => _reader.FeatureCount;
@@ -46,7 +49,7 @@ internal sealed class StreamingBatchSource : ITrainingBatchSource
 
         foreach (var (features, label, weight, heldOut) in _reader.ReadRows(_checkAlive))
         {
-            if (heldOut)
+            if (heldOut != _heldOut)
                 continue;
             // Once the pool is full, each incoming row evicts a random resident row into the batch.
             int slot = filled;

@@ -43,13 +43,18 @@ internal sealed class TrainingDataReader
     /// <summary>When set, the rows it selects are kept out of training and returned by <see cref="ReadTraining"/> as validation.</summary>
     public ValidationSplit? HoldOut { get; set; }
 
-    /// <summary>Counts the rows of the view (valid or not) without reading their values.</summary>
-    public long CountRows()
+    /// <summary>Counts the rows of the view (valid or not): the view's own count when it knows it, else a pass that reads no values.</summary>
+    public long CountRows(Action checkAlive)
     {
+        if (_data.GetRowCount() is long known)
+            return known;
         long rows = 0;
         using var cursor = _data.GetRowCursor(Array.Empty<DataViewSchema.Column>());
         while (cursor.MoveNext())
-            rows++;
+        {
+            if ((++rows & 4095) == 0)
+                checkAlive();
+        }
         return rows;
     }
 
@@ -85,6 +90,7 @@ internal sealed class TrainingDataReader
     public (FeatureStandardizer Standardizer, ITrainingBatchSource Source, ITrainingBatchSource? HeldOut) ReadTraining(long cacheBytes, bool countLabels, bool standardizeLabels, Action checkAlive)
     {
         var heldOut = HoldOut is null ? null : new RowBlockStore(FeatureCount);
+        double heldOutWeight = 0;
         int f = FeatureCount;
         var mean = new double[f];
         var m2 = new double[f];
@@ -102,7 +108,9 @@ internal sealed class TrainingDataReader
         {
             if (isHeldOut)
             {
-                heldOut!.Add(row, label, weight);
+                heldOutWeight += weight;
+                if (caching)
+                    heldOut!.Add(row, label, weight);
                 continue;
             }
 
@@ -127,8 +135,10 @@ internal sealed class TrainingDataReader
             {
                 if (n > cacheRows || n > int.MaxValue)
                 {
+                    // Over the budget: training and held-out rows are both streamed from now on.
                     caching = false;
                     cache.Clear();
+                    heldOut?.Clear();
                 }
                 else
                 {
@@ -142,7 +152,10 @@ internal sealed class TrainingDataReader
         var standardizer = FeatureStandardizer.FromMoments(mean, m2, weightSum);
         if (standardizeLabels)
             StandardizeLabels();
-        var validation = heldOut is { Count: > 0 } ? ToInMemory(heldOut, standardizer) : null;
+        // A held-out set without weight would give a NaN validation loss every epoch: train without it (the trainer says so).
+        ITrainingBatchSource? validation = RowsHeldOut == 0 || !(heldOutWeight > 0) ? null
+            : caching ? ToInMemory(heldOut!, standardizer)
+            : new StreamingBatchSource(this, standardizer, checkAlive, heldOut: true);
         if (!caching)
             return (standardizer, new StreamingBatchSource(this, standardizer, checkAlive), validation);
         return (standardizer, ToInMemory(cache, standardizer), validation);

@@ -3,8 +3,9 @@ namespace Microsoft.ML.DynMoE.Training;
 /// <summary>
 /// Holds out a seeded, stratified fraction of the training rows for validation when the caller gives no validation
 /// set. Within each label value (one stratum for regression) it takes every row where <c>⌊(c+1)·f + u⌋ &gt; ⌊c·f + u⌋</c>
-/// (c = rows of that value seen so far, u a seeded offset per value), so each class gives up round(n·f) ± 1 rows spread
-/// over the data, and a second pass in the same row order picks the same rows (streamed data is re-read every epoch).
+/// (c = rows of that value seen so far, u a seeded offset per value) except a value's first row, so each class gives
+/// up round(n·f) ± 1 rows spread over the data and keeps at least one, and a second pass in the same row order picks the
+/// same rows (streamed data is re-read every epoch).
 /// </summary>
 internal sealed class ValidationSplit
 {
@@ -34,7 +35,8 @@ internal sealed class ValidationSplit
                 offsets[stratum] = offset = random.NextDouble();
             long seen = counts.GetValueOrDefault(stratum);
             counts[stratum] = seen + 1;
-            return Math.Floor((seen + 1) * _fraction + offset) > Math.Floor(seen * _fraction + offset);
+            // A class's first row always trains, so a class with one or two rows is never held out entirely.
+            return seen > 0 && Math.Floor((seen + 1) * _fraction + offset) > Math.Floor(seen * _fraction + offset);
         };
     }
 }

@@ -70,6 +70,32 @@ public sealed class ValidationSplitTests
     }
 
     [TestMethod]
+    [DataRow(1L << 30)]
+    [DataRow(0L)]
+    public void StreamedOrCachedTheHeldOutRowsAreTheValidationSet(long cacheBytes)
+    {
+        // Regression: one stratum, labels standardised inside the model; cache budget 0 streams both training and held-out rows.
+        var ml = new MLContext(seed: 1);
+        var data = TestData.LoadNumeric(ml, "concrete", DataKind.Single);
+        var reports = new List<DynMoETrainingProgress>();
+        var model = ml.Regression.Trainers.DynMoE(new DynMoERegressionTrainer.Options
+        {
+            NumberOfEpochs = 3, ValidationFraction = 0.25f, Seed = 5, MaximumCacheBytes = cacheBytes, Progress = new SynchronousProgress(reports.Add),
+        }).Fit(data);
+
+        var labels = data.GetColumn<float>("Label").ToArray();
+        var features = data.GetColumn<float[]>("Features").ToArray();
+        var heldOut = Select(new ValidationSplit(0.25, seed: 5, stratify: false), labels);
+        Assert.IsInRange(256, 258, heldOut.Count(h => h), "a quarter of 1,030 rows");
+        var schema = SchemaDefinition.Create(typeof(Target));
+        schema[nameof(Target.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, features[0].Length);
+        var validation = ml.Data.LoadFromEnumerable(labels.Select((l, i) => (l, i)).Where(p => heldOut[p.i])
+            .Select(p => new Target { Label = p.l, Features = features[p.i] }), schema);
+        var metrics = ml.Regression.Evaluate(model.Transform(validation));
+        Assert.AreEqual(reports[^1].ValidationMetric!.Value, metrics.RootMeanSquaredError, 1e-3 * metrics.RootMeanSquaredError);
+    }
+
+    [TestMethod]
     public void FewRowsTrainWithoutASplitAndSaySo()
     {
         var ml = new MLContext(seed: 1);
@@ -104,6 +130,13 @@ public sealed class ValidationSplitTests
         Assert.IsTrue(reports.All(r => r.ValidationLoss is double loss && double.IsFinite(loss)));
         var held = log.Select(m => System.Text.RegularExpressions.Regex.Match(m, @"DynMoE: (\d+) examples held out for validation\.$")).Single(m => m.Success);
         Assert.IsInRange(98, 102, int.Parse(held.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), "a quarter of 400, stratified");
+    }
+
+    private sealed class Target
+    {
+        public float Label { get; set; }
+
+        public float[] Features { get; set; } = Array.Empty<float>();
     }
 
     private sealed class Row

@@ -6,12 +6,11 @@ namespace Microsoft.ML.DynMoE.Layers;
 /// <summary>
 /// Tensor-with-number operations for per-step code. An implicit number-to-<see cref="Scalar"/> conversion leaves the
 /// Scalar to its finalizer, which may run while the native call that received the Scalar's handle is still executing
-/// (seen once after ~16 fits in one process: "Expected false to be true" in <c>Scalar::toDouble</c> under
-/// <c>clamp_min</c>). Holding the Scalar in a <c>using</c> keeps it reachable for the whole call and frees it promptly.
+/// and corrupt it; holding the Scalar in a <c>using</c> keeps it reachable for the whole call and frees it promptly.
 /// </summary>
-internal static class ScalarArgument
+internal static class TensorNumberOps
 {
-    /// <summary><c>a + b</c>: <c>Tensor.add(Tensor)</c> passes an implicit alpha Scalar of 1 (a crash after ~50 minutes of ViT training).</summary>
+    /// <summary><c>a + b</c>: <c>Tensor.add(Tensor)</c> would pass an implicit alpha Scalar of 1.</summary>
     public static Tensor AddTensors(Tensor a, Tensor b)
     {
         using Scalar one = 1.ToScalar(); // integral, so int64 counts and indices accept it too

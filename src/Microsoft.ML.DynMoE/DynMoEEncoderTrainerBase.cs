@@ -68,27 +68,31 @@ public abstract class DynMoEEncoderTrainerBase<TOptions> : IEstimator<DynMoEEnco
         int outputs = Task.OutputCount(labelColumn);
         string[] classNames = Task.ClassNames(labelColumn);
 
+        // Held-out rows are chosen before the input is fitted, so neither the vocabulary nor the pixel scale sees them.
+        SequenceBatchSource? validation = null;
+        IDataView? heldOutData = null;
+        if (validationData is null && _options.ValidationFraction > 0)
+            (trainData, heldOutData) = HoldOut(trainData, session);
+
         var input = FitInput(trainData, session.Channel, session.CheckAlive);
         var train = ReadExamples(trainData, input, session, "training");
         CheckClasses(train.Labels, labelColumn);
-        SequenceBatchSource? validation = null;
-        if (session.PlanHoldOut(validationData is not null, train.Rows.Count, stratify: true) is ValidationSplit split)
+        var source = new SequenceBatchSource(train.Rows, train.Labels, train.Weights, CreateAugmentation(input));
+        if (heldOutData is not null)
         {
-            var (kept, heldOut) = Split(train, split);
-            train = kept;
+            var examples = ReadExamples(heldOutData, input, session, "held-out validation");
             // A held-out set without weight would give a NaN validation loss every epoch: train without it.
-            if (heldOut.Weights.Sum(w => (double)w) > 0)
+            if (examples.Weights.Sum(w => (double)w) > 0)
             {
-                session.Channel.Info(MessageSensitivity.None, $"DynMoE: {heldOut.Rows.Count} examples held out for validation.");
-                validation = new SequenceBatchSource(heldOut.Rows, heldOut.Labels, heldOut.Weights);
+                session.Channel.Info(MessageSensitivity.None, $"DynMoE: {examples.Rows.Count} examples held out for validation.");
+                validation = new SequenceBatchSource(examples.Rows, examples.Labels, examples.Weights);
             }
             else
             {
-                session.Channel.Warning(MessageSensitivity.None, $"DynMoE: the {heldOut.Rows.Count} examples held out for validation all have weight 0, so training runs without validation.");
+                session.Channel.Warning(MessageSensitivity.None, $"DynMoE: the {examples.Rows.Count} examples held out for validation all have weight 0, so training runs without validation.");
             }
         }
 
-        var source = new SequenceBatchSource(train.Rows, train.Labels, train.Weights, CreateAugmentation(input));
         if (validationData is not null)
         {
             var examples = ReadExamples(validationData, input, session, "validation");
@@ -199,21 +203,40 @@ public abstract class DynMoEEncoderTrainerBase<TOptions> : IEstimator<DynMoEEnco
         return (rows, labels.ToArray(), weights.ToArray());
     }
 
-    private static ((List<float[]> Rows, float[] Labels, float[] Weights) Kept, (List<float[]> Rows, float[] Labels, float[] Weights) HeldOut) Split(
-        (List<float[]> Rows, float[] Labels, float[] Weights) examples, ValidationSplit split)
+    /// <summary>
+    /// Splits <paramref name="data"/> into the rows to train on and the rows <c>ValidationFraction</c> holds out, by the
+    /// positions of the rows with a usable label and weight (the others stay with training, whose reader skips them);
+    /// (data, null) when too few rows qualify.
+    /// </summary>
+    private (IDataView Train, IDataView? HeldOut) HoldOut(IDataView data, FitSession session)
     {
-        var isHeldOut = split.StartPass();
-        var kept = (Rows: new List<float[]>(), Labels: new List<float>(), Weights: new List<float>());
-        var heldOut = (Rows: new List<float[]>(), Labels: new List<float>(), Weights: new List<float>());
-        for (int i = 0; i < examples.Rows.Count; i++)
+        var label = data.Schema[_options.LabelColumnName];
+        var columns = new List<DataViewSchema.Column> { label };
+        DataViewSchema.Column? weight = _options.ExampleWeightColumnName is string w ? data.Schema[w] : null;
+        if (weight is DataViewSchema.Column wc)
+            columns.Add(wc);
+        var labels = new List<float>();
+        using (var cursor = data.GetRowCursor(columns))
         {
-            var target = isHeldOut(examples.Labels[i]) ? heldOut : kept;
-            target.Rows.Add(examples.Rows[i]);
-            target.Labels.Add(examples.Labels[i]);
-            target.Weights.Add(examples.Weights[i]);
+            var labelGetter = Task.CreateLabelGetter(cursor, label);
+            var weightGetter = weight is DataViewSchema.Column wcol ? cursor.GetGetter<float>(wcol) : null;
+            float value = 0, weightValue = 1;
+            while (cursor.MoveNext())
+            {
+                if ((labels.Count & 1023) == 0)
+                    session.CheckAlive();
+                labelGetter(ref value);
+                weightValue = 1;
+                weightGetter?.Invoke(ref weightValue);
+                labels.Add(float.IsNaN(value) || !(weightValue >= 0) || float.IsInfinity(weightValue) ? float.NaN : value);
+            }
         }
 
-        return ((kept.Rows, kept.Labels.ToArray(), kept.Weights.ToArray()), (heldOut.Rows, heldOut.Labels.ToArray(), heldOut.Weights.ToArray()));
+        if (session.PlanHoldOut(false, labels.Count(l => !float.IsNaN(l)), stratify: true) is not ValidationSplit split)
+            return (data, null);
+        var isHeldOut = split.StartPass();
+        var heldOut = labels.Select(l => !float.IsNaN(l) && isHeldOut(l)).ToArray();
+        return (new RowSubsetDataView(data, heldOut.Select(h => !h).ToArray()), new RowSubsetDataView(data, heldOut));
     }
 
     private static int FirstNonFinite(ReadOnlySpan<float> values)

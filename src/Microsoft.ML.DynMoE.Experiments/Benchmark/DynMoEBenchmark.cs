@@ -4,6 +4,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Experiments.Internal;
 using Microsoft.ML.DynMoE.Experiments.Reports;
 using Microsoft.ML.DynMoE.Internal;
+using Microsoft.ML.DynMoE.Training;
 
 namespace Microsoft.ML.DynMoE.Experiments.Benchmark
 {

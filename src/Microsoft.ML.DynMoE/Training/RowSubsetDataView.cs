@@ -1,8 +1,8 @@
 using Microsoft.ML.Data;
 
-namespace Microsoft.ML.DynMoE.Experiments.Benchmark
+namespace Microsoft.ML.DynMoE.Training
 {
-    /// <summary>The rows of a source view whose position is selected by a mask, in source order: one fold's training or test rows.</summary>
+    /// <summary>The rows of a source view whose position is selected by a mask, in source order: a fold's training or test rows, or the rows a trainer keeps or holds out.</summary>
     internal sealed class RowSubsetDataView : IDataView
     {
         private readonly IDataView _source;
@@ -51,7 +51,7 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
                 {
                     _sourceRow++;
                     if (_sourceRow >= _include.Length)
-                        throw new InvalidOperationException($"The data view yielded more rows than the {_include.Length} its folds were built for.");
+                        throw new InvalidOperationException($"The data view yielded more rows than the {_include.Length} its row selection was built for.");
                     if (_include[_sourceRow])
                     {
                         _position++;

@@ -36,6 +36,9 @@ public sealed class EveryTrainerTests
         public float Weight { get; set; } = 1;
     }
 
+    /// <summary>Every trainer kind, one test case each.</summary>
+    public static IEnumerable<object[]> Kinds => Enum.GetValues<Kind>().Select(kind => new object[] { kind });
+
     private static readonly string[] Words = { "red", "green", "blue" };
 
     private static Row[] Rows(int count = 48) => Enumerable.Range(0, count).Select(i => new Row
@@ -103,12 +106,7 @@ public sealed class EveryTrainerTests
     }
 
     [TestMethod]
-    [DataRow(Kind.TabularBinary)]
-    [DataRow(Kind.TabularMulticlass)]
-    [DataRow(Kind.TabularRegression)]
-    [DataRow(Kind.TextBinary)]
-    [DataRow(Kind.TextMulticlass)]
-    [DataRow(Kind.Image)]
+    [DynamicData(nameof(Kinds))]
     public void InvalidOptionsAreRejectedAlike(Kind kind)
     {
         var cases = new (Action<DynMoETrainerOptionsBase> Break, string Name, string Message)[]
@@ -134,12 +132,7 @@ public sealed class EveryTrainerTests
     }
 
     [TestMethod]
-    [DataRow(Kind.TabularBinary)]
-    [DataRow(Kind.TabularMulticlass)]
-    [DataRow(Kind.TabularRegression)]
-    [DataRow(Kind.TextBinary)]
-    [DataRow(Kind.TextMulticlass)]
-    [DataRow(Kind.Image)]
+    [DynamicData(nameof(Kinds))]
     public void BadInputIsTreatedAlike(Kind kind)
     {
         var ml = new MLContext(seed: 1);
@@ -184,12 +177,7 @@ public sealed class EveryTrainerTests
     }
 
     [TestMethod]
-    [DataRow(Kind.TabularBinary)]
-    [DataRow(Kind.TabularMulticlass)]
-    [DataRow(Kind.TabularRegression)]
-    [DataRow(Kind.TextBinary)]
-    [DataRow(Kind.TextMulticlass)]
-    [DataRow(Kind.Image)]
+    [DynamicData(nameof(Kinds))]
     public void SavedModelsAndSeededRepeatsScoreIdentically(Kind kind)
     {
         var ml = new MLContext(seed: 1);

@@ -25,6 +25,7 @@ public sealed class DynMoEEncoderModelParameters : ModelParametersBase<VBuffer<f
     // The encoder kind a model file records (from version 0x00010002; older files hold a Transformer from scratch).
     private const int TransformerEncoderKind = 1;
     private const int PretrainedEncoderKind = 2;
+    private const int FrozenPretrainedEncoderKind = 3;
 
     internal DynMoEEncoderModelParameters(IHostEnvironment env, ClassificationTask task, SequenceInput input, ICompiledSequenceEncoder encoder, DynMoERoutingSummary routing, string[] classNames)
         : base(env, LoaderSignature)
@@ -183,7 +184,12 @@ public sealed class DynMoEEncoderModelParameters : ModelParametersBase<VBuffer<f
         writer.Write(ClassNames.Count);
         foreach (string name in ClassNames)
             writer.Write(name);
-        writer.Write(Encoder is CompiledBertClassifier ? PretrainedEncoderKind : TransformerEncoderKind);
+        writer.Write(Encoder switch
+        {
+            CompiledBertClassifier => PretrainedEncoderKind,
+            CompiledFrozenBertClassifier => FrozenPretrainedEncoderKind,
+            _ => TransformerEncoderKind,
+        });
         Encoder.Save(writer);
     }
 
@@ -219,6 +225,14 @@ public sealed class DynMoEEncoderModelParameters : ModelParametersBase<VBuffer<f
                 throw new InvalidDataException("The DynMoE model pairs a pretrained encoder with an input that is not its tokenizer; the file is damaged.");
             tokens.CheckEncoder(pretrained.Encoder);
             encoder = pretrained;
+        }
+        else if (kind == FrozenPretrainedEncoderKind)
+        {
+            var frozen = CompiledFrozenBertClassifier.Load(reader);
+            if (input is not Pretrained.BertSequenceInput tokens)
+                throw new InvalidDataException("The DynMoE model pairs a pretrained encoder with an input that is not its tokenizer; the file is damaged.");
+            tokens.CheckEncoder(frozen.Encoder);
+            encoder = frozen;
         }
         else
         {

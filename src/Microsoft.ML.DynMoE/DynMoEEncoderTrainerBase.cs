@@ -84,6 +84,10 @@ public abstract class DynMoEEncoderTrainerBase<TOptions> : IEstimator<DynMoEEnco
         var input = FitInput(trainData, session.Channel, session.CheckAlive);
         var train = ReadExamples(trainData, input, session, "training");
         CheckClasses(train.Labels, labelColumn);
+        var plan = PlanNetwork(input, outputs, session.Channel);
+        if (plan.MapRows is not null)
+            train = (plan.MapRows(train.Rows, session.CheckAlive), train.Labels, train.Weights);
+
         SequenceBatchSource? validation = null;
         if (session.PlanHoldOut(validationData is not null, train.Rows.Count, stratify: true) is ValidationSplit split)
         {
@@ -97,18 +101,20 @@ public abstract class DynMoEEncoderTrainerBase<TOptions> : IEstimator<DynMoEEnco
         if (validationData is not null)
         {
             var examples = ReadExamples(validationData, input, session, "validation");
+            if (plan.MapRows is not null)
+                examples = (plan.MapRows(examples.Rows, session.CheckAlive), examples.Labels, examples.Weights);
             if (examples.Rows.Count == 0)
                 throw new InvalidOperationException("The validation data has no usable rows. Pass validation rows with a label, or call Fit(trainData) alone.");
             validation = new SequenceBatchSource(examples.Rows, examples.Labels, examples.Weights);
         }
 
-        var plan = PlanNetwork(input, outputs, session.Channel);
         session.Channel.Info(MessageSensitivity.None, $"DynMoE encoder: {train.Rows.Count} examples, longest {source.FeatureCount} values, {plan.Description}.");
         var trained = session.Train(Task.Objective, source, validation, plan.Create, plan.Compile,
             describeEpoch: () => $"padding {source.PaddingFraction:P1}", pretrainedLearningRateMultiplier: plan.PretrainedLearningRateMultiplier);
         session.Channel.Info(MessageSensitivity.None, $"DynMoE padding fraction over training batches: {source.PaddingFraction:P1}.");
 
-        long tokens = train.Rows.Sum(r => (long)r.Length) + (trained.Network.UsesClassToken ? train.Rows.Count : 0);
+        // Routed states: every token (and [CLS]), or one per row when the network reads mapped rows.
+        long tokens = plan.MapRows is not null ? train.Rows.Count : train.Rows.Sum(r => (long)r.Length) + (trained.Network.UsesClassToken ? train.Rows.Count : 0);
         var model = new DynMoEEncoderModelParameters(Host, Task, input, trained.Network, new DynMoERoutingSummary(trained.Routing, tokens), classNames);
         return new DynMoEEncoderTransformer(Host, model);
     }
@@ -237,5 +243,7 @@ public abstract class DynMoEEncoderTrainerBase<TOptions> : IEstimator<DynMoEEnco
 /// <param name="Compile">Copies the trained network into the managed scorer.</param>
 /// <param name="Description">Shape for the log.</param>
 /// <param name="PretrainedLearningRateMultiplier">Learning-rate multiplier of the network's pretrained parameters.</param>
+/// <param name="MapRows">When set, turns the featurized rows into what the network trains on, once before training (e.g. a frozen encoder's sentence embeddings; each becomes one routed state).</param>
 internal sealed record EncoderNetworkPlan(
-    Func<TorchSharp.torch.Generator, MoENetwork> Create, Func<MoENetwork, ICompiledSequenceEncoder> Compile, string Description, double PretrainedLearningRateMultiplier = 1);
+    Func<TorchSharp.torch.Generator, MoENetwork> Create, Func<MoENetwork, ICompiledSequenceEncoder> Compile, string Description, double PretrainedLearningRateMultiplier = 1,
+    Func<List<float[]>, Action, List<float[]>>? MapRows = null);

@@ -69,9 +69,6 @@ public abstract class DynMoETextTrainerBase<TOptions> : DynMoEEncoderTrainerBase
     {
         if (input is not BertSequenceInput tokens)
             return base.PlanNetwork(input, outputs, channel);
-        if (Settings.FineTuning != DynMoEFineTuning.Full)
-            throw new NotSupportedException($"FineTuning {Settings.FineTuning} is not implemented yet; use DynMoEFineTuning.Full.");
-
         var source = Settings.OpenPretrainedSource();
         var checkpoint = source.ReadCheckpoint();
         var shape = checkpoint.Configuration;
@@ -82,6 +79,9 @@ public abstract class DynMoETextTrainerBase<TOptions> : DynMoEEncoderTrainerBase
             throw new InvalidOperationException($"The vocabulary of {source.Description} has {tokens.VocabularySize} word pieces but its model's token table has {shape.VocabularySize} rows; pass the vocab.txt that belongs to the model.");
 
         var encoderOptions = Settings.ToEncoderOptions(outputs);
+        if (Settings.FineTuning == DynMoEFineTuning.FrozenEncoder)
+            return PlanFrozenEncoder(source, checkpoint, outputs, encoderOptions.AuxiliaryLossWeight);
+
         var placement = new TransformerEncoderOptions { NumberOfLayers = shape.Layers, MoELayers = encoderOptions.MoELayers };
         int[] moeBlocks = Enumerable.Range(0, shape.Layers).Where(placement.IsMoEBlock).ToArray();
         var routing = encoderOptions.Layer;
@@ -90,5 +90,33 @@ public abstract class DynMoETextTrainerBase<TOptions> : DynMoEEncoderTrainerBase
             network => CompiledBertClassifier.FromNetwork((BertClassifier)network),
             $"pretrained {source.Description}, {shape.Layers} blocks of width {shape.ModelDimension}, FFNs of blocks [{string.Join(", ", moeBlocks)}] upcycled into {routing.Gating} layers of up to {routing.MaximumExperts} experts, pretrained learning rate × {Settings.PretrainedLearningRateMultiplier}",
             Settings.PretrainedLearningRateMultiplier);
+    }
+
+    /// <summary>
+    /// The frozen checkpoint (dense, no upcycling) encodes every row once; one tabular DynMoE block of width
+    /// <see cref="DynMoETrainerOptionsBase.ModelDimension"/> and a linear head train on the sentence embeddings.
+    /// </summary>
+    private EncoderNetworkPlan PlanFrozenEncoder(PretrainedBertSource source, BertCheckpoint checkpoint, int outputs, float auxiliaryLossWeight)
+    {
+        var shape = checkpoint.Configuration;
+        var head = new MoEMlpNetworkOptions
+        {
+            InputDimension = shape.ModelDimension,
+            OutputDimension = outputs,
+            NumberOfLayers = 1,
+            Layer = Settings.ToLayerOptions(),
+            AuxiliaryLossWeight = auxiliaryLossWeight,
+        };
+        var encoder = PretrainedBertEncoder.Create(checkpoint);
+        var compiled = CompiledBertEncoder.FromModule(encoder);
+        return new EncoderNetworkPlan(
+            generator => new MoEMlpNetwork(head, generator),
+            network => new CompiledFrozenBertClassifier(compiled, CompiledMoEMlp.FromNetwork((MoEMlpNetwork)network)),
+            $"frozen pretrained {source.Description} ({shape.Layers} blocks of width {shape.ModelDimension}), sentence embeddings computed once, a DynMoE head of one {head.Layer.Gating} block of width {head.Layer.ModelDimension} trains",
+            MapRows: (rows, checkAlive) =>
+            {
+                using (encoder)
+                    return FrozenBertEncoding.Pool(encoder, rows, checkAlive);
+            });
     }
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Text.Json.Nodes;
@@ -21,6 +22,7 @@ public sealed class PretrainedFineTuningTests
     private static IDataView s_heldOut = null!;
     private static ITransformer s_model = null!;
     private static string s_dir = null!;
+    private static readonly List<DynMoETrainingProgress> s_epochs = new();
 
     [ClassInitialize]
     public static void FineTune(TestContext context)
@@ -50,13 +52,26 @@ public sealed class PretrainedFineTuningTests
         MaximumExperts = 2,
         InitialExperts = 2,
         Seed = 1,
+        Progress = new EpochLog(),
     };
+
+    /// <summary>Keeps every epoch's report (synchronously, unlike <see cref="Progress{T}"/>).</summary>
+    private sealed class EpochLog : IProgress<DynMoETrainingProgress>
+    {
+        public void Report(DynMoETrainingProgress value)
+        {
+            lock (s_epochs)
+                s_epochs.Add(value);
+        }
+    }
 
     [TestMethod]
     public void FineTuningOn64MessagesLearnsSpam()
     {
         var metrics = s_ml.BinaryClassification.Evaluate(s_model.Transform(s_heldOut));
-        TestContext.WriteLine($"held-out AUC {metrics.AreaUnderRocCurve:F3}, accuracy {metrics.Accuracy:F3}");
+        TestContext.WriteLine($"held-out AUC {metrics.AreaUnderRocCurve:F3}, accuracy {metrics.Accuracy:F3}; epochs ended at {string.Join(", ", s_epochs.Select(e => $"{e.Elapsed.TotalSeconds:F1} s (loss {e.TrainingLoss:F3})"))}");
+        Assert.HasCount(3, s_epochs);
+        Assert.IsLessThan(s_epochs[0].TrainingLoss, s_epochs[^1].TrainingLoss, "the training loss falls over the epochs");
         Assert.IsGreaterThan(0.85, metrics.AreaUnderRocCurve, "the fine-tuned encoder separates spam from ham on 200 unseen messages");
     }
 
@@ -78,8 +93,7 @@ public sealed class PretrainedFineTuningTests
     [TestMethod]
     public void SavedModelScoresIdenticallyAfterLoadInANewContext()
     {
-        string path = Path.Combine(s_dir, "reload.zip");
-        s_ml.Model.Save(s_model, s_train.Schema, path);
+        string path = SavedModel();
         var ml = new MLContext(seed: 5);
         var loaded = ml.Model.Load(path, out _);
         var rows = s_ml.Data.TakeRows(s_heldOut, 20);
@@ -94,14 +108,7 @@ public sealed class PretrainedFineTuningTests
         string dataset = Path.Combine(s_dir, "messages.csv");
         var texts = s_heldOut.GetColumn<string>("Text").Take(10).ToArray();
         File.WriteAllLines(dataset, new[] { "Label,Text" }.Concat(texts.Select(t => "false,\"" + t.Replace("\"", "\"\"").Replace("\r", " ").Replace("\n", " ") + "\"")));
-        // The CLI scores models saved with their loader, as 'dynmoe train' saves them.
-        var loader = s_ml.Data.CreateTextLoader(new[]
-        {
-            new TextLoader.Column("Label", DataKind.Boolean, 0),
-            new TextLoader.Column("Text", DataKind.String, 1),
-        }, separatorChar: ',', hasHeader: true, allowQuoting: true);
-        string model = Path.Combine(s_dir, "cli.zip");
-        s_ml.Model.Save(s_model, loader, model);
+        string model = SavedModel();
         string here = Path.Combine(s_dir, "here.csv");
         var predictHere = CliProcess.Run("predict", "--model", model, "--dataset", dataset, "--output", here);
         Assert.AreEqual(0, predictHere.Code, predictHere.Out + predictHere.Err);
@@ -133,6 +140,26 @@ public sealed class PretrainedFineTuningTests
         CollectionAssert.AreEqual(File.ReadAllLines(here), File.ReadAllLines(there));
     }
 
+    /// <summary>The model saved once with a text loader (the CLI scores models saved with their loader, as 'dynmoe train' saves them).</summary>
+    private static string SavedModel()
+    {
+        string path = Path.Combine(s_dir, "model.zip");
+        lock (s_epochs)
+        {
+            if (!File.Exists(path))
+            {
+                var loader = s_ml.Data.CreateTextLoader(new[]
+                {
+                    new TextLoader.Column("Label", DataKind.Boolean, 0),
+                    new TextLoader.Column("Text", DataKind.String, 1),
+                }, separatorChar: ',', hasHeader: true, allowQuoting: true);
+                s_ml.Model.Save(s_model, loader, path);
+            }
+        }
+
+        return path;
+    }
+
     private static string WithoutPackage(string depsJson, string package)
     {
         var root = JsonNode.Parse(depsJson)!.AsObject();
@@ -149,6 +176,29 @@ public sealed class PretrainedFineTuningTests
         foreach (string name in all.Select(p => p.Key).Where(k => k.StartsWith(package + "/", StringComparison.Ordinal)).ToArray())
             all.Remove(name);
         return root.ToJsonString();
+    }
+
+    [TestMethod]
+    public void FrozenEncoderTrainsADynMoEHeadOnSentenceEmbeddings()
+    {
+        var options = Options();
+        options.FineTuning = DynMoEFineTuning.FrozenEncoder;
+        options.NumberOfEpochs = 20;
+        options.Progress = null;
+        var model = s_ml.BinaryClassification.Trainers.DynMoETextClassification(options).Fit(s_train);
+        var parameters = ((DynMoEEncoderTransformer)model).Model;
+        Assert.AreEqual(1, parameters.NumberOfMoELayers, "one tabular DynMoE block");
+        Assert.AreEqual(7, parameters.NumberOfLayers, "six frozen blocks and the head's block");
+        var metrics = s_ml.BinaryClassification.Evaluate(model.Transform(s_heldOut));
+        TestContext.WriteLine($"frozen encoder: held-out AUC {metrics.AreaUnderRocCurve:F3}, accuracy {metrics.Accuracy:F3}");
+        Assert.IsGreaterThan(0.8, metrics.AreaUnderRocCurve, "a head on MiniLM's sentence embeddings separates spam from ham");
+
+        using var stream = new MemoryStream();
+        s_ml.Model.Save(model, s_train.Schema, stream);
+        stream.Position = 0;
+        var loaded = new MLContext(seed: 2).Model.Load(stream, out _);
+        var rows = s_ml.Data.TakeRows(s_heldOut, 10);
+        CollectionAssert.AreEqual(model.Transform(rows).GetColumn<float>("Score").ToArray(), loaded.Transform(rows).GetColumn<float>("Score").ToArray());
     }
 
     [TestMethod]

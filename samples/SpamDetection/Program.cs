@@ -49,7 +49,7 @@ public static class Program
         {
             options.NumberOfEpochs = training.FastNumberOfEpochs;
             if (training.FastMaximumSequenceLength > 0)
-                options.MaximumSequenceLength = Math.Min(options.MaximumSequenceLength, training.FastMaximumSequenceLength);
+                options.MaximumSequenceLength = Math.Min(options.MaximumSequenceLength ?? 256, training.FastMaximumSequenceLength);
         }
 
         Console.WriteLine($"Data: {dataPath}");

@@ -84,10 +84,12 @@ namespace Microsoft.ML.DynMoE.Cli
             var imageSize = new Option<string?>("--image-size") { Description = "HxW or HxWxC. With --dataset: the CSV's feature columns are the pixels (ExtractPixels order). With --image-folder: the size images are resized to (C = 1 grey, 3 RGB; default 3)." };
             var imageFolder = new Option<string?>("--image-folder") { Description = "A folder with one subfolder of images per label (the Model Builder layout); needs --image-size." };
             var patchSize = new Option<int>("--patch-size") { Description = "Patch side of the Vision Transformer candidates (divides H and W). Default: the image trainer's." };
+            var textEncoder = new Option<string?>("--text-encoder") { Description = "Encoder of the DynMoE text candidates: 'scratch' (a Transformer trained from scratch, the default) or 'minilm' (fine-tune the pretrained all-MiniLM-L6-v2 with its FFNs upcycled into DynMoE experts; 128 tokens)." };
             var interleaved = new Option<bool>("--interleaved-colors", "--interleaved") { Description = "InterleavedColors: CSV pixels are pixel-major (ExtractPixels(interleavePixelColors: true)) instead of channel-planar. --interleaved is the old name." };
             if (!regression)
             {
                 cmd.Add(textColumn);
+                cmd.Add(textEncoder);
                 cmd.Add(imageSize);
                 cmd.Add(imageFolder);
                 cmd.Add(patchSize);
@@ -109,6 +111,7 @@ namespace Microsoft.ML.DynMoE.Cli
                 Threads = pr.GetValue(threads),
                 Regression = regression,
                 TextColumn = pr.GetValue(textColumn),
+                TextEncoder = pr.GetValue(textEncoder),
                 ImageSize = pr.GetValue(imageSize),
                 ImageFolder = pr.GetValue(imageFolder),
                 PatchSize = pr.GetValue(patchSize),

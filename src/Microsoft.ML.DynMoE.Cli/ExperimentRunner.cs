@@ -23,6 +23,8 @@ namespace Microsoft.ML.DynMoE.Cli
         public bool Regression;
         /// <summary>Free-text column for the DynMoE text classifier; null detects a lone free-text feature column.</summary>
         public string? TextColumn;
+        /// <summary>"scratch" or "minilm": the text candidates' encoder; null is scratch.</summary>
+        public string? TextEncoder;
         /// <summary>"HxW" or "HxWxC": the pixel columns of the CSV (or the size images are resized to) form an image.</summary>
         public string? ImageSize;
         /// <summary>A folder with one subfolder of images per label.</summary>
@@ -114,8 +116,17 @@ namespace Microsoft.ML.DynMoE.Cli
 
             // Transformer encoders need far fewer (and far costlier) epochs than the tabular networks.
             int epochs = a.EpochsGiven || (textColumn is null && image is null) ? a.Epochs : (textColumn is not null ? 6 : 10);
+            var textEncoder = a.TextEncoder?.ToLowerInvariant() switch
+            {
+                null or "scratch" => DynMoETextEncoder.Scratch,
+                "minilm" => DynMoETextEncoder.MiniLM,
+                _ => throw new CliUsageException($"--text-encoder '{a.TextEncoder}' is not known. Pass 'scratch' or 'minilm'."),
+            };
+            if (textEncoder != DynMoETextEncoder.Scratch && textColumn is null)
+                throw new CliUsageException("--text-encoder applies to a text column; pass --text-col (or a file whose only feature is free text).");
             var settings = new DynMoEExperimentSettings
             {
+                TextEncoder = textEncoder,
                 Seed = a.Seed,
                 LabelColumnName = labelColumn,
                 NumberOfEpochs = epochs,

@@ -31,8 +31,11 @@ namespace Microsoft.ML.DynMoE.Experiments
         /// </summary>
         public string? TextColumnName { get; set; }
 
-        /// <summary>Most tokens per text for the text candidates. Default 256.</summary>
-        public int MaximumSequenceLength { get; set; } = 256;
+        /// <summary>Most tokens per text for the text candidates. Default null: 256, or 128 with a pretrained <see cref="TextEncoder"/>.</summary>
+        public int? MaximumSequenceLength { get; set; }
+
+        /// <summary>The text candidates' encoder: a Transformer from scratch (default) or a pretrained one to fine-tune.</summary>
+        public DynMoETextEncoder TextEncoder { get; set; } = DynMoETextEncoder.Scratch;
 
         /// <summary>
         /// Image height in pixels: when set (with <see cref="ImageWidth"/>), <see cref="FeatureColumnName"/> holds pixels in

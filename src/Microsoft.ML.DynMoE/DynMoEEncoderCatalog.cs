@@ -19,10 +19,11 @@ public static class DynMoEEncoderCatalog
     /// <param name="numberOfEpochs">Passes over the data.</param>
     /// <param name="maximumSequenceLength">Most tokens per example.</param>
     /// <param name="learningRate">Peak learning rate.</param>
+    /// <param name="encoder">A Transformer from scratch or a pretrained encoder to fine-tune.</param>
     public static DynMoEBinaryTextClassificationTrainer DynMoETextClassification(this BinaryClassificationCatalog.BinaryClassificationTrainers catalog,
         string labelColumnName = DefaultColumnNames.Label, string sentence1ColumnName = "Text", string? sentence2ColumnName = null,
-        GatingKind? gating = null, int? numberOfEpochs = null, int? maximumSequenceLength = null, float? learningRate = null)
-        => catalog.DynMoETextClassification(TextOptions(new DynMoEBinaryTextClassificationTrainer.Options(), labelColumnName, sentence1ColumnName, sentence2ColumnName, gating, numberOfEpochs, maximumSequenceLength, learningRate));
+        GatingKind? gating = null, int? numberOfEpochs = null, int? maximumSequenceLength = null, float? learningRate = null, DynMoETextEncoder? encoder = null)
+        => catalog.DynMoETextClassification(TextOptions(new DynMoEBinaryTextClassificationTrainer.Options(), labelColumnName, sentence1ColumnName, sentence2ColumnName, gating, numberOfEpochs, maximumSequenceLength, learningRate, encoder));
 
     /// <summary>Creates a DynMoE text classifier for a Boolean label from options.</summary>
     /// <param name="catalog">The binary trainers catalog.</param>
@@ -39,10 +40,11 @@ public static class DynMoEEncoderCatalog
     /// <param name="numberOfEpochs">Passes over the data.</param>
     /// <param name="maximumSequenceLength">Most tokens per example.</param>
     /// <param name="learningRate">Peak learning rate.</param>
+    /// <param name="encoder">A Transformer from scratch or a pretrained encoder to fine-tune.</param>
     public static DynMoEMulticlassTextClassificationTrainer DynMoETextClassification(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
         string labelColumnName = DefaultColumnNames.Label, string sentence1ColumnName = "Text", string? sentence2ColumnName = null,
-        GatingKind? gating = null, int? numberOfEpochs = null, int? maximumSequenceLength = null, float? learningRate = null)
-        => catalog.DynMoETextClassification(TextOptions(new DynMoEMulticlassTextClassificationTrainer.Options(), labelColumnName, sentence1ColumnName, sentence2ColumnName, gating, numberOfEpochs, maximumSequenceLength, learningRate));
+        GatingKind? gating = null, int? numberOfEpochs = null, int? maximumSequenceLength = null, float? learningRate = null, DynMoETextEncoder? encoder = null)
+        => catalog.DynMoETextClassification(TextOptions(new DynMoEMulticlassTextClassificationTrainer.Options(), labelColumnName, sentence1ColumnName, sentence2ColumnName, gating, numberOfEpochs, maximumSequenceLength, learningRate, encoder));
 
     /// <summary>Creates a DynMoE text classifier for a key label from options.</summary>
     /// <param name="catalog">The multiclass trainers catalog.</param>
@@ -84,9 +86,10 @@ public static class DynMoEEncoderCatalog
     public static DynMoEImageClassificationTrainer DynMoEImageClassification(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, DynMoEImageClassificationTrainer.Options options)
         => new(CatalogUtils.GetEnvironment(catalog), options);
 
-    private static TOptions TextOptions<TOptions>(TOptions options, string label, string sentence1, string? sentence2, GatingKind? gating, int? epochs, int? maximumLength, float? learningRate)
+    private static TOptions TextOptions<TOptions>(TOptions options, string label, string sentence1, string? sentence2, GatingKind? gating, int? epochs, int? maximumLength, float? learningRate, DynMoETextEncoder? encoder)
         where TOptions : DynMoETextOptionsBase
     {
+        if (encoder is DynMoETextEncoder e) options.Encoder = e;
         options.LabelColumnName = label;
         options.Sentence1ColumnName = sentence1;
         options.Sentence2ColumnName = sentence2;

@@ -22,7 +22,12 @@ public sealed class DynMoEEncoderModelParameters : ModelParametersBase<VBuffer<f
     internal const string LoaderSignature = "DynMoEEncoderPred";
     private const string EncoderStreamName = "DynMoEEncoder.bin";
 
-    internal DynMoEEncoderModelParameters(IHostEnvironment env, ClassificationTask task, SequenceInput input, CompiledTransformerEncoder encoder, DynMoERoutingSummary routing, string[] classNames)
+    // The encoder kind a model file records (from version 0x00010002; older files hold a Transformer from scratch).
+    private const int TransformerEncoderKind = 1;
+    private const int PretrainedEncoderKind = 2;
+    private const int FrozenPretrainedEncoderKind = 3;
+
+    internal DynMoEEncoderModelParameters(IHostEnvironment env, ClassificationTask task, SequenceInput input, ICompiledSequenceEncoder encoder, DynMoERoutingSummary routing, string[] classNames)
         : base(env, LoaderSignature)
     {
         Task = task;
@@ -38,7 +43,8 @@ public sealed class DynMoEEncoderModelParameters : ModelParametersBase<VBuffer<f
         // *** Binary format ***
         // the model in its own stream (see Save).
         DynMoEEncoderModelParameters? model = null;
-        if (!ctx.TryLoadBinaryStream(EncoderStreamName, r => model = Load(env, r)))
+        bool recordsEncoderKind = ctx.Header.ModelVerWritten >= 0x00010002;
+        if (!ctx.TryLoadBinaryStream(EncoderStreamName, r => model = Load(env, r, recordsEncoderKind)))
             throw ModelDecoding.Damaged($"The DynMoE encoder model is missing its '{EncoderStreamName}' stream.");
         Task = model!.Task;
         Input = model.Input;
@@ -48,7 +54,8 @@ public sealed class DynMoEEncoderModelParameters : ModelParametersBase<VBuffer<f
     }
 
     private static VersionInfo GetVersionInfo() => new(
-        modelSignature: "DMOEENCP", verWrittenCur: 0x00010001, verReadableCur: 0x00010001, verWeCanReadBack: 0x00010001,
+        // 0x00010002: the encoder kind (a Transformer from scratch or a fine-tuned pretrained encoder) precedes the encoder.
+        modelSignature: "DMOEENCP", verWrittenCur: 0x00010002, verReadableCur: 0x00010002, verWeCanReadBack: 0x00010001,
         loaderSignature: LoaderSignature, loaderAssemblyName: typeof(DynMoEEncoderModelParameters).Assembly.FullName);
 
     internal static DynMoEEncoderModelParameters Create(IHostEnvironment env, ModelLoadContext ctx)
@@ -73,7 +80,7 @@ public sealed class DynMoEEncoderModelParameters : ModelParametersBase<VBuffer<f
 
     internal SequenceInput Input { get; }
 
-    internal CompiledTransformerEncoder Encoder { get; }
+    internal ICompiledSequenceEncoder Encoder { get; }
 
     /// <summary>Routing of each MoE layer measured on the training data, with the expert-count history over training.</summary>
     public DynMoERoutingSummary Routing { get; }
@@ -97,7 +104,7 @@ public sealed class DynMoEEncoderModelParameters : ModelParametersBase<VBuffer<f
     /// Runs the encoder on one featurized row; <paramref name="output"/> receives the logits. Each caller (a cursor's row
     /// state, one routing pass) owns its <paramref name="scratch"/>, so the model holds no per-thread state to dispose.
     /// </summary>
-    internal void Score(ReadOnlySpan<float> input, Span<float> output, CompiledTransformerEncoder.Scratch scratch, CompiledTransformerEncoder.RoutingTrace? trace = null)
+    internal void Score(ReadOnlySpan<float> input, Span<float> output, object scratch, CompiledTransformerEncoder.RoutingTrace? trace = null)
         => Encoder.Forward(input, output, scratch, trace);
 
     /// <summary>
@@ -177,12 +184,20 @@ public sealed class DynMoEEncoderModelParameters : ModelParametersBase<VBuffer<f
         writer.Write(ClassNames.Count);
         foreach (string name in ClassNames)
             writer.Write(name);
+        writer.Write(Encoder switch
+        {
+            CompiledBertClassifier => PretrainedEncoderKind,
+            CompiledFrozenBertClassifier => FrozenPretrainedEncoderKind,
+            _ => TransformerEncoderKind,
+        });
         Encoder.Save(writer);
     }
 
-    internal static DynMoEEncoderModelParameters Load(IHostEnvironment env, BinaryReader reader) => ModelDecoding.Decode("encoder model", () => LoadCore(env, reader));
+    /// <summary>Reads a model <see cref="Save"/> wrote; <paramref name="recordsEncoderKind"/> is false for files older than 0x00010002.</summary>
+    internal static DynMoEEncoderModelParameters Load(IHostEnvironment env, BinaryReader reader, bool recordsEncoderKind = false)
+        => ModelDecoding.Decode("encoder model", () => LoadCore(env, reader, recordsEncoderKind));
 
-    private static DynMoEEncoderModelParameters LoadCore(IHostEnvironment env, BinaryReader reader)
+    private static DynMoEEncoderModelParameters LoadCore(IHostEnvironment env, BinaryReader reader, bool recordsEncoderKind)
     {
         var task = ClassificationTask.FromId(reader.ReadInt32());
         var input = SequenceInput.Load(reader);
@@ -193,12 +208,39 @@ public sealed class DynMoEEncoderModelParameters : ModelParametersBase<VBuffer<f
         var names = new string[classes];
         for (int i = 0; i < classes; i++)
             names[i] = reader.ReadString();
-        var encoder = CompiledTransformerEncoder.Load(reader);
+        int kind = recordsEncoderKind ? reader.ReadInt32() : TransformerEncoderKind;
+        ICompiledSequenceEncoder encoder;
+        if (kind == TransformerEncoderKind)
+        {
+            var transformer = CompiledTransformerEncoder.Load(reader);
+            if (transformer.Embedding.MaximumTokens < 1)
+                throw new InvalidDataException("The DynMoE encoder's input embedding does not match the model's input featurization.");
+            input.CheckEmbedding(transformer.Embedding);
+            encoder = transformer;
+        }
+        else if (kind == PretrainedEncoderKind)
+        {
+            var pretrained = CompiledBertClassifier.Load(reader);
+            if (input is not Pretrained.BertSequenceInput tokens)
+                throw new InvalidDataException("The DynMoE model pairs a pretrained encoder with an input that is not its tokenizer; the file is damaged.");
+            tokens.CheckEncoder(pretrained.Encoder);
+            encoder = pretrained;
+        }
+        else if (kind == FrozenPretrainedEncoderKind)
+        {
+            var frozen = CompiledFrozenBertClassifier.Load(reader);
+            if (input is not Pretrained.BertSequenceInput tokens)
+                throw new InvalidDataException("The DynMoE model pairs a pretrained encoder with an input that is not its tokenizer; the file is damaged.");
+            tokens.CheckEncoder(frozen.Encoder);
+            encoder = frozen;
+        }
+        else
+        {
+            throw new InvalidDataException($"The DynMoE encoder model has an unknown encoder kind {kind}; the file is damaged or from a newer version.");
+        }
+
         if (!task.OutputsMatch(encoder.OutputDimension, classes))
             throw new InvalidDataException($"The DynMoE encoder has {encoder.OutputDimension} outputs but the model records {classes} classes for {task.PredictionKind}.");
-        if (encoder.Embedding.MaximumTokens < 1)
-            throw new InvalidDataException("The DynMoE encoder's input embedding does not match the model's input featurization.");
-        input.CheckEmbedding(encoder.Embedding);
         routing.CheckMatches(Enumerable.Range(0, encoder.MoELayerCount).Select(i => encoder.GetMoELayer(i).SlotCount).ToArray());
         return new DynMoEEncoderModelParameters(env, task, input, encoder, routing, names);
     }
@@ -206,7 +248,7 @@ public sealed class DynMoEEncoderModelParameters : ModelParametersBase<VBuffer<f
     /// <summary>Routing counts over scored sequences: per MoE layer, activated experts per token and per position, and expert load.</summary>
     private sealed class Tally
     {
-        private readonly CompiledTransformerEncoder _encoder;
+        private readonly ICompiledSequenceEncoder _encoder;
         private readonly long[] _tokens;
         private readonly long[] _activated;
         private readonly long[][] _load;
@@ -216,7 +258,7 @@ public sealed class DynMoEEncoderModelParameters : ModelParametersBase<VBuffer<f
         public Tally(DynMoEEncoderModelParameters model)
         {
             _encoder = model.Encoder;
-            int layers = _encoder.MoELayerCount, positions = _encoder.Embedding.MaximumTokens;
+            int layers = _encoder.MoELayerCount, positions = _encoder.MaximumTokens;
             _tokens = new long[layers];
             _activated = new long[layers];
             _load = Enumerable.Range(0, layers).Select(i => new long[_encoder.GetMoELayer(i).SlotCount]).ToArray();

@@ -42,6 +42,19 @@ public abstract class DynMoEEncoderTrainerBase<TOptions> : IEstimator<DynMoEEnco
     /// <summary>Fits the input featurization (vocabulary, pixel scale) on the training data.</summary>
     private protected abstract SequenceInput FitInput(IDataView trainData, IChannel channel, Action checkAlive);
 
+    /// <summary>
+    /// The network the shared loop trains on <paramref name="input"/>'s rows and how it is compiled for scoring; by
+    /// default a Transformer trained from scratch on the options' shape (a pretrained text encoder overrides it).
+    /// </summary>
+    private protected virtual EncoderNetworkPlan PlanNetwork(SequenceInput input, int outputs, IChannel channel)
+    {
+        var encoderOptions = _options.ToEncoderOptions(outputs);
+        return new EncoderNetworkPlan(
+            generator => new TransformerEncoder(encoderOptions, input.CreateEmbedding(encoderOptions.Layer.ModelDimension, generator), generator),
+            network => CompiledTransformerEncoder.FromNetwork((TransformerEncoder)network),
+            $"{encoderOptions.NumberOfLayers} blocks ({encoderOptions.MoELayers} MoE), width {encoderOptions.Layer.ModelDimension}");
+    }
+
     /// <summary>Optional training-time change of an example (e.g. a random shift of an image).</summary>
     private protected virtual Action<float[], Random>? CreateAugmentation(SequenceInput input) => null;
 
@@ -77,10 +90,16 @@ public abstract class DynMoEEncoderTrainerBase<TOptions> : IEstimator<DynMoEEnco
         var input = FitInput(trainData, session.Channel, session.CheckAlive);
         var train = ReadExamples(trainData, input, session, "training");
         CheckClasses(train.Labels, labelColumn);
+        var plan = PlanNetwork(input, outputs, session.Channel);
+        if (plan.MapRows is not null)
+            train = (plan.MapRows(train.Rows, session.CheckAlive), train.Labels, train.Weights);
+
         var source = new SequenceBatchSource(train.Rows, train.Labels, train.Weights, CreateAugmentation(input));
         if (heldOutData is not null)
         {
             var examples = ReadExamples(heldOutData, input, session, "held-out validation");
+            if (plan.MapRows is not null)
+                examples = (plan.MapRows(examples.Rows, session.CheckAlive), examples.Labels, examples.Weights);
             // A held-out set without weight would give a NaN validation loss every epoch: train without it.
             if (examples.Weights.Sum(w => (double)w) > 0)
             {
@@ -96,19 +115,20 @@ public abstract class DynMoEEncoderTrainerBase<TOptions> : IEstimator<DynMoEEnco
         if (validationData is not null)
         {
             var examples = ReadExamples(validationData, input, session, "validation");
+            if (plan.MapRows is not null)
+                examples = (plan.MapRows(examples.Rows, session.CheckAlive), examples.Labels, examples.Weights);
             if (examples.Rows.Count == 0)
                 throw new InvalidOperationException("The validation data has no usable rows. Pass validation rows with a label, or call Fit(trainData) alone.");
             validation = new SequenceBatchSource(examples.Rows, examples.Labels, examples.Weights);
         }
 
-        var encoderOptions = _options.ToEncoderOptions(outputs);
-        session.Channel.Info(MessageSensitivity.None, $"DynMoE encoder: {train.Rows.Count} examples, longest {source.FeatureCount} values, {encoderOptions.NumberOfLayers} blocks ({encoderOptions.MoELayers} MoE), width {encoderOptions.Layer.ModelDimension}.");
-        var trained = session.Train(Task.Objective, source, validation,
-            generator => new TransformerEncoder(encoderOptions, input.CreateEmbedding(encoderOptions.Layer.ModelDimension, generator), generator),
-            network => CompiledTransformerEncoder.FromNetwork((TransformerEncoder)network), describeEpoch: () => $"padding {source.PaddingFraction:P1}");
+        session.Channel.Info(MessageSensitivity.None, $"DynMoE encoder: {train.Rows.Count} examples, longest {source.FeatureCount} values, {plan.Description}.");
+        var trained = session.Train(Task.Objective, source, validation, plan.Create, plan.Compile,
+            describeEpoch: () => $"padding {source.PaddingFraction:P1}", pretrainedLearningRateMultiplier: plan.PretrainedLearningRateMultiplier);
         session.Channel.Info(MessageSensitivity.None, $"DynMoE padding fraction over training batches: {source.PaddingFraction:P1}.");
 
-        long tokens = train.Rows.Sum(r => (long)r.Length) + (encoderOptions.Pooling == SequencePooling.ClassToken ? train.Rows.Count : 0);
+        // Routed states: every token (and [CLS]), or one per row when the network reads mapped rows.
+        long tokens = plan.MapRows is not null ? train.Rows.Count : train.Rows.Sum(r => (long)r.Length) + (trained.Network.UsesClassToken ? train.Rows.Count : 0);
         var model = new DynMoEEncoderModelParameters(Host, Task, input, trained.Network, new DynMoERoutingSummary(trained.Routing, tokens), classNames);
         return new DynMoEEncoderTransformer(Host, model);
     }
@@ -250,3 +270,13 @@ public abstract class DynMoEEncoderTrainerBase<TOptions> : IEstimator<DynMoEEnco
         return -1;
     }
 }
+
+/// <summary>What an encoder trainer trains: the network's factory, its compiler for scoring, and a log description.</summary>
+/// <param name="Create">Builds the network from the seeded generator.</param>
+/// <param name="Compile">Copies the trained network into the managed scorer.</param>
+/// <param name="Description">Shape for the log.</param>
+/// <param name="PretrainedLearningRateMultiplier">Learning-rate multiplier of the network's pretrained parameters.</param>
+/// <param name="MapRows">When set, turns the featurized rows into what the network trains on, once before training (e.g. a frozen encoder's sentence embeddings; each becomes one routed state).</param>
+internal sealed record EncoderNetworkPlan(
+    Func<TorchSharp.torch.Generator, MoENetwork> Create, Func<MoENetwork, ICompiledSequenceEncoder> Compile, string Description, double PretrainedLearningRateMultiplier = 1,
+    Func<List<float[]>, Action, List<float[]>>? MapRows = null);

@@ -143,7 +143,7 @@ public sealed class DynMoEEncoderTransformer : RowToRowTransformerBase
         private readonly SequenceRowReader _reader;
         private readonly float[] _input;
         private readonly float[] _logits;
-        private readonly CompiledTransformerEncoder.Scratch _scratch;
+        private readonly object _scratch;
         private long _position = -1;
 
         public RowState(DynMoEEncoderModelParameters model, DataViewRow row)

@@ -96,6 +96,7 @@ namespace Microsoft.ML.DynMoE.Experiments.Internal
                 {
                     o.Sentence1ColumnName = s.TextColumnName!;
                     o.MaximumSequenceLength = s.MaximumSequenceLength;
+                    o.Encoder = s.TextEncoder;
                     Apply(o);
                     return o;
                 }

@@ -12,6 +12,8 @@ namespace Microsoft.ML.DynMoE.Inference;
 /// </summary>
 internal sealed class CompiledBertEncoder
 {
+    private const int FormatVersion = 1;
+
     private readonly float[] _words;     // [V, d]
     private readonly float[] _positions; // [P, d]
     private readonly float[] _types;     // [T, d]
@@ -29,7 +31,22 @@ internal sealed class CompiledBertEncoder
         _types = types;
         _embeddingNorm = embeddingNorm;
         _blocks = blocks;
+        _moeBlocks = Enumerable.Range(0, blocks.Length).Where(i => blocks[i].FeedForward.Gating != GatingKind.Dense).ToArray();
     }
+
+    private readonly int[] _moeBlocks;
+
+    /// <summary>Word pieces in the token table.</summary>
+    public int VocabularySize => _words.Length / ModelDimension;
+
+    /// <summary>Encoder blocks.</summary>
+    public int LayerCount => _blocks.Length;
+
+    /// <summary>Blocks whose FFN routes over experts.</summary>
+    public int MoELayerCount => _moeBlocks.Length;
+
+    /// <summary>The routed FFN of the <paramref name="moeLayer"/>-th MoE block.</summary>
+    public CompiledMoEBlock GetMoELayer(int moeLayer) => _blocks[_moeBlocks[moeLayer]].FeedForward;
 
     /// <summary>Token width d.</summary>
     public int ModelDimension { get; }
@@ -62,7 +79,8 @@ internal sealed class CompiledBertEncoder
     /// <summary>The last hidden states <c>[S, d]</c> of one sequence (special tokens included, no padding).</summary>
     /// <param name="ids">Token ids.</param>
     /// <param name="typeIds">Token type ids, same length.</param>
-    public float[] Forward(ReadOnlySpan<int> ids, ReadOnlySpan<int> typeIds)
+    /// <param name="trace">When set, records the experts each token activated in each MoE block.</param>
+    public float[] Forward(ReadOnlySpan<int> ids, ReadOnlySpan<int> typeIds, CompiledTransformerEncoder.RoutingTrace? trace = null)
     {
         int s = ids.Length, d = ModelDimension;
         if (typeIds.Length != s) throw new ArgumentException($"typeIds has {typeIds.Length} entries, ids {s}.", nameof(typeIds));
@@ -87,6 +105,7 @@ internal sealed class CompiledBertEncoder
         var feedForwardHidden = new float[s * HiddenDimension];
         var residual = new float[d];
         var scratch = new CompiledMoEMlp.Scratch(d, HiddenDimension, SlotCount);
+        int moeLayer = 0;
         foreach (var block in _blocks)
         {
             block.Attention.Forward(hidden, s, attention, qkv, attended, weights);
@@ -103,7 +122,12 @@ internal sealed class CompiledBertEncoder
             else
             {
                 for (int t = 0; t < s; t++)
-                    block.FeedForward.Forward(hidden.AsSpan(t * d, d), feedForward.AsSpan(t * d, d), scratch);
+                {
+                    int activated = block.FeedForward.Forward(hidden.AsSpan(t * d, d), feedForward.AsSpan(t * d, d), scratch);
+                    trace?.Count(moeLayer, t, activated, scratch.Chosen.AsSpan(0, block.FeedForward.SlotCount));
+                }
+
+                moeLayer++;
             }
 
             for (int t = 0; t < s; t++)
@@ -117,10 +141,16 @@ internal sealed class CompiledBertEncoder
     }
 
     /// <summary>The mean of the last hidden states, optionally scaled to unit L2 norm.</summary>
-    public float[] Embed(ReadOnlySpan<int> ids, ReadOnlySpan<int> typeIds, bool normalize = false)
+    /// <param name="ids">Token ids.</param>
+    /// <param name="typeIds">Token type ids, same length.</param>
+    /// <param name="normalize">Scale to unit L2 norm.</param>
+    /// <param name="trace">When set, records the experts each token activated in each MoE block.</param>
+    public float[] Embed(ReadOnlySpan<int> ids, ReadOnlySpan<int> typeIds, bool normalize = false, CompiledTransformerEncoder.RoutingTrace? trace = null)
     {
         int s = ids.Length, d = ModelDimension;
-        var hidden = Forward(ids, typeIds);
+        var hidden = Forward(ids, typeIds, trace);
+        if (trace is not null)
+            trace.States = s;
         var pooled = new float[d];
         for (int t = 0; t < s; t++)
             DenseKernels.MultiplyAdd(hidden.AsSpan(t * d, d), 1f, pooled);
@@ -176,6 +206,58 @@ internal sealed class CompiledBertEncoder
             for (int t = first; t < last; t++)
                 DenseKernels.MultiplyAdd(bias2, 1f, output.Slice(t * d, d));
         }
+    }
+
+    /// <summary>Writes the encoder's weights.</summary>
+    public void Save(BinaryWriter writer)
+    {
+        writer.Write(FormatVersion);
+        writer.Write(MaximumPositions);
+        CompiledMoEMlp.WriteArray(writer, _words);
+        CompiledMoEMlp.WriteArray(writer, _positions);
+        CompiledMoEMlp.WriteArray(writer, _types);
+        _embeddingNorm.Save(writer);
+        writer.Write(_blocks.Length);
+        foreach (var block in _blocks)
+        {
+            block.Attention.Save(writer);
+            block.AttentionNorm.Save(writer);
+            block.FeedForward.Save(writer);
+            block.OutputNorm.Save(writer);
+        }
+    }
+
+    /// <summary>Reads an encoder <see cref="Save"/> wrote; throws <see cref="InvalidDataException"/> on a damaged file.</summary>
+    public static CompiledBertEncoder Load(BinaryReader reader) => ModelDecoding.Decode("pretrained encoder", () => LoadCore(reader));
+
+    private static CompiledBertEncoder LoadCore(BinaryReader reader)
+    {
+        int version = reader.ReadInt32();
+        if (version != FormatVersion)
+            throw new InvalidDataException($"Unsupported DynMoE pretrained encoder format version {version}; this build reads version {FormatVersion}.");
+        int maximumPositions = ModelDecoding.ReadInt(reader, "pretrained encoder positions", 1, 1 << 16);
+        var words = ModelDecoding.ReadArray(reader, "pretrained encoder word table");
+        var positions = ModelDecoding.ReadArray(reader, "pretrained encoder position table");
+        var types = ModelDecoding.ReadArray(reader, "pretrained encoder token type table");
+        var embeddingNorm = CompiledLayerNorm.Load(reader, "pretrained encoder embedding LayerNorm", -1);
+        int d = embeddingNorm.Width;
+        if (d < 1 || words.Length == 0 || words.Length % d != 0 || positions.Length != (long)maximumPositions * d || types.Length == 0 || types.Length % d != 0)
+            throw new InvalidDataException($"The DynMoE pretrained encoder's embedding tables ({words.Length}, {positions.Length}, {types.Length} values) do not fit width {d} and {maximumPositions} positions.");
+        int blockCount = ModelDecoding.ReadInt(reader, "pretrained encoder blocks", 1, 1024);
+        var blocks = new Block[blockCount];
+        for (int i = 0; i < blocks.Length; i++)
+        {
+            var attention = CompiledSelfAttention.Load(reader);
+            var attentionNorm = CompiledLayerNorm.Load(reader, $"pretrained encoder block {i} attention LayerNorm", d);
+            var feedForward = CompiledMoEBlock.Load(reader, $"pretrained encoder block {i} feed-forward");
+            var outputNorm = CompiledLayerNorm.Load(reader, $"pretrained encoder block {i} output LayerNorm", d);
+            if (attention.ModelDimension != d || feedForward.ModelDimension != d)
+                throw new InvalidDataException($"Block {i} of the DynMoE pretrained encoder has width {attention.ModelDimension}/{feedForward.ModelDimension}; the embeddings have {d}.");
+            blocks[i] = new Block(attention, attentionNorm, feedForward, outputNorm);
+        }
+
+        return new CompiledBertEncoder(d, blocks.Max(b => b.FeedForward.HiddenDimension), maximumPositions, blocks.Max(b => b.FeedForward.SlotCount),
+            words, positions, types, embeddingNorm, blocks);
     }
 
     private sealed record Block(CompiledSelfAttention Attention, CompiledLayerNorm AttentionNorm, CompiledMoEBlock FeedForward, CompiledLayerNorm OutputNorm);

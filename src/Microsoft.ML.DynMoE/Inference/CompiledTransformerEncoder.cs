@@ -11,7 +11,7 @@ namespace Microsoft.ML.DynMoE.Inference;
 /// products over all packed tokens (<see cref="BlockedKernels"/>), attention within each sequence.
 /// Immutable and thread-safe; needs no native library.
 /// </summary>
-internal sealed class CompiledTransformerEncoder
+internal sealed class CompiledTransformerEncoder : ICompiledSequenceEncoder
 {
     private const int FormatVersion = 1;
 
@@ -49,6 +49,9 @@ internal sealed class CompiledTransformerEncoder
 
     public int LayerCount => _blocks.Length;
 
+    /// <inheritdoc />
+    public int MaximumTokens => Embedding.MaximumTokens;
+
     /// <summary>Number of blocks whose FFN routes over experts.</summary>
     public int MoELayerCount => _moeBlocks.Length;
 
@@ -84,6 +87,11 @@ internal sealed class CompiledTransformerEncoder
 
     /// <summary>Per-thread working memory for <see cref="ForwardBatch"/>: up to <paramref name="sequences"/> full-length sequences per pass.</summary>
     public Scratch CreateBatchScratch(int sequences) => new(this, Math.Max(1, sequences));
+
+    object ICompiledSequenceEncoder.CreateScratch() => CreateScratch();
+
+    int ICompiledSequenceEncoder.Forward(ReadOnlySpan<float> input, Span<float> output, object scratch, RoutingTrace? trace)
+        => Forward(input, output, (Scratch)scratch, trace);
 
     /// <summary>
     /// Computes the logits of one raw input row and returns the number of token states (input tokens plus [CLS]).
@@ -338,7 +346,7 @@ internal sealed class CompiledTransformerEncoder
     /// <summary>One sequence's routing: per MoE layer and state, the experts activated; per MoE layer and slot, whether it was used.</summary>
     internal sealed class RoutingTrace
     {
-        public RoutingTrace(CompiledTransformerEncoder encoder)
+        public RoutingTrace(ICompiledSequenceEncoder encoder)
         {
             Activated = Enumerable.Range(0, encoder.MoELayerCount).Select(_ => new int[Math.Max(1, encoder.MaximumStates)]).ToArray();
             ExpertLoad = Enumerable.Range(0, encoder.MoELayerCount).Select(i => new long[encoder.GetMoELayer(i).SlotCount]).ToArray();

@@ -21,6 +21,9 @@ internal abstract class MoENetwork : nn.Module<Tensor, Tensor>
     /// <summary>The MoE layers of the network, in order (may be empty, e.g. a dense Transformer).</summary>
     public abstract IReadOnlyList<MoELayer> MoELayers { get; }
 
+    /// <summary>Parameters loaded from a pretrained checkpoint, trained at a lower learning rate (none by default).</summary>
+    public virtual IEnumerable<TorchSharp.Modules.Parameter> PretrainedParameters => Array.Empty<TorchSharp.Modules.Parameter>();
+
     /// <summary>Sum of the MoE layers' auxiliary losses from the last forward, times the network's weight; null before any forward.</summary>
     public Tensor? AuxiliaryLoss => _auxiliaryLoss;
 

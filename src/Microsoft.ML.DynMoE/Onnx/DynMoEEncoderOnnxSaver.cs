@@ -19,7 +19,7 @@ namespace Microsoft.ML.DynMoE.Onnx;
 internal static class DynMoEEncoderOnnxSaver
 {
     public static bool CanSave(DynMoEEncoderModelParameters model)
-        => model.Input is ImageSequenceInput && model.Encoder.Embedding is CompiledPatchEmbedding;
+        => model.Input is ImageSequenceInput && model.Encoder is CompiledTransformerEncoder { Embedding: CompiledPatchEmbedding };
 
     /// <summary>Writes the transformer's output columns (<paramref name="outputs"/>, in the mapper's order).</summary>
     public static void Save(OnnxContext ctx, DynMoEEncoderModelParameters model, DataViewSchema.DetachedColumn[] outputs)
@@ -32,7 +32,7 @@ internal static class DynMoEEncoderOnnxSaver
         string pixels = ctx.GetVariableName(input.FeatureColumn);
         var names = outputs.Select(c => ctx.AddIntermediateVariable(c.Type, c.Name)).ToArray();
 
-        string logits = EmitImageEncoder(ctx, model.Encoder, pixels);
+        string logits = EmitImageEncoder(ctx, (CompiledTransformerEncoder)model.Encoder, pixels);
         if (model.Task == ClassificationTask.Binary)
         {
             DynMoEOnnxEmitter.EmitUnary(ctx, "Identity", logits, names[0]);

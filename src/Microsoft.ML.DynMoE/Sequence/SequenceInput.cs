@@ -20,6 +20,7 @@ internal abstract class SequenceInput
     // The number a saved model records for each input kind; Load is the one place that maps it back.
     private protected const int TextKind = 1;
     private protected const int ImageKind = 2;
+    private protected const int PretrainedTextKind = 3;
 
     /// <summary>The number a saved model records for this input kind.</summary>
     private protected abstract int Kind { get; }
@@ -65,6 +66,7 @@ internal abstract class SequenceInput
         {
             TextKind => TextSequenceInput.Load(reader),
             ImageKind => ImageSequenceInput.Load(reader),
+            PretrainedTextKind => Pretrained.BertSequenceInput.Load(reader),
             _ => throw new InvalidDataException($"The DynMoE encoder model has an unknown input kind {kind}; the file is damaged or from a newer version."),
         };
     }

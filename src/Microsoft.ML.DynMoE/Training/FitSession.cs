@@ -75,7 +75,8 @@ internal sealed class FitSession : IDisposable
 
     /// <summary>Trains <paramref name="createNetwork"/>'s network on <paramref name="source"/> and compiles it for managed scoring; <paramref name="describeEpoch"/> adds to each epoch's log line (e.g. the padding fraction).</summary>
     public TrainedNetwork<TCompiled> Train<TCompiled>(TrainingObjective objective, ITrainingBatchSource source, ITrainingBatchSource? validation,
-        Func<torch.Generator, MoENetwork> createNetwork, Func<MoENetwork, TCompiled> compile, double regressionLabelScale = 1, Func<string>? describeEpoch = null)
+        Func<torch.Generator, MoENetwork> createNetwork, Func<MoENetwork, TCompiled> compile, double regressionLabelScale = 1, Func<string>? describeEpoch = null,
+        double pretrainedLearningRateMultiplier = 1)
         where TCompiled : class
     {
         var options = _options;
@@ -93,6 +94,7 @@ internal sealed class FitSession : IDisposable
             Seed = Seed,
             Threads = options.NumberOfThreads,
             GateLearningRateMultiplier = options.GateLearningRateMultiplier,
+            PretrainedLearningRateMultiplier = pretrainedLearningRateMultiplier,
             ResetNewExpertOptimizerState = options.ResetNewExpertOptimizerState,
             NewExpertWarmupSteps = options.NewExpertWarmupSteps,
             EarlyStoppingPatience = options.EarlyStoppingPatience,

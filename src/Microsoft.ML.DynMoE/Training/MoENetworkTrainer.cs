@@ -180,15 +180,21 @@ internal static class MoENetworkTrainer
 
     /// <summary>
     /// AdamW over the network's parameters, the top-any gates' embeddings and thresholds in their own group (learning-rate
-    /// multiplier), and every top-any layer's expert slots registered so an added expert's optimizer state can be reset or warmed up.
+    /// multiplier), the parameters loaded from a pretrained checkpoint in another (their own multiplier), and every top-any layer's expert slots registered so an added expert's optimizer state can be reset or warmed up.
     /// </summary>
     private static MoEAdamW CreateOptimizer(MoENetwork network, Parameter[] parameters, NetworkTrainingSettings settings, out int[] slotGroups)
     {
         var topAny = network.MoELayers.Where(l => l.TopAnyGate is not null).ToArray();
         var gateHandles = new HashSet<IntPtr>(topAny.SelectMany(l => new[] { l.TopAnyGate!.GateEmbeddings.Handle, l.TopAnyGate.Thresholds.Handle }));
         var gate = parameters.Where(p => gateHandles.Contains(p.Handle)).ToArray();
-        var rest = parameters.Where(p => !gateHandles.Contains(p.Handle)).ToArray();
-        var optimizer = new MoEAdamW(new[] { ((IEnumerable<Parameter>)rest, 1.0), (gate, settings.GateLearningRateMultiplier) }, settings.LearningRate, settings.WeightDecay);
+        var pretrainedHandles = new HashSet<IntPtr>(network.PretrainedParameters.Select(p => p.Handle));
+        pretrainedHandles.ExceptWith(gateHandles);
+        var pretrained = parameters.Where(p => pretrainedHandles.Contains(p.Handle)).ToArray();
+        var rest = parameters.Where(p => !gateHandles.Contains(p.Handle) && !pretrainedHandles.Contains(p.Handle)).ToArray();
+        var optimizer = new MoEAdamW(new[]
+        {
+            ((IEnumerable<Parameter>)rest, 1.0), (gate, settings.GateLearningRateMultiplier), (pretrained, settings.PretrainedLearningRateMultiplier),
+        }, settings.LearningRate, settings.WeightDecay);
         slotGroups = new int[topAny.Length];
         if (settings.ResetNewExpertOptimizerState || settings.NewExpertWarmupSteps > 0)
         {

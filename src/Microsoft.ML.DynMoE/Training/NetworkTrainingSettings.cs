@@ -19,6 +19,8 @@ internal sealed class NetworkTrainingSettings
     public int Threads { get; init; } = 1;
     /// <summary>Learning-rate multiplier of the top-any gate embeddings and thresholds.</summary>
     public double GateLearningRateMultiplier { get; init; } = 1;
+    /// <summary>Learning-rate multiplier of the network's pretrained parameters.</summary>
+    public double PretrainedLearningRateMultiplier { get; init; } = 1;
     /// <summary>Zero an added expert's AdamW moments and restart its step count.</summary>
     public bool ResetNewExpertOptimizerState { get; init; }
     /// <summary>Steps over which an added expert's updates ramp up linearly (0 = off).</summary>

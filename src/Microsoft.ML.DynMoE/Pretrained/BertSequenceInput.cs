@@ -76,21 +76,12 @@ internal sealed class BertSequenceInput : SequenceInput
 
     public override SequenceRowReader CreateReader(DataViewRow row)
     {
-        var first = row.GetGetter<ReadOnlyMemory<char>>(row.Schema[Sentence1]);
-        var second = Sentence2 is null ? null : row.GetGetter<ReadOnlyMemory<char>>(row.Schema[Sentence2]);
-        ReadOnlyMemory<char> a = default, b = default;
+        var texts = TextSequenceInput.CreateTextGetter(row, Sentence1, Sentence2);
         int v = VocabularySize;
         return destination =>
         {
-            first(ref a);
-            string? pair = null;
-            if (second is not null)
-            {
-                second(ref b);
-                pair = b.ToString();
-            }
-
-            var encoding = _tokenizer.Encode(a.ToString(), pair, MaximumLength);
+            var (first, second) = texts();
+            var encoding = _tokenizer.Encode(first, second, MaximumLength);
             for (int t = 0; t < encoding.Ids.Length; t++)
                 destination[t] = EncodeToken(encoding.Ids[t], encoding.TypeIds[t], v);
             return encoding.Ids.Length;

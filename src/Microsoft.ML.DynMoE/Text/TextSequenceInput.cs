@@ -52,20 +52,27 @@ internal sealed class TextSequenceInput : SequenceInput
 
     public override SequenceRowReader CreateReader(DataViewRow row)
     {
-        var first = row.GetGetter<ReadOnlyMemory<char>>(row.Schema[Sentence1]);
-        var second = Sentence2 is null ? null : row.GetGetter<ReadOnlyMemory<char>>(row.Schema[Sentence2]);
-        ReadOnlyMemory<char> a = default, b = default;
+        var texts = CreateTextGetter(row, Sentence1, Sentence2);
         return destination =>
         {
-            first(ref a);
-            string? pair = null;
-            if (second is not null)
-            {
-                second(ref b);
-                pair = b.ToString();
-            }
+            var (first, second) = texts();
+            return Vocabulary.Encode(first, second, destination[..MaximumLength], Truncation);
+        };
+    }
 
-            return Vocabulary.Encode(a.ToString(), pair, destination[..MaximumLength], Truncation);
+    /// <summary>The text and, for a sentence pair, the second text of the row's current position.</summary>
+    public static Func<(string First, string? Second)> CreateTextGetter(DataViewRow row, string sentence1, string? sentence2)
+    {
+        var first = row.GetGetter<ReadOnlyMemory<char>>(row.Schema[sentence1]);
+        var second = sentence2 is null ? null : row.GetGetter<ReadOnlyMemory<char>>(row.Schema[sentence2]);
+        ReadOnlyMemory<char> a = default, b = default;
+        return () =>
+        {
+            first(ref a);
+            if (second is null)
+                return (a.ToString(), null);
+            second(ref b);
+            return (a.ToString(), b.ToString());
         };
     }
 

@@ -87,6 +87,7 @@ public static class Program
         var leaderboard = new Leaderboard(result);
         output.WriteLine();
         output.WriteLine(leaderboard.ToText());
+        output.WriteLine(DynMoEComparison.ToText(DynMoEComparison.Compare(result), result.MetricName));
         leaderboard.Save(outputDir);
         foreach (string chart in LeaderboardCharts.SaveAll(result, outputDir))
             output.WriteLine($"Chart: {chart}");

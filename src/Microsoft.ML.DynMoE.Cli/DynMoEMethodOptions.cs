@@ -13,6 +13,7 @@ namespace Microsoft.ML.DynMoE.Cli
         private readonly Option<bool> _reset = new("--reset-new-expert-optimizer-state") { Description = "Give an added expert fresh AdamW moments and step count." };
         private readonly Option<int?> _warmup = new("--new-expert-warmup-steps") { Description = "Ramp an added expert's updates up over this many steps (0 = off). Default: the trainer's." };
         private readonly Option<float?> _gateLr = new("--gate-learning-rate-multiplier") { Description = "Learning-rate multiplier of the gate embeddings and thresholds. Default: the trainer's." };
+        private readonly Option<float?> _dropout = new("--dropout") { Description = "Dropout on every MoE layer's (and attention's) output before the residual sum, in [0, 1), seeded. Default: the trainer's." };
         private readonly Option<string?> _adaptation = new("--adaptation") { Description = "When experts are added/removed: epoch-window:START-END (fractions of each epoch; default epoch-window:0.5-0.75) | steps:RECORD/PERIOD | off." };
 
         public DynMoEMethodOptions()
@@ -23,7 +24,7 @@ namespace Microsoft.ML.DynMoE.Cli
 
         public void AddTo(System.CommandLine.Command command)
         {
-            foreach (var option in new Option[] { _auxiliaryLoss, _threshold, _init, _reset, _warmup, _gateLr, _adaptation })
+            foreach (var option in new Option[] { _auxiliaryLoss, _threshold, _init, _reset, _warmup, _gateLr, _dropout, _adaptation })
                 command.Add(option);
         }
 
@@ -56,6 +57,10 @@ namespace Microsoft.ML.DynMoE.Cli
             if (gateLr is { } g && (!(g > 0) || !float.IsFinite(g)))
                 throw new CliUsageException($"--gate-learning-rate-multiplier must be a positive number; got {g.ToString(CultureInfo.InvariantCulture)}.");
             settings.GateLearningRateMultiplier = gateLr;
+            float? dropout = pr.GetValue(_dropout);
+            if (dropout is { } p && !(p >= 0 && p < 1))
+                throw new CliUsageException($"--dropout must be in [0, 1); got {p.ToString(CultureInfo.InvariantCulture)}.");
+            settings.Dropout = dropout;
             if (pr.GetValue(_adaptation) is string schedule)
                 settings.Adaptation = ParseAdaptation(schedule);
         }

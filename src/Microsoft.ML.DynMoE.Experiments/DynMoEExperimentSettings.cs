@@ -95,6 +95,9 @@ namespace Microsoft.ML.DynMoE.Experiments
         /// <summary>DynMoE candidate: gate learning-rate multiplier (trainer option <c>GateLearningRateMultiplier</c>); null keeps the trainer's default.</summary>
         public float? GateLearningRateMultiplier { get; set; }
 
+        /// <summary>DynMoE candidate: dropout on the MoE layers' (and attentions') outputs (trainer option <c>Dropout</c>); null keeps the trainer's default.</summary>
+        public float? Dropout { get; set; }
+
         /// <summary>DynMoE candidate: adaptation schedule (trainer option <c>Adaptation</c>); null keeps the trainer's default.</summary>
         public AdaptationSchedule? Adaptation { get; set; }
 
@@ -108,6 +111,7 @@ namespace Microsoft.ML.DynMoE.Experiments
             if (NewExpertWarmupSteps is { } warmup) o.NewExpertWarmupSteps = warmup;
             if (GateLearningRateMultiplier is { } gate) o.GateLearningRateMultiplier = gate;
             if (Adaptation is not null) o.Adaptation = Adaptation;
+            if (Dropout is { } dropout) o.Dropout = dropout;
         }
 
         /// <summary>CPU threads of every neural candidate (DynMoE trainer option <c>NumberOfThreads</c>). Default 1, like the ML.NET candidates,

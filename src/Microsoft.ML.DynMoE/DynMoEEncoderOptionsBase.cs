@@ -38,12 +38,20 @@ public abstract class DynMoEEncoderOptionsBase : DynMoETrainerOptionsBase
     /// <summary>Pooling before the classification head (default <see cref="SequencePooling.Mean"/> over real tokens).</summary>
     public SequencePooling Pooling = SequencePooling.Mean;
 
+    /// <summary>
+    /// Dropout on the attention probabilities in training, from a seeded generator; in [0, 1), default 0. Above 0,
+    /// training computes attention explicitly (score matrices kept for backward) instead of libtorch's fused kernel,
+    /// whose dropout cannot be seeded. The pretrained text encoder keeps its checkpoint's rate instead.
+    /// </summary>
+    public float AttentionDropout;
+
     internal override void Validate()
     {
         base.Validate();
         Check(NumberOfHeads >= 1 && ModelDimension % NumberOfHeads == 0, nameof(NumberOfHeads), NumberOfHeads, $"must be at least 1 and divide ModelDimension ({ModelDimension})");
         Check(Enum.IsDefined(MoELayers), nameof(MoELayers), MoELayers, "must be EveryOther, All or None");
         Check(Enum.IsDefined(Pooling), nameof(Pooling), Pooling, "must be Mean or ClassToken");
+        Check(AttentionDropout >= 0 && AttentionDropout < 1, nameof(AttentionDropout), AttentionDropout, "must be in [0, 1)");
     }
 
     internal TransformerEncoderOptions ToEncoderOptions(int outputs) => new()
@@ -53,6 +61,8 @@ public abstract class DynMoEEncoderOptionsBase : DynMoETrainerOptionsBase
         NumberOfHeads = NumberOfHeads,
         MoELayers = Gating == GatingKind.Dense ? MoELayerPlacement.None : MoELayers,
         Pooling = Pooling,
+        Dropout = Dropout,
+        AttentionDropout = AttentionDropout,
         AuxiliaryLossWeight = AuxiliaryLossWeight,
         Layer = ToLayerOptions(),
     };

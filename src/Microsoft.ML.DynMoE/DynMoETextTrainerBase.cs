@@ -105,6 +105,7 @@ public abstract class DynMoETextTrainerBase<TOptions> : DynMoEEncoderTrainerBase
             OutputDimension = outputs,
             NumberOfLayers = 1,
             Layer = Settings.ToLayerOptions(),
+            Dropout = Settings.Dropout,
             AuxiliaryLossWeight = auxiliaryLossWeight,
         };
         var encoder = PretrainedBertEncoder.Create(checkpoint);

@@ -154,6 +154,7 @@ public abstract class DynMoETrainerBase<TTransformer, TModel, TOptions> : Traine
             OutputDimension = GetOutputDimension(label),
             NumberOfLayers = options.NumberOfLayers,
             Layer = options.ToLayerOptions(),
+            Dropout = options.Dropout,
             AuxiliaryLossWeight = options.AuxiliaryLossWeight,
         };
         var trained = session.Train(Objective, source, validation, generator => new MoEMlpNetwork(network, generator),

@@ -52,6 +52,16 @@ public abstract class DynMoETrainerOptionsBase : TrainerInputBaseWithWeight
     /// <summary>AdamW decoupled weight decay (default 1e-4).</summary>
     public float WeightDecay = 1e-4f;
 
+    /// <summary>
+    /// Dropout on the output of every MoE layer (and, in the encoders, of every attention) before it joins the residual
+    /// stream, in training only; in [0, 1), default 0. Placed on the residual branch, as BERT's and ViT's hidden dropout,
+    /// rather than inside the experts: the gate and the expert FFNs see undropped activations, so routing and expert
+    /// adaptation are not disturbed, and every block (dense or MoE) is regularised alike. The mask is drawn from a
+    /// generator seeded by <see cref="Seed"/>, so a fit repeats exactly. The pretrained text encoder keeps its
+    /// checkpoint's own rates instead.
+    /// </summary>
+    public float Dropout;
+
     /// <summary>Weight of the MoE auxiliary losses in the total loss (default 0.01, as in the DynMoE paper).</summary>
     public float AuxiliaryLossWeight = 0.01f;
 
@@ -150,6 +160,7 @@ public abstract class DynMoETrainerOptionsBase : TrainerInputBaseWithWeight
         Check(WarmupFraction >= 0 && WarmupFraction < 1, nameof(WarmupFraction), WarmupFraction, "must be in [0, 1)");
         Check(GradientClipNorm >= 0 && float.IsFinite(GradientClipNorm), nameof(GradientClipNorm), GradientClipNorm, "must be zero (off) or a positive finite number");
         Check(WeightDecay >= 0 && float.IsFinite(WeightDecay), nameof(WeightDecay), WeightDecay, "must be zero or a positive finite number");
+        Check(Dropout >= 0 && Dropout < 1, nameof(Dropout), Dropout, "must be in [0, 1)");
         Check(AuxiliaryLossWeight >= 0 && float.IsFinite(AuxiliaryLossWeight), nameof(AuxiliaryLossWeight), AuxiliaryLossWeight, "must be zero or a positive finite number");
         Check(Enum.IsDefined(AuxiliaryLoss) && AuxiliaryLoss != AuxiliaryLossKind.SwitchLoadBalancing, nameof(AuxiliaryLoss), AuxiliaryLoss, "must be Default, DiverseAndSimple, DiverseSimpleBalanceEfficiency or None (top-k gating uses Switch load balancing by Default)");
         Check(float.IsFinite(ThresholdInitialization), nameof(ThresholdInitialization), ThresholdInitialization, "must be a finite number");

@@ -22,6 +22,8 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
             ("window-full-epoch", "adaptation records the whole epoch (AdaptationSchedule.PerEpochWindow(0, 1))", o => o.Adaptation = AdaptationSchedule.PerEpochWindow(0, 1)),
             ("no-adaptation", "top-any gating with a fixed expert set (AdaptationSchedule.Off)", o => o.Adaptation = AdaptationSchedule.Off),
             ("validation-es", "hold out 10% of the training rows and stop after 5 epochs without improvement (ValidationFraction = 0.1, EarlyStoppingPatience = 5)", o => { o.ValidationFraction = 0.1f; o.EarlyStoppingPatience = 5; }),
+            ("dropout-0.1", "dropout 0.1 on every MoE layer's (and attention's) output before the residual sum (Dropout = 0.1)", o => o.Dropout = 0.1f),
+            ("dropout-0.2", "dropout 0.2 on every MoE layer's (and attention's) output before the residual sum (Dropout = 0.2)", o => o.Dropout = 0.2f),
             ("experts-max-8", "at most 8 experts per layer (MaximumExperts = 8)", o => o.MaximumExperts = 8),
         };
 

@@ -85,6 +85,7 @@ namespace Microsoft.ML.DynMoE.Experiments.Internal
                 o.ResetNewExpertOptimizerState = spec.ResetNewExpertOptimizerState;
                 o.NewExpertWarmupSteps = spec.NewExpertWarmupSteps;
                 o.GateLearningRateMultiplier = spec.GateLearningRateMultiplier;
+                o.Dropout = spec.Dropout;
                 if (o.ModelDimension % o.NumberOfHeads != 0)
                     o.NumberOfHeads = 1;
             }

@@ -18,10 +18,10 @@ internal sealed class BertBlock : nn.Module<Tensor, Tensor?, Tensor>
     {
         int d = options.ModelDimension;
         Attention = new MultiHeadSelfAttention("attention", d, options.Heads, generator, options.AttentionDropout);
-        AttentionDropout = nn.Dropout(options.HiddenDropout);
+        AttentionDropout = new SeededDropout("attention_dropout", options.HiddenDropout);
         AttentionNorm = nn.LayerNorm(d, options.LayerNormEpsilon);
         FeedForward = new MoELayer("ffn", feedForward, generator);
-        FeedForwardDropout = nn.Dropout(options.HiddenDropout);
+        FeedForwardDropout = new SeededDropout("ffn_dropout", options.HiddenDropout);
         OutputNorm = nn.LayerNorm(d, options.LayerNormEpsilon);
         register_module("attention", Attention);
         register_module("attention_dropout", AttentionDropout);
@@ -35,7 +35,7 @@ internal sealed class BertBlock : nn.Module<Tensor, Tensor?, Tensor>
     public MultiHeadSelfAttention Attention { get; }
 
     /// <summary>Dropout on the attention output.</summary>
-    public Dropout AttentionDropout { get; }
+    public SeededDropout AttentionDropout { get; }
 
     /// <summary>Norm after the attention residual.</summary>
     public LayerNorm AttentionNorm { get; }
@@ -44,7 +44,7 @@ internal sealed class BertBlock : nn.Module<Tensor, Tensor?, Tensor>
     public MoELayer FeedForward { get; }
 
     /// <summary>Dropout on the FFN output.</summary>
-    public Dropout FeedForwardDropout { get; }
+    public SeededDropout FeedForwardDropout { get; }
 
     /// <summary>Norm after the FFN residual.</summary>
     public LayerNorm OutputNorm { get; }

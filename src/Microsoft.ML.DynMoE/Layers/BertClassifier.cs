@@ -28,19 +28,20 @@ internal sealed class BertClassifier : MoENetwork
         Encoder = encoder;
         _vocabularySize = encoder.Options.VocabularySize;
         _auxiliaryLossWeight = auxiliaryLossWeight;
-        Dropout = nn.Dropout(encoder.Options.HiddenDropout);
+        Dropout = new SeededDropout("dropout", encoder.Options.HiddenDropout);
         Head = Initialization.Linear(encoder.Options.ModelDimension, outputs, generator);
         register_module("encoder", Encoder);
         register_module("dropout", Dropout);
         register_module("head", Head);
         _moeLayers = encoder.MoELayers.ToArray();
+        SeedDropout(generator);
     }
 
     /// <summary>The pretrained encoder.</summary>
     public BertEncoder Encoder { get; }
 
     /// <summary>Dropout on the pooled embedding (the checkpoint's hidden dropout), as BERT's classifiers have.</summary>
-    public Dropout Dropout { get; }
+    public SeededDropout Dropout { get; }
 
     /// <summary>Classification head.</summary>
     public Linear Head { get; }

@@ -28,7 +28,7 @@ internal sealed class BertEmbeddings : nn.Module<Tensor, Tensor, Tensor>
         }
 
         Norm = nn.LayerNorm(options.ModelDimension, options.LayerNormEpsilon);
-        Dropout = nn.Dropout(options.HiddenDropout);
+        Dropout = new SeededDropout("dropout", options.HiddenDropout);
         register_module("word_embeddings", Words);
         register_module("position_embeddings", Positions);
         register_module("token_type_embeddings", TokenTypes);
@@ -52,7 +52,7 @@ internal sealed class BertEmbeddings : nn.Module<Tensor, Tensor, Tensor>
     public LayerNorm Norm { get; }
 
     /// <summary>Dropout after the norm.</summary>
-    public Dropout Dropout { get; }
+    public SeededDropout Dropout { get; }
 
     /// <summary>Embeds <paramref name="ids"/> with <paramref name="tokenTypeIds"/> (both int64 <c>[N, S]</c>).</summary>
     public override Tensor forward(Tensor ids, Tensor tokenTypeIds)

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.DynMoE.Layers;
 
 /// <summary>
-/// Feed-forward MoE network for tabular data: <c>h = InputProjection(x)</c>; for each block <c>h = h + MoE(Norm(h))</c>;
+/// Feed-forward MoE network for tabular data: <c>h = InputProjection(x)</c>; for each block <c>h = h + Dropout(MoE(Norm(h)))</c>;
 /// <c>logits = Head(FinalNorm(h))</c>. Maps <c>[N, InputDimension]</c> to <c>[N, OutputDimension]</c>.
 /// Initialization draws from the given generator (or the global one when none is given).
 /// </summary>
@@ -27,7 +27,7 @@ internal sealed class MoEMlpNetwork : MoENetwork
         _blocks = new MoEBlock[Options.NumberOfLayers];
         for (int i = 0; i < _blocks.Length; i++)
         {
-            _blocks[i] = new MoEBlock($"block{i}", Options.Layer, generator);
+            _blocks[i] = new MoEBlock($"block{i}", Options.Layer, generator, Options.Dropout);
             register_module($"block{i}", _blocks[i]);
         }
 
@@ -36,6 +36,7 @@ internal sealed class MoEMlpNetwork : MoENetwork
         register_module("final_norm", FinalNorm);
         register_module("head", Head);
         MoELayers = _blocks.Select(b => b.MoE).ToArray();
+        SeedDropout(generator);
     }
 
     /// <summary>The (copied, validated) settings.</summary>

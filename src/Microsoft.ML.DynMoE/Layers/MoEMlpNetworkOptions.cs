@@ -16,6 +16,9 @@ internal sealed class MoEMlpNetworkOptions
     /// <summary>Settings shared by every MoE layer; <see cref="MoELayerOptions.ModelDimension"/> is the residual width.</summary>
     public MoELayerOptions Layer { get; set; } = new();
 
+    /// <summary>Dropout on each block's MoE output before the residual sum, training only. Default 0.</summary>
+    public double Dropout { get; set; }
+
     /// <summary>Coefficient applied to the summed auxiliary losses of all layers. Default 0.01 (as in every DynMoE script).</summary>
     public float AuxiliaryLossWeight { get; set; } = 0.01f;
 

@@ -10,6 +10,7 @@ namespace Microsoft.ML.DynMoE.Layers;
 internal abstract class MoENetwork : nn.Module<Tensor, Tensor>
 {
     private Tensor? _auxiliaryLoss;
+    private Generator? _dropoutGenerator;
 
     /// <summary>Creates the module.</summary>
     /// <param name="name">Module name.</param>
@@ -44,10 +45,22 @@ internal abstract class MoENetwork : nn.Module<Tensor, Tensor>
         _auxiliaryLoss = TensorNumberOps.Multiply(total, weight).DetachFromDisposeScope();
     }
 
-    /// <summary>Disposes the tensors kept across forwards.</summary>
+    /// <summary>
+    /// Gives the network's dropout modules one generator seeded from the run's (see <see cref="SeededDropout.SeedAll"/>);
+    /// call once, at the end of the constructor.
+    /// </summary>
+    /// <param name="generator">The initialisation generator; null leaves dropout on the global generator.</param>
+    protected void SeedDropout(Generator? generator) => _dropoutGenerator = SeededDropout.SeedAll(this, generator);
+
+    /// <summary>Disposes the tensors kept across forwards and the dropout generator.</summary>
     protected override void Dispose(bool disposing)
     {
-        if (disposing) _auxiliaryLoss?.Dispose();
+        if (disposing)
+        {
+            _auxiliaryLoss?.Dispose();
+            _dropoutGenerator?.Dispose();
+        }
+
         base.Dispose(disposing);
     }
 }

@@ -19,7 +19,8 @@ internal sealed class MultiHeadSelfAttention : nn.Module<Tensor, Tensor?, Tensor
     /// <param name="modelDimension">Token width d; divisible by <paramref name="heads"/>.</param>
     /// <param name="heads">Number of heads.</param>
     /// <param name="generator">Random generator; null draws from the global torch generator.</param>
-    /// <param name="attentionDropout">Dropout on the attention probabilities in training (pretrained BERT uses 0.1); 0 by default.</param>
+    /// <param name="attentionDropout">Dropout on the attention probabilities in training (pretrained BERT uses 0.1); 0 by default.
+    /// Above 0, training runs the explicit attention (<see cref="ExplicitForward"/>) with a seeded mask.</param>
     public MultiHeadSelfAttention(string name, int modelDimension, int heads, Generator? generator = null, double attentionDropout = 0)
         : base(name)
     {
@@ -32,8 +33,10 @@ internal sealed class MultiHeadSelfAttention : nn.Module<Tensor, Tensor?, Tensor
         AttentionDropout = attentionDropout;
         QueryKeyValue = Initialization.Linear(modelDimension, 3 * modelDimension, generator);
         Output = Initialization.Linear(modelDimension, modelDimension, generator);
+        ProbabilityDropout = new SeededDropout("probability_dropout", attentionDropout);
         register_module("qkv", QueryKeyValue);
         register_module("output", Output);
+        register_module("probability_dropout", ProbabilityDropout);
     }
 
     /// <summary>Token width d.</summary>
@@ -45,6 +48,9 @@ internal sealed class MultiHeadSelfAttention : nn.Module<Tensor, Tensor?, Tensor
     /// <summary>Dropout probability on the attention probabilities, applied in training only.</summary>
     public double AttentionDropout { get; }
 
+    /// <summary>Dropout on the attention probabilities (its generator is set by the network, <see cref="SeededDropout.SeedAll"/>).</summary>
+    public SeededDropout ProbabilityDropout { get; }
+
     /// <summary>Joint projection to queries, keys and values (<c>[3d, d]</c> weight: rows 0..d-1 queries, then keys, then values).</summary>
     public Linear QueryKeyValue { get; }
 
@@ -54,14 +60,16 @@ internal sealed class MultiHeadSelfAttention : nn.Module<Tensor, Tensor?, Tensor
     /// <summary>Attends over <paramref name="input"/> <c>[N, S, d]</c>; <paramref name="keyMask"/> <c>[N, S]</c> is true for real tokens (null: all real).</summary>
     public override Tensor forward(Tensor input, Tensor? keyMask)
     {
+        // The fused kernel's dropout draws from libtorch's global generator, so seeded dropout takes the explicit path.
+        if (ProbabilityDropout.IsActive)
+            return ExplicitForward(input, keyMask);
         using var scope = NewDisposeScope();
         long n = input.shape[0], s = input.shape[1];
         int headDimension = ModelDimension / Heads;
         var qkv = QueryKeyValue.forward(input).view(n, s, 3, Heads, headDimension).permute(2, 0, 3, 1, 4);
         // libtorch's fused kernel never materialises the [N, H, S, S] scores (nor keeps them for backward); its default
         // scale is 1/√d_h. The mask is additive, MaskedLogit on padded keys, so the logits are those of the explicit form.
-        var attended = nn.functional.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], keyMask is null ? null : AdditiveMask(keyMask, input.dtype),
-            training ? AttentionDropout : 0);
+        var attended = nn.functional.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], keyMask is null ? null : AdditiveMask(keyMask, input.dtype));
         return Output.forward(attended.transpose(1, 2).reshape(n, s, ModelDimension)).MoveToOuterDisposeScope();
     }
 
@@ -72,7 +80,10 @@ internal sealed class MultiHeadSelfAttention : nn.Module<Tensor, Tensor?, Tensor
         return TensorNumberOps.MaskedFill(torch.zeros(n, 1, 1, s, dtype: dtype, device: keyMask.device), keyMask.logical_not().view(n, 1, 1, s), MaskedLogit);
     }
 
-    /// <summary>The explicit form: score matrices, masked fill, softmax, weighted sum (the reference the fused path is tested against).</summary>
+    /// <summary>
+    /// The explicit form: score matrices, masked fill, softmax, seeded dropout on the probabilities (training only),
+    /// weighted sum. The reference the fused path is tested against, and the training path when dropout is on.
+    /// </summary>
     internal Tensor ExplicitForward(Tensor input, Tensor? keyMask)
     {
         using var scope = NewDisposeScope();
@@ -82,7 +93,7 @@ internal sealed class MultiHeadSelfAttention : nn.Module<Tensor, Tensor?, Tensor
         var logits = TensorNumberOps.Multiply(qkv[0].matmul(qkv[1].transpose(-2, -1)), 1.0 / Math.Sqrt(headDimension));
         if (keyMask is not null)
             logits = TensorNumberOps.MaskedFill(logits, keyMask.logical_not().view(n, 1, 1, s), MaskedLogit);
-        var attended = torch.softmax(logits, -1).matmul(qkv[2]).transpose(1, 2).reshape(n, s, ModelDimension);
+        var attended = ProbabilityDropout.forward(torch.softmax(logits, -1)).matmul(qkv[2]).transpose(1, 2).reshape(n, s, ModelDimension);
         return Output.forward(attended).MoveToOuterDisposeScope();
     }
 }

@@ -4,7 +4,8 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.DynMoE.Layers;
 
 /// <summary>
-/// Pre-norm Transformer block: <c>h = x + Attention(LN(x))</c>, then <c>h + FFN(LN(h))</c>. The FFN is an
+/// Pre-norm Transformer block: <c>h = x + Dropout(Attention(LN(x)))</c>, then <c>h + Dropout(FFN(LN(h)))</c>, the
+/// dropouts acting in training only. The FFN is an
 /// <see cref="MoELayer"/>: routed (top-any, top-k) in MoE blocks, a single dense expert elsewhere, so the managed
 /// scorer runs both through the same code. Padding tokens never reach the FFN's gate.
 /// </summary>
@@ -15,18 +16,24 @@ internal sealed class TransformerBlock : nn.Module<Tensor, Tensor?, Tensor>
     /// <param name="heads">Attention heads.</param>
     /// <param name="feedForward">Settings of the FFN layer (Dense gating for a dense block).</param>
     /// <param name="generator">Random generator; null draws from the global torch generator.</param>
-    public TransformerBlock(string name, int heads, MoELayerOptions feedForward, Generator? generator = null)
+    /// <param name="dropout">Dropout on the attention and FFN outputs before the residual sums, in [0, 1); 0 by default.</param>
+    /// <param name="attentionDropout">Dropout on the attention probabilities, in [0, 1); 0 by default.</param>
+    public TransformerBlock(string name, int heads, MoELayerOptions feedForward, Generator? generator = null, double dropout = 0, double attentionDropout = 0)
         : base(name)
     {
         int d = feedForward.ModelDimension;
         AttentionNorm = nn.LayerNorm(d);
-        Attention = new MultiHeadSelfAttention("attention", d, heads, generator);
+        Attention = new MultiHeadSelfAttention("attention", d, heads, generator, attentionDropout);
+        AttentionDropout = new SeededDropout("attention_dropout", dropout);
         FeedForwardNorm = nn.LayerNorm(d);
         FeedForward = new MoELayer("ffn", feedForward, generator);
+        FeedForwardDropout = new SeededDropout("ffn_dropout", dropout);
         register_module("attention_norm", AttentionNorm);
         register_module("attention", Attention);
+        register_module("attention_dropout", AttentionDropout);
         register_module("ffn_norm", FeedForwardNorm);
         register_module("ffn", FeedForward);
+        register_module("ffn_dropout", FeedForwardDropout);
     }
 
     /// <summary>Norm before attention.</summary>
@@ -35,11 +42,17 @@ internal sealed class TransformerBlock : nn.Module<Tensor, Tensor?, Tensor>
     /// <summary>Self-attention.</summary>
     public MultiHeadSelfAttention Attention { get; }
 
+    /// <summary>Dropout on the attention output.</summary>
+    public SeededDropout AttentionDropout { get; }
+
     /// <summary>Norm before the FFN.</summary>
     public LayerNorm FeedForwardNorm { get; }
 
     /// <summary>The FFN: an MoE layer (dense gating in dense blocks).</summary>
     public MoELayer FeedForward { get; }
+
+    /// <summary>Dropout on the FFN output.</summary>
+    public SeededDropout FeedForwardDropout { get; }
 
     /// <summary>True when the FFN routes over several experts.</summary>
     public bool IsMoE => FeedForward.Options.Gating != GatingKind.Dense;
@@ -48,8 +61,8 @@ internal sealed class TransformerBlock : nn.Module<Tensor, Tensor?, Tensor>
     public override Tensor forward(Tensor input, Tensor? tokenMask)
     {
         using var scope = NewDisposeScope();
-        var hidden = TensorNumberOps.AddTensors(input, Attention.forward(AttentionNorm.forward(input), tokenMask));
-        hidden = TensorNumberOps.AddTensors(hidden, FeedForward.forward(FeedForwardNorm.forward(hidden), tokenMask));
+        var hidden = TensorNumberOps.AddTensors(input, AttentionDropout.forward(Attention.forward(AttentionNorm.forward(input), tokenMask)));
+        hidden = TensorNumberOps.AddTensors(hidden, FeedForwardDropout.forward(FeedForward.forward(FeedForwardNorm.forward(hidden), tokenMask)));
         return hidden.MoveToOuterDisposeScope();
     }
 }

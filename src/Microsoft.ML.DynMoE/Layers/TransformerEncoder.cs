@@ -39,7 +39,7 @@ internal sealed class TransformerEncoder : MoENetwork
         _blocks = new TransformerBlock[Options.NumberOfLayers];
         for (int i = 0; i < _blocks.Length; i++)
         {
-            _blocks[i] = new TransformerBlock($"block{i}", Options.NumberOfHeads, Options.FeedForwardOptions(i), generator);
+            _blocks[i] = new TransformerBlock($"block{i}", Options.NumberOfHeads, Options.FeedForwardOptions(i), generator, Options.Dropout, Options.AttentionDropout);
             register_module($"block{i}", _blocks[i]);
         }
 
@@ -48,6 +48,7 @@ internal sealed class TransformerEncoder : MoENetwork
         register_module("final_norm", FinalNorm);
         register_module("head", Head);
         _moeLayers = _blocks.Where(b => b.IsMoE).Select(b => b.FeedForward).ToArray();
+        SeedDropout(generator);
     }
 
     /// <summary>The (copied, validated) settings.</summary>

@@ -22,6 +22,12 @@ internal sealed class TransformerEncoderOptions
     /// <summary>Pooling before the head. Default <see cref="SequencePooling.Mean"/>.</summary>
     public SequencePooling Pooling { get; set; } = SequencePooling.Mean;
 
+    /// <summary>Dropout on each block's attention and FFN outputs before the residual sums, training only. Default 0.</summary>
+    public double Dropout { get; set; }
+
+    /// <summary>Dropout on the attention probabilities, training only. Default 0.</summary>
+    public double AttentionDropout { get; set; }
+
     /// <summary>Settings of the MoE FFNs; <see cref="MoELayerOptions.ModelDimension"/> is the token width.</summary>
     public MoELayerOptions Layer { get; set; } = new();
 

@@ -121,7 +121,11 @@ public sealed class EveryTrainerTests
             (o => o.NumberOfThreads = 0, "NumberOfThreads", "NumberOfThreads must be at least 1."),
             (o => o.Gating = (GatingKind)7, "Gating", "Gating must be TopAny, TopK or Dense."),
             (o => o.Adaptation = null!, "Adaptation", "Adaptation must be set (use AdaptationSchedule.Off to disable adaptation)."),
+            (o => o.Dropout = 1, "Dropout", "Dropout must be in [0, 1)."),
+            (o => o.Dropout = -0.1f, "Dropout", "Dropout must be in [0, 1)."),
         };
+        if (!HasNumericInput(kind) || kind == Kind.Image)
+            cases = cases.Append((o => ((DynMoEEncoderOptionsBase)o).AttentionDropout = float.NaN, "AttentionDropout", "AttentionDropout must be in [0, 1).")).ToArray();
         var ml = new MLContext(seed: 1);
         foreach (var (breakIt, name, message) in cases)
         {
@@ -194,5 +198,30 @@ public sealed class EveryTrainerTests
         var fresh = new MLContext(seed: 5);
         var loaded = fresh.Model.Load(stream, out _);
         CollectionAssert.AreEqual(scores, Scores(loaded, fresh.Data.LoadFromEnumerable(Rows())), "a loaded model scores as the trained one");
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(Kinds))]
+    public void SeededDropoutRepeatsExactlyEvenOnParallelThreads(Kind kind)
+    {
+        void Dropout(DynMoETrainerOptionsBase o)
+        {
+            o.Dropout = 0.2f;
+            if (o is DynMoEEncoderOptionsBase encoder)
+                encoder.AttentionDropout = 0.2f;
+        }
+
+        var data = new MLContext(seed: 1).Data.LoadFromEnumerable(Rows());
+        var scores = Scores(Build(new MLContext(seed: 1), kind, Dropout).Fit(data), data);
+        Assert.IsTrue(scores.All(float.IsFinite));
+
+        // Two more fits at once, on two threads: libtorch's own dropout would have them take each other's draws.
+        var repeats = new[] { 0, 1 }.AsParallel().WithDegreeOfParallelism(2)
+            .Select(_ => Scores(Build(new MLContext(seed: 1), kind, Dropout).Fit(data), data)).ToArray();
+        foreach (var repeat in repeats)
+            CollectionAssert.AreEqual(scores, repeat, "the same seed trains the same model with dropout");
+
+        var withoutDropout = Scores(Build(new MLContext(seed: 1), kind).Fit(data), data);
+        CollectionAssert.AreNotEqual(scores, withoutDropout, "dropout changes the fit (from the same initial weights)");
     }
 }

@@ -97,4 +97,20 @@ public sealed class DynMoEBenchmarkTests
         CollectionAssert.AreEqual(k1.ToArray(), parallel["TopK(k=1,experts=2)"].Folds.ToArray());
         CollectionAssert.AreEqual(k2.ToArray(), parallel["TopK(k=2,experts=2)"].Folds.ToArray());
     }
+
+    [TestMethod]
+    public void DropoutVariantsSetDropoutAndCombineWithOthers()
+    {
+        var variants = DynMoEVariantCatalog.Parse("dropout-0.1, dropout-0.2+theta-0");
+        CollectionAssert.AreEqual(new[] { "dropout-0.1", "dropout-0.2+theta-0" }, variants.Select(v => v.Name).ToArray());
+        var first = new DynMoEMulticlassTrainer.Options();
+        variants[0].Configure(first);
+        Assert.AreEqual(0.1f, first.Dropout);
+        Assert.AreEqual(0.25f, first.ThresholdInitialization, "nothing else changes");
+        var second = new DynMoEMulticlassTrainer.Options();
+        variants[1].Configure(second);
+        Assert.AreEqual(0.2f, second.Dropout);
+        Assert.AreEqual(0f, second.ThresholdInitialization);
+        Assert.AreEqual(0f, new DynMoEMulticlassTrainer.Options().Dropout, "no dropout by default");
+    }
 }

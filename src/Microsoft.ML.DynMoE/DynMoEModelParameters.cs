@@ -85,6 +85,18 @@ public abstract class DynMoEModelParameters<TOutput> : ModelParametersBase<TOutp
     /// <summary>The concrete class's version header; its static <c>Create</c> checks the same one on load.</summary>
     private protected abstract VersionInfo SavedVersionInfo { get; }
 
+    /// <summary>The version header of a task's model: the tasks differ in their signatures only, and share the format's version.</summary>
+    private protected static VersionInfo TaskVersionInfo(string modelSignature, string loaderSignature, Type modelType) => new(
+        modelSignature: modelSignature, verWrittenCur: 0x00010001, verReadableCur: 0x00010001, verWeCanReadBack: 0x00010001,
+        loaderSignature: loaderSignature, loaderAssemblyName: modelType.Assembly.FullName);
+
+    /// <summary>The body of a concrete class's static <c>Create</c>: checks the version header, then loads with decoding errors named after <paramref name="model"/>.</summary>
+    private protected static TModel Load<TModel>(ModelLoadContext ctx, VersionInfo version, string model, Func<TModel> load)
+    {
+        ctx.CheckAtModel(version);
+        return ModelDecoding.Load(model, load);
+    }
+
     /// <summary>Writes the task's own fields; the loading constructor reads them after the shared ones.</summary>
     private protected virtual void WriteTaskState(BinaryWriter writer)
     {
@@ -141,6 +153,14 @@ public abstract class DynMoEModelParameters<TOutput> : ModelParametersBase<TOutp
         {
             _model = model;
             _scratch = new RowScratch(model);
+        }
+
+        /// <summary>Scores a model with one output (the binary logit, the standardised regression value).</summary>
+        public float ScoreSingle(in VBuffer<float> features)
+        {
+            Span<float> output = stackalloc float[1];
+            Score(features, output);
+            return output[0];
         }
 
         public void Score(in VBuffer<float> features, Span<float> output)

@@ -2,7 +2,6 @@ using System.Globalization;
 using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Training;
-using Microsoft.ML.Runtime;
 
 namespace Microsoft.ML.DynMoE;
 

@@ -1,4 +1,3 @@
-using System;
 using System.Collections.Generic;
 
 namespace Microsoft.ML.DynMoE.Pretrained;

@@ -8,35 +8,24 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.DynMoE.Images;
 
 /// <summary>A known-size Single vector of <c>Height × Width × Channels</c> pixels in ML.NET's ExtractPixels layout, cut into patches.</summary>
-internal sealed class ImageSequenceInput : SequenceInput
+internal sealed class ImageSequenceInput(string featureColumn, int height, int width, int channels, int patchSize, bool interleavedColors, double pixelMean, double pixelStandardDeviation)
+    : SequenceInput
 {
-    public ImageSequenceInput(string featureColumn, int height, int width, int channels, int patchSize, bool interleavedColors, double pixelMean, double pixelStandardDeviation)
-    {
-        FeatureColumn = featureColumn;
-        Height = height;
-        Width = width;
-        Channels = channels;
-        PatchSize = patchSize;
-        InterleavedColors = interleavedColors;
-        PixelMean = pixelMean;
-        PixelStandardDeviation = pixelStandardDeviation;
-    }
+    public string FeatureColumn { get; } = featureColumn;
 
-    public string FeatureColumn { get; }
+    public int Height { get; } = height;
 
-    public int Height { get; }
+    public int Width { get; } = width;
 
-    public int Width { get; }
+    public int Channels { get; } = channels;
 
-    public int Channels { get; }
+    public int PatchSize { get; } = patchSize;
 
-    public int PatchSize { get; }
+    public bool InterleavedColors { get; } = interleavedColors;
 
-    public bool InterleavedColors { get; }
+    public double PixelMean { get; } = pixelMean;
 
-    public double PixelMean { get; }
-
-    public double PixelStandardDeviation { get; }
+    public double PixelStandardDeviation { get; } = pixelStandardDeviation;
 
     public int PatchRows => Height / PatchSize;
 

@@ -218,21 +218,13 @@ public sealed class DynMoEEncoderModelParameters : ModelParametersBase<VBuffer<f
             input.CheckEmbedding(transformer.Embedding);
             encoder = transformer;
         }
-        else if (kind == PretrainedEncoderKind)
+        else if (kind is PretrainedEncoderKind or FrozenPretrainedEncoderKind)
         {
-            var pretrained = CompiledBertClassifier.Load(reader);
+            CompiledPretrainedClassifier pretrained = kind == PretrainedEncoderKind ? CompiledBertClassifier.Load(reader) : CompiledFrozenBertClassifier.Load(reader);
             if (input is not Pretrained.BertSequenceInput tokens)
                 throw new InvalidDataException("The DynMoE model pairs a pretrained encoder with an input that is not its tokenizer; the file is damaged.");
             tokens.CheckEncoder(pretrained.Encoder);
-            encoder = pretrained;
-        }
-        else if (kind == FrozenPretrainedEncoderKind)
-        {
-            var frozen = CompiledFrozenBertClassifier.Load(reader);
-            if (input is not Pretrained.BertSequenceInput tokens)
-                throw new InvalidDataException("The DynMoE model pairs a pretrained encoder with an input that is not its tokenizer; the file is damaged.");
-            tokens.CheckEncoder(frozen.Encoder);
-            encoder = frozen;
+            encoder = (ICompiledSequenceEncoder)pretrained;
         }
         else
         {

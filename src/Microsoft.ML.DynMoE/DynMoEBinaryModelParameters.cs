@@ -45,14 +45,8 @@ public sealed class DynMoEBinaryModelParameters : DynMoEModelParameters<float>, 
 
     private protected override VersionInfo SavedVersionInfo => GetVersionInfo();
 
-    /// <inheritdoc />
-    public override ValueMapper<TSrc, TDst> GetMapper<TSrc, TDst>()
-    {
-        Host.Check(typeof(TSrc) == typeof(VBuffer<float>) && typeof(TDst) == typeof(float), "DynMoE binary maps VBuffer<float> to float.");
-        var scorer = CreateScorer();
-        ValueMapper<VBuffer<float>, float> map = (in VBuffer<float> src, ref float score) => score = scorer.ScoreSingle(src);
-        return (ValueMapper<TSrc, TDst>)(Delegate)map;
-    }
+    private protected override ValueMapper<VBuffer<float>, float> CreateMapper(RowScorer scorer)
+        => (in VBuffer<float> src, ref float score) => score = scorer.ScoreSingle(src);
 
     bool IDistCanSaveOnnx.SaveAsOnnx(OnnxContext ctx, string[] outputNames, string featureColumn) => SaveAsOnnx(ctx, outputNames, featureColumn);
 

@@ -80,7 +80,15 @@ public abstract class DynMoEModelParameters<TOutput> : ModelParametersBase<TOutp
     public abstract DataViewType OutputType { get; }
 
     /// <inheritdoc />
-    public abstract ValueMapper<TSrc, TDst> GetMapper<TSrc, TDst>();
+    public ValueMapper<TSrc, TDst> GetMapper<TSrc, TDst>()
+    {
+        Host.Check(typeof(TSrc) == typeof(VBuffer<float>) && typeof(TDst) == typeof(TOutput),
+            $"{GetType().Name} maps VBuffer<float> to {(typeof(TOutput) == typeof(float) ? "float" : "VBuffer<float>")}.");
+        return (ValueMapper<TSrc, TDst>)(Delegate)CreateMapper(CreateScorer());
+    }
+
+    /// <summary>The task's map from raw features to its output, scoring with <paramref name="scorer"/> (one per delegate).</summary>
+    private protected abstract ValueMapper<VBuffer<float>, TOutput> CreateMapper(RowScorer scorer);
 
     /// <summary>The concrete class's version header; its static <c>Create</c> checks the same one on load.</summary>
     private protected abstract VersionInfo SavedVersionInfo { get; }

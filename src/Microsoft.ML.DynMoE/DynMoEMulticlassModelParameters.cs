@@ -42,19 +42,15 @@ public sealed class DynMoEMulticlassModelParameters : DynMoEModelParameters<VBuf
 
     private protected override VersionInfo SavedVersionInfo => GetVersionInfo();
 
-    /// <inheritdoc />
-    public override ValueMapper<TSrc, TDst> GetMapper<TSrc, TDst>()
+    private protected override ValueMapper<VBuffer<float>, VBuffer<float>> CreateMapper(RowScorer scorer)
     {
-        Host.Check(typeof(TSrc) == typeof(VBuffer<float>) && typeof(TDst) == typeof(VBuffer<float>), "DynMoE multiclass maps VBuffer<float> to VBuffer<float>.");
         int classes = NumberOfClasses;
-        var scorer = CreateScorer();
-        ValueMapper<VBuffer<float>, VBuffer<float>> map = (in VBuffer<float> src, ref VBuffer<float> dst) =>
+        return (in VBuffer<float> src, ref VBuffer<float> dst) =>
         {
             var editor = VBufferEditor.Create(ref dst, classes);
             scorer.Score(src, editor.Values);
             Inference.ScalarMath.SoftMax(editor.Values, editor.Values);
             dst = editor.Commit();
         };
-        return (ValueMapper<TSrc, TDst>)(Delegate)map;
     }
 }

@@ -57,12 +57,6 @@ public sealed class DynMoERegressionModelParameters : DynMoEModelParameters<floa
         writer.Write(LabelScale);
     }
 
-    /// <inheritdoc />
-    public override ValueMapper<TSrc, TDst> GetMapper<TSrc, TDst>()
-    {
-        Host.Check(typeof(TSrc) == typeof(VBuffer<float>) && typeof(TDst) == typeof(float), "DynMoE regression maps VBuffer<float> to float.");
-        var scorer = CreateScorer();
-        ValueMapper<VBuffer<float>, float> map = (in VBuffer<float> src, ref float score) => score = scorer.ScoreSingle(src) * LabelScale + LabelMean;
-        return (ValueMapper<TSrc, TDst>)(Delegate)map;
-    }
+    private protected override ValueMapper<VBuffer<float>, float> CreateMapper(RowScorer scorer)
+        => (in VBuffer<float> src, ref float score) => score = scorer.ScoreSingle(src) * LabelScale + LabelMean;
 }

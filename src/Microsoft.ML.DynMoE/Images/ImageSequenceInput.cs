@@ -87,11 +87,7 @@ internal sealed class ImageSequenceInput(string featureColumn, int height, int w
     private protected override void SaveCore(BinaryWriter writer)
     {
         writer.Write(FeatureColumn);
-        writer.Write(Height);
-        writer.Write(Width);
-        writer.Write(Channels);
-        writer.Write(PatchSize);
-        writer.Write(InterleavedColors);
+        new PatchGeometry(Height, Width, Channels, PatchSize, InterleavedColors).Write(writer);
         writer.Write(PixelMean);
         writer.Write(PixelStandardDeviation);
     }
@@ -99,10 +95,10 @@ internal sealed class ImageSequenceInput(string featureColumn, int height, int w
     public static new ImageSequenceInput Load(BinaryReader reader)
     {
         string column = reader.ReadString();
-        int height = reader.ReadInt32(), width = reader.ReadInt32(), channels = reader.ReadInt32(), patch = reader.ReadInt32();
-        bool interleaved = reader.ReadBoolean();
+        var geometry = PatchGeometry.Read(reader);
+        var (height, width, channels, patch, interleaved) = geometry;
         double mean = reader.ReadDouble(), std = reader.ReadDouble();
-        if (height < 1 || width < 1 || channels < 1 || patch < 1 || height % patch != 0 || width % patch != 0 || (long)height * width * channels > 1 << 28)
+        if (!geometry.IsValid || (long)height * width * channels > 1 << 28)
             throw new InvalidDataException($"The DynMoE image model records an invalid geometry ({height}×{width}×{channels}, patch {patch}); the file is damaged.");
         return new ImageSequenceInput(column, height, width, channels, patch, interleaved, mean, std);
     }

@@ -8,34 +8,21 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.DynMoE.Images;
 
 /// <summary>A known-size Single vector of <c>Height × Width × Channels</c> pixels in ML.NET's ExtractPixels layout, cut into patches.</summary>
-internal sealed class ImageSequenceInput(string featureColumn, int height, int width, int channels, int patchSize, bool interleavedColors, double pixelMean, double pixelStandardDeviation)
-    : SequenceInput
+internal sealed class ImageSequenceInput(string featureColumn, PatchGeometry geometry, double pixelMean, double pixelStandardDeviation) : SequenceInput
 {
     public string FeatureColumn { get; } = featureColumn;
 
-    public int Height { get; } = height;
-
-    public int Width { get; } = width;
-
-    public int Channels { get; } = channels;
-
-    public int PatchSize { get; } = patchSize;
-
-    public bool InterleavedColors { get; } = interleavedColors;
+    public PatchGeometry Geometry { get; } = geometry;
 
     public double PixelMean { get; } = pixelMean;
 
     public double PixelStandardDeviation { get; } = pixelStandardDeviation;
 
-    public int PatchRows => Height / PatchSize;
-
-    public int PatchColumns => Width / PatchSize;
-
     public override IReadOnlyList<string> ColumnNames => new[] { FeatureColumn };
 
-    public override int MaximumWidth => Height * Width * Channels;
+    public override int MaximumWidth => Geometry.PixelCount;
 
-    public override (int Rows, int Columns) PositionGrid => (PatchRows, PatchColumns);
+    public override (int Rows, int Columns) PositionGrid => (Geometry.PatchRows, Geometry.PatchColumns);
 
     private protected override int Kind => ImageKind;
 
@@ -47,7 +34,7 @@ internal sealed class ImageSequenceInput(string featureColumn, int height, int w
             throw new InvalidDataException("The DynMoE encoder's input embedding does not match the model's input featurization.");
     }
 
-    public override void CheckSchema(SchemaShape schema, string dataName) => CheckFeatureColumn(schema, dataName, FeatureColumn, Height, Width, Channels);
+    public override void CheckSchema(SchemaShape schema, string dataName) => CheckFeatureColumn(schema, dataName, FeatureColumn, Geometry.Height, Geometry.Width, Geometry.Channels);
 
     /// <summary>Checks the pixel column and returns its size; <paramref name="channels"/> 0 accepts any whole number of channels.</summary>
     public static int CheckFeatureColumn(SchemaShape schema, string dataName, string name, int height, int width, int channels)
@@ -71,7 +58,7 @@ internal sealed class ImageSequenceInput(string featureColumn, int height, int w
         {
             getter(ref buffer);
             if (buffer.Length != size)
-                throw new InvalidOperationException($"Feature column '{FeatureColumn}' has {buffer.Length} values, but the model reads {Height}×{Width}×{Channels} = {size} pixels.");
+                throw new InvalidOperationException($"Feature column '{FeatureColumn}' has {buffer.Length} values, but the model reads {Geometry.Height}×{Geometry.Width}×{Geometry.Channels} = {size} pixels.");
             buffer.CopyTo(destination[..size]);
             return size;
         };
@@ -79,7 +66,8 @@ internal sealed class ImageSequenceInput(string featureColumn, int height, int w
 
     public override InputEmbedding CreateEmbedding(int modelDimension, Generator generator)
     {
-        var embedding = new PatchEmbedding("embedding", Height, Width, Channels, PatchSize, InterleavedColors, modelDimension, generator);
+        var (height, width, channels, patchSize, interleaved) = Geometry;
+        var embedding = new PatchEmbedding("embedding", height, width, channels, patchSize, interleaved, modelDimension, generator);
         embedding.SetPixelStatistics(PixelMean, PixelStandardDeviation);
         return embedding;
     }
@@ -87,7 +75,7 @@ internal sealed class ImageSequenceInput(string featureColumn, int height, int w
     private protected override void SaveCore(BinaryWriter writer)
     {
         writer.Write(FeatureColumn);
-        new PatchGeometry(Height, Width, Channels, PatchSize, InterleavedColors).Write(writer);
+        Geometry.Write(writer);
         writer.Write(PixelMean);
         writer.Write(PixelStandardDeviation);
     }
@@ -96,10 +84,10 @@ internal sealed class ImageSequenceInput(string featureColumn, int height, int w
     {
         string column = reader.ReadString();
         var geometry = PatchGeometry.Read(reader);
-        var (height, width, channels, patch, interleaved) = geometry;
+        var (height, width, channels, patch, _) = geometry;
         double mean = reader.ReadDouble(), std = reader.ReadDouble();
         if (!geometry.IsValid || (long)height * width * channels > 1 << 28)
             throw new InvalidDataException($"The DynMoE image model records an invalid geometry ({height}×{width}×{channels}, patch {patch}); the file is damaged.");
-        return new ImageSequenceInput(column, height, width, channels, patch, interleaved, mean, std);
+        return new ImageSequenceInput(column, geometry, mean, std);
     }
 }

@@ -5,7 +5,6 @@ namespace Microsoft.ML.DynMoE.Inference;
 /// <summary>Patch projection of one image: standardise pixels, cut <c>P × P</c> patches (channel, row, column order inside a patch), project.</summary>
 internal sealed class CompiledPatchEmbedding : CompiledInputEmbedding
 {
-    private readonly PatchGeometry _geometry;
     private readonly int _modelDimension;
     private readonly float _pixelMean, _pixelScale;
     private readonly float[] _weight; // [d, C·P·P]
@@ -13,7 +12,7 @@ internal sealed class CompiledPatchEmbedding : CompiledInputEmbedding
 
     private CompiledPatchEmbedding(PatchGeometry geometry, int modelDimension, float pixelMean, float pixelScale, float[] weight, float[] bias)
     {
-        _geometry = geometry;
+        Geometry = geometry;
         _modelDimension = modelDimension;
         _pixelMean = pixelMean;
         _pixelScale = pixelScale;
@@ -23,14 +22,15 @@ internal sealed class CompiledPatchEmbedding : CompiledInputEmbedding
 
     public override int ModelDimension => _modelDimension;
 
-    public override int MaximumTokens => _geometry.Height / _geometry.PatchSize * PatchColumns;
+    public PatchGeometry Geometry { get; }
 
-    public override int InputWidth => _geometry.Height * _geometry.Width * _geometry.Channels;
+    public override int MaximumTokens => Geometry.PatchRows * Geometry.PatchColumns;
 
-    public int PatchColumns => _geometry.Width / _geometry.PatchSize;
+    public override int InputWidth => Geometry.PixelCount;
+
+    public int PatchColumns => Geometry.PatchColumns;
 
     // Read by the ONNX export.
-    internal PatchGeometry Geometry => _geometry;
     internal float PixelMean => _pixelMean;
     internal float PixelScale => _pixelScale;
     internal ReadOnlySpan<float> Weight => _weight;
@@ -43,26 +43,21 @@ internal sealed class CompiledPatchEmbedding : CompiledInputEmbedding
 
     public override int Embed(ReadOnlySpan<float> input, Span<float> tokens)
     {
-        var (height, width, c, p, interleaved) = _geometry;
-        int d = _modelDimension, patchWidth = c * p * p;
+        var geometry = Geometry; // copied once for the loops below
+        int p = geometry.PatchSize, c = geometry.Channels, d = _modelDimension, patchWidth = c * p * p;
         Span<float> patch = patchWidth <= 1024 ? stackalloc float[patchWidth] : new float[patchWidth];
         int index = 0;
-        for (int pr = 0; pr < height / p; pr++)
+        for (int pr = 0; pr < geometry.PatchRows; pr++)
         {
-            for (int pc = 0; pc < width / p; pc++, index++)
+            for (int pc = 0; pc < geometry.PatchColumns; pc++, index++)
             {
                 int k = 0;
                 for (int ch = 0; ch < c; ch++)
                 {
                     for (int i = 0; i < p; i++)
                     {
-                        int row = pr * p + i;
                         for (int j = 0; j < p; j++)
-                        {
-                            int column = pc * p + j;
-                            int source = interleaved ? (row * width + column) * c + ch : (ch * height + row) * width + column;
-                            patch[k++] = (input[source] - _pixelMean) * _pixelScale;
-                        }
+                            patch[k++] = (input[geometry.PixelIndex(pr * p + i, pc * p + j, ch)] - _pixelMean) * _pixelScale;
                     }
                 }
 
@@ -75,7 +70,7 @@ internal sealed class CompiledPatchEmbedding : CompiledInputEmbedding
 
     private protected override void SaveCore(BinaryWriter writer)
     {
-        _geometry.Write(writer);
+        Geometry.Write(writer);
         writer.Write(_modelDimension);
         writer.Write(_pixelMean);
         writer.Write(_pixelScale);

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Microsoft.ML.DynMoE.Inference;
 
 /// <summary>
@@ -6,6 +8,18 @@ namespace Microsoft.ML.DynMoE.Inference;
 /// </summary>
 internal readonly record struct PatchGeometry(int Height, int Width, int Channels, int PatchSize, bool Interleaved)
 {
+    public int PatchRows => Height / PatchSize;
+
+    public int PatchColumns => Width / PatchSize;
+
+    /// <summary>Values of one image: <c>Height × Width × Channels</c>.</summary>
+    public int PixelCount => Height * Width * Channels;
+
+    /// <summary>Where the value of pixel (<paramref name="row"/>, <paramref name="column"/>) in <paramref name="channel"/> sits in ML.NET's ExtractPixels vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int PixelIndex(int row, int column, int channel)
+        => Interleaved ? (row * Width + column) * Channels + channel : (channel * Height + row) * Width + column;
+
     /// <summary>Positive sizes, and a patch side that divides the height and the width.</summary>
     public bool IsValid => Height >= 1 && Width >= 1 && Channels >= 1 && PatchSize >= 1 && Height % PatchSize == 0 && Width % PatchSize == 0;
 

@@ -1,4 +1,3 @@
-using System.Linq;
 using Microsoft.ML.DynMoE.Layers;
 
 namespace Microsoft.ML.DynMoE.Inference;

@@ -1,5 +1,3 @@
-using System.Collections.Generic;
-
 namespace Microsoft.ML.DynMoE.Pretrained;
 
 /// <summary>

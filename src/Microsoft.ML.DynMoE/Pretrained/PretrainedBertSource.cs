@@ -1,4 +1,3 @@
-using System.IO;
 using System.Reflection;
 
 namespace Microsoft.ML.DynMoE.Pretrained;

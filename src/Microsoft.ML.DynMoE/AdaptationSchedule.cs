@@ -103,17 +103,8 @@ public abstract class AdaptationSchedule
             => Array.Empty<ExpertAdaptation>();
     }
 
-    private sealed class EpochWindowSchedule : AdaptationSchedule
+    private sealed class EpochWindowSchedule(double start, double end) : AdaptationSchedule
     {
-        private readonly double _start;
-        private readonly double _end;
-
-        public EpochWindowSchedule(double start, double end)
-        {
-            _start = start;
-            _end = end;
-        }
-
         internal override void BeforeStep(IReadOnlyList<MoELayer> layers, int stepInEpoch, int stepsPerEpoch, long globalStep)
         {
             if (stepInEpoch == FirstRecordedStep(stepsPerEpoch)) BeginAll(layers);
@@ -123,32 +114,23 @@ public abstract class AdaptationSchedule
             => stepInEpoch == LastRecordedStep(stepsPerEpoch) ? AdaptAll(layers) : Array.Empty<ExpertAdaptation>();
 
         private int FirstRecordedStep(int stepsPerEpoch)
-            => Math.Min((int)Math.Floor(_start * stepsPerEpoch), Math.Max(stepsPerEpoch, 1) - 1);
+            => Math.Min((int)Math.Floor(start * stepsPerEpoch), Math.Max(stepsPerEpoch, 1) - 1);
 
         private int LastRecordedStep(int stepsPerEpoch)
-            => Math.Min(Math.Max(FirstRecordedStep(stepsPerEpoch), (int)Math.Floor(_end * stepsPerEpoch) - 1), Math.Max(stepsPerEpoch, 1) - 1);
+            => Math.Min(Math.Max(FirstRecordedStep(stepsPerEpoch), (int)Math.Floor(end * stepsPerEpoch) - 1), Math.Max(stepsPerEpoch, 1) - 1);
     }
 
-    private sealed class StepWindowSchedule : AdaptationSchedule
+    private sealed class StepWindowSchedule(int record, int period) : AdaptationSchedule
     {
-        private readonly int _record;
-        private readonly int _period;
-
-        public StepWindowSchedule(int record, int period)
-        {
-            _record = record;
-            _period = period;
-        }
-
         internal override void BeforeStep(IReadOnlyList<MoELayer> layers, int stepInEpoch, int stepsPerEpoch, long globalStep)
         {
-            if (globalStep >= _record && (globalStep - _record) % _period == 0) BeginAll(layers);
+            if (globalStep >= record && (globalStep - record) % period == 0) BeginAll(layers);
         }
 
         internal override IReadOnlyList<ExpertAdaptation> AfterStep(IReadOnlyList<MoELayer> layers, int stepInEpoch, int stepsPerEpoch, long globalStep)
         {
-            long last = 2L * _record - 1;
-            return globalStep >= last && (globalStep - last) % _period == 0 ? AdaptAll(layers) : Array.Empty<ExpertAdaptation>();
+            long last = 2L * record - 1;
+            return globalStep >= last && (globalStep - last) % period == 0 ? AdaptAll(layers) : Array.Empty<ExpertAdaptation>();
         }
     }
 }

@@ -2,7 +2,6 @@ using System.Globalization;
 using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Training;
-using Microsoft.ML.Runtime;
 
 namespace Microsoft.ML.DynMoE;
 
@@ -12,7 +11,7 @@ namespace Microsoft.ML.DynMoE;
 /// and, for encoder models, the columns a trained model adds (ML.NET's names and annotations). Trainers, the encoder
 /// model and its transformer ask it instead of switching on the task.
 /// </summary>
-internal abstract class ClassificationTask
+internal abstract class ClassificationTask(int id, PredictionKind predictionKind, TrainingObjective objective, int outputColumnCount)
 {
     /// <summary>Boolean label; Score (logit), Probability, PredictedLabel (Boolean).</summary>
     public static ClassificationTask Binary { get; } = new BinaryTask();
@@ -21,14 +20,14 @@ internal abstract class ClassificationTask
     public static ClassificationTask Multiclass { get; } = new MulticlassTask();
 
     /// <summary>The number a saved model records for the task.</summary>
-    public abstract int Id { get; }
+    public int Id { get; } = id;
 
-    public abstract PredictionKind PredictionKind { get; }
+    public PredictionKind PredictionKind { get; } = predictionKind;
 
-    public abstract TrainingObjective Objective { get; }
+    public TrainingObjective Objective { get; } = objective;
 
     /// <summary>Output columns a model of this task adds.</summary>
-    public abstract int OutputColumnCount { get; }
+    public int OutputColumnCount { get; } = outputColumnCount;
 
     public static ClassificationTask FromId(int id) => id switch
     {
@@ -71,16 +70,8 @@ internal abstract class ClassificationTask
         builder.Add(AnnotationUtils.Kinds.ScoreColumnSetId, AnnotationUtils.ScoreColumnSetIdType, (ref uint value) => value = 1);
     }
 
-    private sealed class BinaryTask : ClassificationTask
+    private sealed class BinaryTask() : ClassificationTask(1, PredictionKind.BinaryClassification, TrainingObjective.BinaryCrossEntropy, outputColumnCount: 3)
     {
-        public override int Id => 1;
-
-        public override PredictionKind PredictionKind => PredictionKind.BinaryClassification;
-
-        public override TrainingObjective Objective => TrainingObjective.BinaryCrossEntropy;
-
-        public override int OutputColumnCount => 3;
-
         public override void CheckLabel(SchemaShape.Column label)
         {
             if (label.IsKey || label.Kind != SchemaShape.Column.VectorKind.Scalar || label.ItemType != BooleanDataViewType.Instance)
@@ -141,16 +132,8 @@ internal abstract class ClassificationTask
         };
     }
 
-    private sealed class MulticlassTask : ClassificationTask
+    private sealed class MulticlassTask() : ClassificationTask(2, PredictionKind.MulticlassClassification, TrainingObjective.CrossEntropy, outputColumnCount: 2)
     {
-        public override int Id => 2;
-
-        public override PredictionKind PredictionKind => PredictionKind.MulticlassClassification;
-
-        public override TrainingObjective Objective => TrainingObjective.CrossEntropy;
-
-        public override int OutputColumnCount => 2;
-
         public override void CheckLabel(SchemaShape.Column label)
         {
             if (!label.IsKey || label.Kind != SchemaShape.Column.VectorKind.Scalar || label.ItemType != NumberDataViewType.UInt32)

@@ -2,7 +2,6 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE;
 using Microsoft.ML.DynMoE.Inference;
-using Microsoft.ML.DynMoE.Onnx;
 using Microsoft.ML.DynMoE.Training;
 using Microsoft.ML.Model.OnnxConverter;
 using Microsoft.ML.Runtime;
@@ -39,31 +38,15 @@ public sealed class DynMoEBinaryModelParameters : DynMoEModelParameters<float>, 
     /// <inheritdoc />
     protected override PredictionKind PredictionKind => PredictionKind.BinaryClassification;
 
-    private static VersionInfo GetVersionInfo() => new(
-        modelSignature: "DMOEBINY", verWrittenCur: 0x00010001, verReadableCur: 0x00010001, verWeCanReadBack: 0x00010001,
-        loaderSignature: LoaderSignature, loaderAssemblyName: typeof(DynMoEBinaryModelParameters).Assembly.FullName);
+    private static VersionInfo GetVersionInfo() => TaskVersionInfo("DMOEBINY", LoaderSignature, typeof(DynMoEBinaryModelParameters));
 
     internal static DynMoEBinaryModelParameters Create(IHostEnvironment env, ModelLoadContext ctx)
-    {
-        ctx.CheckAtModel(GetVersionInfo());
-        return ModelDecoding.Load("binary model", () => new DynMoEBinaryModelParameters(env, ctx));
-    }
+        => Load(ctx, GetVersionInfo(), "binary model", () => new DynMoEBinaryModelParameters(env, ctx));
 
     private protected override VersionInfo SavedVersionInfo => GetVersionInfo();
 
-    /// <inheritdoc />
-    public override ValueMapper<TSrc, TDst> GetMapper<TSrc, TDst>()
-    {
-        Host.Check(typeof(TSrc) == typeof(VBuffer<float>) && typeof(TDst) == typeof(float), "DynMoE binary maps VBuffer<float> to float.");
-        var scorer = CreateScorer();
-        ValueMapper<VBuffer<float>, float> map = (in VBuffer<float> src, ref float score) =>
-        {
-            Span<float> logit = stackalloc float[1];
-            scorer.Score(src, logit);
-            score = logit[0];
-        };
-        return (ValueMapper<TSrc, TDst>)(Delegate)map;
-    }
+    private protected override ValueMapper<VBuffer<float>, float> CreateMapper(RowScorer scorer)
+        => (in VBuffer<float> src, ref float score) => score = scorer.ScoreSingle(src);
 
     bool IDistCanSaveOnnx.SaveAsOnnx(OnnxContext ctx, string[] outputNames, string featureColumn) => SaveAsOnnx(ctx, outputNames, featureColumn);
 
@@ -74,9 +57,7 @@ public sealed class DynMoEBinaryModelParameters : DynMoEModelParameters<float>, 
         var scorer = CreateScorer();
         ValueMapper<VBuffer<float>, float, float> map = (in VBuffer<float> src, ref float score, ref float probability) =>
         {
-            Span<float> logit = stackalloc float[1];
-            scorer.Score(src, logit);
-            score = logit[0];
+            score = scorer.ScoreSingle(src);
             probability = Inference.ScalarMath.Sigmoid(score);
         };
         return (ValueMapper<TSrc, TDst, TDist>)(Delegate)map;

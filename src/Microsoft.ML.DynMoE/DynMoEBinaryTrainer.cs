@@ -20,26 +20,8 @@ public sealed class DynMoEBinaryTrainer : DynMoETrainerBase<BinaryPredictionTran
     }
 
     internal DynMoEBinaryTrainer(IHostEnvironment env, Options options)
-        : base(env, options, LoadName, TrainerUtils.MakeBoolScalarLabel)
+        : base(env, options, LoadName, TrainerUtils.MakeBoolScalarLabel, ClassificationTask.Binary)
     {
-    }
-
-    /// <inheritdoc />
-    protected override PredictionKind PredictionKind => PredictionKind.BinaryClassification;
-
-    private protected override TrainingObjective Objective => TrainingObjective.BinaryCrossEntropy;
-
-    /// <inheritdoc />
-    protected override void CheckLabelCompatible(SchemaShape.Column labelCol) => ClassificationTask.Binary.CheckLabel(labelCol);
-
-    private protected override ValueGetter<float> CreateLabelGetter(DataViewRow row, DataViewSchema.Column label) => ClassificationTask.Binary.CreateLabelGetter(row, label);
-
-    private protected override int GetOutputDimension(DataViewSchema.Column label) => 1;
-
-    private protected override void CheckLabelCounts(TrainingDataReader reader, DataViewSchema.Column label)
-    {
-        if (reader.LabelCounts.Count < 2)
-            throw new InvalidOperationException(ClassificationTask.Binary.SingleClassMessage(label.Name, reader.LabelCounts.Keys.Single()));
     }
 
     private protected override DynMoEBinaryModelParameters CreateModel(FeatureStandardizer standardizer, TrainedNetwork<CompiledMoEMlp> trained, TrainingDataReader reader)

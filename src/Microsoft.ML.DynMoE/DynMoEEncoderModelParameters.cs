@@ -27,30 +27,27 @@ public sealed class DynMoEEncoderModelParameters : ModelParametersBase<VBuffer<f
     private const int PretrainedEncoderKind = 2;
     private const int FrozenPretrainedEncoderKind = 3;
 
+    private readonly Parts _parts;
+
     internal DynMoEEncoderModelParameters(IHostEnvironment env, ClassificationTask task, SequenceInput input, ICompiledSequenceEncoder encoder, DynMoERoutingSummary routing, string[] classNames)
-        : base(env, LoaderSignature)
+        : this(env, new Parts(task, input, encoder, routing, classNames))
     {
-        Task = task;
-        Input = input;
-        Encoder = encoder;
-        Routing = routing;
-        ClassNames = classNames;
     }
+
+    private DynMoEEncoderModelParameters(IHostEnvironment env, Parts parts)
+        : base(env, LoaderSignature)
+        => _parts = parts;
 
     private DynMoEEncoderModelParameters(IHostEnvironment env, ModelLoadContext ctx)
         : base(env, LoaderSignature, ctx)
     {
         // *** Binary format ***
         // the model in its own stream (see Save).
-        DynMoEEncoderModelParameters? model = null;
+        Parts? parts = null;
         bool recordsEncoderKind = ctx.Header.ModelVerWritten >= 0x00010002;
-        if (!ctx.TryLoadBinaryStream(EncoderStreamName, r => model = Load(env, r, recordsEncoderKind)))
+        if (!ctx.TryLoadBinaryStream(EncoderStreamName, r => parts = ReadParts(r, recordsEncoderKind)))
             throw ModelDecoding.Damaged($"The DynMoE encoder model is missing its '{EncoderStreamName}' stream.");
-        Task = model!.Task;
-        Input = model.Input;
-        Encoder = model.Encoder;
-        Routing = model.Routing;
-        ClassNames = model.ClassNames;
+        _parts = parts!;
     }
 
     private static VersionInfo GetVersionInfo() => new(
@@ -76,17 +73,17 @@ public sealed class DynMoEEncoderModelParameters : ModelParametersBase<VBuffer<f
     /// <inheritdoc />
     protected override PredictionKind PredictionKind => Task.PredictionKind;
 
-    internal ClassificationTask Task { get; }
+    internal ClassificationTask Task => _parts.Task;
 
-    internal SequenceInput Input { get; }
+    internal SequenceInput Input => _parts.Input;
 
-    internal ICompiledSequenceEncoder Encoder { get; }
+    internal ICompiledSequenceEncoder Encoder => _parts.Encoder;
 
     /// <summary>Routing of each MoE layer measured on the training data, with the expert-count history over training.</summary>
-    public DynMoERoutingSummary Routing { get; }
+    public DynMoERoutingSummary Routing => _parts.Routing;
 
     /// <summary>Class names in key order (multiclass), or empty (binary).</summary>
-    public IReadOnlyList<string> ClassNames { get; }
+    public IReadOnlyList<string> ClassNames => _parts.ClassNames;
 
     /// <summary>Number of outputs of the network: classes, or 1 for binary classification.</summary>
     public int OutputCount => Encoder.OutputDimension;
@@ -195,9 +192,12 @@ public sealed class DynMoEEncoderModelParameters : ModelParametersBase<VBuffer<f
 
     /// <summary>Reads a model <see cref="Save"/> wrote; <paramref name="recordsEncoderKind"/> is false for files older than 0x00010002.</summary>
     internal static DynMoEEncoderModelParameters Load(IHostEnvironment env, BinaryReader reader, bool recordsEncoderKind = false)
-        => ModelDecoding.Decode("encoder model", () => LoadCore(env, reader, recordsEncoderKind));
+        => new(env, ReadParts(reader, recordsEncoderKind));
 
-    private static DynMoEEncoderModelParameters LoadCore(IHostEnvironment env, BinaryReader reader, bool recordsEncoderKind)
+    private static Parts ReadParts(BinaryReader reader, bool recordsEncoderKind)
+        => ModelDecoding.Decode("encoder model", () => ReadPartsCore(reader, recordsEncoderKind));
+
+    private static Parts ReadPartsCore(BinaryReader reader, bool recordsEncoderKind)
     {
         var task = ClassificationTask.FromId(reader.ReadInt32());
         var input = SequenceInput.Load(reader);
@@ -218,21 +218,13 @@ public sealed class DynMoEEncoderModelParameters : ModelParametersBase<VBuffer<f
             input.CheckEmbedding(transformer.Embedding);
             encoder = transformer;
         }
-        else if (kind == PretrainedEncoderKind)
+        else if (kind is PretrainedEncoderKind or FrozenPretrainedEncoderKind)
         {
-            var pretrained = CompiledBertClassifier.Load(reader);
+            CompiledPretrainedClassifier pretrained = kind == PretrainedEncoderKind ? CompiledBertClassifier.Load(reader) : CompiledFrozenBertClassifier.Load(reader);
             if (input is not Pretrained.BertSequenceInput tokens)
                 throw new InvalidDataException("The DynMoE model pairs a pretrained encoder with an input that is not its tokenizer; the file is damaged.");
             tokens.CheckEncoder(pretrained.Encoder);
-            encoder = pretrained;
-        }
-        else if (kind == FrozenPretrainedEncoderKind)
-        {
-            var frozen = CompiledFrozenBertClassifier.Load(reader);
-            if (input is not Pretrained.BertSequenceInput tokens)
-                throw new InvalidDataException("The DynMoE model pairs a pretrained encoder with an input that is not its tokenizer; the file is damaged.");
-            tokens.CheckEncoder(frozen.Encoder);
-            encoder = frozen;
+            encoder = (ICompiledSequenceEncoder)pretrained;
         }
         else
         {
@@ -242,7 +234,7 @@ public sealed class DynMoEEncoderModelParameters : ModelParametersBase<VBuffer<f
         if (!task.OutputsMatch(encoder.OutputDimension, classes))
             throw new InvalidDataException($"The DynMoE encoder has {encoder.OutputDimension} outputs but the model records {classes} classes for {task.PredictionKind}.");
         routing.CheckMatches(Enumerable.Range(0, encoder.MoELayerCount).Select(i => encoder.GetMoELayer(i).SlotCount).ToArray());
-        return new DynMoEEncoderModelParameters(env, task, input, encoder, routing, names);
+        return new Parts(task, input, encoder, routing, names);
     }
 
     /// <summary>Routing counts over scored sequences: per MoE layer, activated experts per token and per position, and expert load.</summary>
@@ -300,4 +292,7 @@ public sealed class DynMoEEncoderModelParameters : ModelParametersBase<VBuffer<f
         public IReadOnlyList<double[]> ByPosition()
             => _positionSum.Select((sums, m) => sums.Select((s, p) => _positionCount[m][p] == 0 ? double.NaN : (double)s / _positionCount[m][p]).ToArray()).ToArray();
     }
+
+    /// <summary>What the model holds, as its stream saves it; the loading constructor and <see cref="Load"/> both read it with <see cref="ReadParts"/>.</summary>
+    private sealed record Parts(ClassificationTask Task, SequenceInput Input, ICompiledSequenceEncoder Encoder, DynMoERoutingSummary Routing, string[] ClassNames);
 }

@@ -1,5 +1,6 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Images;
+using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Sequence;
 using Microsoft.ML.Runtime;
 
@@ -136,7 +137,8 @@ public sealed class DynMoEImageClassificationTrainer : DynMoEEncoderTrainerBase<
         int patchSize = Settings.EffectivePatchSize;
         double std = count > 1 ? Math.Sqrt(m2 / count) : 1;
         channel.Info(MessageSensitivity.None, $"DynMoE image input: {Settings.ImageHeight}×{Settings.ImageWidth}×{channels}, {patchSize}×{patchSize} patches, pixel mean {mean:G4}, standard deviation {std:G4}.");
-        return new ImageSequenceInput(Settings.FeatureColumnName, Settings.ImageHeight, Settings.ImageWidth, channels, patchSize, Settings.InterleavedColors, mean, std);
+        var geometry = new PatchGeometry(Settings.ImageHeight, Settings.ImageWidth, channels, patchSize, Settings.InterleavedColors);
+        return new ImageSequenceInput(Settings.FeatureColumnName, geometry, mean, std);
     }
 
     private protected override Action<float[], Random>? CreateAugmentation(SequenceInput input)
@@ -144,9 +146,8 @@ public sealed class DynMoEImageClassificationTrainer : DynMoEEncoderTrainerBase<
         int shift = Settings.EffectiveAugmentationShift;
         if (shift == 0)
             return null;
-        var image = (ImageSequenceInput)input;
-        int h = image.Height, w = image.Width, c = image.Channels;
-        bool interleaved = image.InterleavedColors;
+        var geometry = ((ImageSequenceInput)input).Geometry;
+        int h = geometry.Height, w = geometry.Width, c = geometry.Channels;
         return (pixels, random) =>
         {
             int dy = random.Next(-shift, shift + 1), dx = random.Next(-shift, shift + 1);
@@ -161,9 +162,7 @@ public sealed class DynMoEImageClassificationTrainer : DynMoEEncoderTrainerBase<
                     for (int col = 0; col < w; col++)
                     {
                         int sc = Math.Clamp(col - dx, 0, w - 1);
-                        int target = interleaved ? (r * w + col) * c + ch : (ch * h + r) * w + col;
-                        int from = interleaved ? (sr * w + sc) * c + ch : (ch * h + sr) * w + sc;
-                        pixels[target] = source[from];
+                        pixels[geometry.PixelIndex(r, col, ch)] = source[geometry.PixelIndex(sr, sc, ch)];
                     }
                 }
             }

@@ -80,10 +80,30 @@ public abstract class DynMoEModelParameters<TOutput> : ModelParametersBase<TOutp
     public abstract DataViewType OutputType { get; }
 
     /// <inheritdoc />
-    public abstract ValueMapper<TSrc, TDst> GetMapper<TSrc, TDst>();
+    public ValueMapper<TSrc, TDst> GetMapper<TSrc, TDst>()
+    {
+        Host.Check(typeof(TSrc) == typeof(VBuffer<float>) && typeof(TDst) == typeof(TOutput),
+            $"{GetType().Name} maps VBuffer<float> to {(typeof(TOutput) == typeof(float) ? "float" : "VBuffer<float>")}.");
+        return (ValueMapper<TSrc, TDst>)(Delegate)CreateMapper(CreateScorer());
+    }
+
+    /// <summary>The task's map from raw features to its output, scoring with <paramref name="scorer"/> (one per delegate).</summary>
+    private protected abstract ValueMapper<VBuffer<float>, TOutput> CreateMapper(RowScorer scorer);
 
     /// <summary>The concrete class's version header; its static <c>Create</c> checks the same one on load.</summary>
     private protected abstract VersionInfo SavedVersionInfo { get; }
+
+    /// <summary>The version header of a task's model: the tasks differ in their signatures only, and share the format's version.</summary>
+    private protected static VersionInfo TaskVersionInfo(string modelSignature, string loaderSignature, Type modelType) => new(
+        modelSignature: modelSignature, verWrittenCur: 0x00010001, verReadableCur: 0x00010001, verWeCanReadBack: 0x00010001,
+        loaderSignature: loaderSignature, loaderAssemblyName: modelType.Assembly.FullName);
+
+    /// <summary>The body of a concrete class's static <c>Create</c>: checks the version header, then loads with decoding errors named after <paramref name="model"/>.</summary>
+    private protected static TModel Load<TModel>(ModelLoadContext ctx, VersionInfo version, string model, Func<TModel> load)
+    {
+        ctx.CheckAtModel(version);
+        return ModelDecoding.Load(model, load);
+    }
 
     /// <summary>Writes the task's own fields; the loading constructor reads them after the shared ones.</summary>
     private protected virtual void WriteTaskState(BinaryWriter writer)
@@ -141,6 +161,14 @@ public abstract class DynMoEModelParameters<TOutput> : ModelParametersBase<TOutp
         {
             _model = model;
             _scratch = new RowScratch(model);
+        }
+
+        /// <summary>Scores a model with one output (the binary logit, the standardised regression value).</summary>
+        public float ScoreSingle(in VBuffer<float> features)
+        {
+            Span<float> output = stackalloc float[1];
+            Score(features, output);
+            return output[0];
         }
 
         public void Score(in VBuffer<float> features, Span<float> output)

@@ -2,9 +2,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE;
 using Microsoft.ML.DynMoE.Inference;
-using Microsoft.ML.DynMoE.Onnx;
 using Microsoft.ML.DynMoE.Training;
-using Microsoft.ML.Model.OnnxConverter;
 using Microsoft.ML.Runtime;
 
 [assembly: LoadableClass(typeof(DynMoEMulticlassModelParameters), null, typeof(SignatureLoadModel),
@@ -37,31 +35,22 @@ public sealed class DynMoEMulticlassModelParameters : DynMoEModelParameters<VBuf
     /// <inheritdoc />
     protected override PredictionKind PredictionKind => PredictionKind.MulticlassClassification;
 
-    private static VersionInfo GetVersionInfo() => new(
-        modelSignature: "DMOEMCLS", verWrittenCur: 0x00010001, verReadableCur: 0x00010001, verWeCanReadBack: 0x00010001,
-        loaderSignature: LoaderSignature, loaderAssemblyName: typeof(DynMoEMulticlassModelParameters).Assembly.FullName);
+    private static VersionInfo GetVersionInfo() => TaskVersionInfo("DMOEMCLS", LoaderSignature, typeof(DynMoEMulticlassModelParameters));
 
     internal static DynMoEMulticlassModelParameters Create(IHostEnvironment env, ModelLoadContext ctx)
-    {
-        ctx.CheckAtModel(GetVersionInfo());
-        return ModelDecoding.Load("multiclass model", () => new DynMoEMulticlassModelParameters(env, ctx));
-    }
+        => Load(ctx, GetVersionInfo(), "multiclass model", () => new DynMoEMulticlassModelParameters(env, ctx));
 
     private protected override VersionInfo SavedVersionInfo => GetVersionInfo();
 
-    /// <inheritdoc />
-    public override ValueMapper<TSrc, TDst> GetMapper<TSrc, TDst>()
+    private protected override ValueMapper<VBuffer<float>, VBuffer<float>> CreateMapper(RowScorer scorer)
     {
-        Host.Check(typeof(TSrc) == typeof(VBuffer<float>) && typeof(TDst) == typeof(VBuffer<float>), "DynMoE multiclass maps VBuffer<float> to VBuffer<float>.");
         int classes = NumberOfClasses;
-        var scorer = CreateScorer();
-        ValueMapper<VBuffer<float>, VBuffer<float>> map = (in VBuffer<float> src, ref VBuffer<float> dst) =>
+        return (in VBuffer<float> src, ref VBuffer<float> dst) =>
         {
             var editor = VBufferEditor.Create(ref dst, classes);
             scorer.Score(src, editor.Values);
             Inference.ScalarMath.SoftMax(editor.Values, editor.Values);
             dst = editor.Commit();
         };
-        return (ValueMapper<TSrc, TDst>)(Delegate)map;
     }
 }

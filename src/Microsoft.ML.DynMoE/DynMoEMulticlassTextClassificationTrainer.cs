@@ -1,4 +1,3 @@
-using Microsoft.ML.DynMoE.Sequence;
 using Microsoft.ML.Runtime;
 
 namespace Microsoft.ML.DynMoE;

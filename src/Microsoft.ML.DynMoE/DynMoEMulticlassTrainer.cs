@@ -21,26 +21,8 @@ public sealed class DynMoEMulticlassTrainer : DynMoETrainerBase<MulticlassPredic
     }
 
     internal DynMoEMulticlassTrainer(IHostEnvironment env, Options options)
-        : base(env, options, LoadName, TrainerUtils.MakeU4ScalarColumn)
+        : base(env, options, LoadName, TrainerUtils.MakeU4ScalarColumn, ClassificationTask.Multiclass)
     {
-    }
-
-    /// <inheritdoc />
-    protected override PredictionKind PredictionKind => PredictionKind.MulticlassClassification;
-
-    private protected override TrainingObjective Objective => TrainingObjective.CrossEntropy;
-
-    /// <inheritdoc />
-    protected override void CheckLabelCompatible(SchemaShape.Column labelCol) => ClassificationTask.Multiclass.CheckLabel(labelCol);
-
-    private protected override ValueGetter<float> CreateLabelGetter(DataViewRow row, DataViewSchema.Column label) => ClassificationTask.Multiclass.CreateLabelGetter(row, label);
-
-    private protected override int GetOutputDimension(DataViewSchema.Column label) => ClassificationTask.Multiclass.OutputCount(label);
-
-    private protected override void CheckLabelCounts(TrainingDataReader reader, DataViewSchema.Column label)
-    {
-        if (reader.LabelCounts.Count < 2)
-            throw new InvalidOperationException(ClassificationTask.Multiclass.SingleClassMessage(label.Name, reader.LabelCounts.Keys.Single()));
     }
 
     private protected override DynMoEMulticlassModelParameters CreateModel(FeatureStandardizer standardizer, TrainedNetwork<CompiledMoEMlp> trained, TrainingDataReader reader)

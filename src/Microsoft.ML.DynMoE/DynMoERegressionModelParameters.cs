@@ -2,9 +2,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE;
 using Microsoft.ML.DynMoE.Inference;
-using Microsoft.ML.DynMoE.Onnx;
 using Microsoft.ML.DynMoE.Training;
-using Microsoft.ML.Model.OnnxConverter;
 using Microsoft.ML.Runtime;
 
 [assembly: LoadableClass(typeof(DynMoERegressionModelParameters), null, typeof(SignatureLoadModel),
@@ -46,15 +44,10 @@ public sealed class DynMoERegressionModelParameters : DynMoEModelParameters<floa
     /// <inheritdoc />
     protected override PredictionKind PredictionKind => PredictionKind.Regression;
 
-    private static VersionInfo GetVersionInfo() => new(
-        modelSignature: "DMOEREGR", verWrittenCur: 0x00010001, verReadableCur: 0x00010001, verWeCanReadBack: 0x00010001,
-        loaderSignature: LoaderSignature, loaderAssemblyName: typeof(DynMoERegressionModelParameters).Assembly.FullName);
+    private static VersionInfo GetVersionInfo() => TaskVersionInfo("DMOEREGR", LoaderSignature, typeof(DynMoERegressionModelParameters));
 
     internal static DynMoERegressionModelParameters Create(IHostEnvironment env, ModelLoadContext ctx)
-    {
-        ctx.CheckAtModel(GetVersionInfo());
-        return ModelDecoding.Load("regression model", () => new DynMoERegressionModelParameters(env, ctx));
-    }
+        => Load(ctx, GetVersionInfo(), "regression model", () => new DynMoERegressionModelParameters(env, ctx));
 
     private protected override VersionInfo SavedVersionInfo => GetVersionInfo();
 
@@ -64,17 +57,6 @@ public sealed class DynMoERegressionModelParameters : DynMoEModelParameters<floa
         writer.Write(LabelScale);
     }
 
-    /// <inheritdoc />
-    public override ValueMapper<TSrc, TDst> GetMapper<TSrc, TDst>()
-    {
-        Host.Check(typeof(TSrc) == typeof(VBuffer<float>) && typeof(TDst) == typeof(float), "DynMoE regression maps VBuffer<float> to float.");
-        var scorer = CreateScorer();
-        ValueMapper<VBuffer<float>, float> map = (in VBuffer<float> src, ref float score) =>
-        {
-            Span<float> value = stackalloc float[1];
-            scorer.Score(src, value);
-            score = value[0] * LabelScale + LabelMean;
-        };
-        return (ValueMapper<TSrc, TDst>)(Delegate)map;
-    }
+    private protected override ValueMapper<VBuffer<float>, float> CreateMapper(RowScorer scorer)
+        => (in VBuffer<float> src, ref float score) => score = scorer.ScoreSingle(src) * LabelScale + LabelMean;
 }

@@ -20,31 +20,9 @@ public sealed class DynMoERegressionTrainer : DynMoETrainerBase<RegressionPredic
     }
 
     internal DynMoERegressionTrainer(IHostEnvironment env, Options options)
-        : base(env, options, LoadName, TrainerUtils.MakeR4ScalarColumn)
+        : base(env, options, LoadName, TrainerUtils.MakeR4ScalarColumn, classification: null)
     {
     }
-
-    /// <inheritdoc />
-    protected override PredictionKind PredictionKind => PredictionKind.Regression;
-
-    private protected override TrainingObjective Objective => TrainingObjective.SquaredError;
-
-    /// <inheritdoc />
-    protected override void CheckLabelCompatible(SchemaShape.Column labelCol)
-    {
-        if (labelCol.IsKey || labelCol.Kind != SchemaShape.Column.VectorKind.Scalar || labelCol.ItemType != NumberDataViewType.Single)
-            throw new ArgumentOutOfRangeException(nameof(DynMoETrainerOptionsBase.LabelColumnName),
-                $"Label column '{labelCol.Name}' must be a Single scalar for regression, but it is {ColumnChecks.Describe(labelCol)}. " +
-                $"Load it as float or convert it with mlContext.Transforms.Conversion.ConvertType(\"{labelCol.Name}\", outputKind: DataKind.Single).");
-    }
-
-    private protected override ValueGetter<float> CreateLabelGetter(DataViewRow row, DataViewSchema.Column label)
-    {
-        var getter = row.GetGetter<float>(label);
-        return (ref float value) => getter(ref value);
-    }
-
-    private protected override int GetOutputDimension(DataViewSchema.Column label) => 1;
 
     private protected override DynMoERegressionModelParameters CreateModel(FeatureStandardizer standardizer, TrainedNetwork<CompiledMoEMlp> trained, TrainingDataReader reader)
         => new(Host, standardizer, trained.Network, ToSummary(trained, reader.RowsUsed), reader.LabelShift, reader.LabelDivisor);

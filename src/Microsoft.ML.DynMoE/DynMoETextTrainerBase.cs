@@ -1,4 +1,3 @@
-using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Layers;
 using Microsoft.ML.DynMoE.Pretrained;
@@ -26,7 +25,7 @@ public abstract class DynMoETextTrainerBase<TOptions> : DynMoEEncoderTrainerBase
     }
 
     private protected override void CheckInputColumns(SchemaShape schema, string dataName)
-        => TextSequenceInput.CheckTextColumns(schema, dataName, Settings.Sentence1ColumnName, Settings.Sentence2ColumnName);
+        => TextColumnsInput.CheckTextColumns(schema, dataName, Settings.Sentence1ColumnName, Settings.Sentence2ColumnName);
 
     private protected override SequenceInput FitInput(IDataView trainData, IChannel channel, Action checkAlive)
     {

@@ -9,8 +9,8 @@ namespace Microsoft.ML.DynMoE;
 
 /// <summary>
 /// What the three DynMoE trainers share: option and schema validation with errors that name the column and the
-/// fix, reading the data, the TorchSharp training loop, logging and progress. Subclasses supply the label encoding,
-/// the objective and the model parameters.
+/// fix, the label encoding and objective of each task, reading the data, the TorchSharp training loop, logging and
+/// progress. Subclasses supply the model parameters, their output columns and the prediction transformer.
 /// </summary>
 /// <typeparam name="TTransformer">The prediction transformer the trainer produces.</typeparam>
 /// <typeparam name="TModel">The model parameters.</typeparam>
@@ -26,19 +26,26 @@ public abstract class DynMoETrainerBase<TTransformer, TModel, TOptions> : Traine
     // (ML.NET's trainers keep their options private for the same reason).
     private readonly TOptions _options;
 
-    private protected DynMoETrainerBase(IHostEnvironment env, TOptions options, string name, Func<string, SchemaShape.Column> makeLabel)
+    private protected DynMoETrainerBase(IHostEnvironment env, TOptions options, string name, Func<string, SchemaShape.Column> makeLabel, ClassificationTask? classification)
         : base(Contracts.CheckRef(env, nameof(env)).Register(name),
               TrainerUtils.MakeR4VecFeature(CheckOptions(options).FeatureColumnName),
               makeLabel(options.LabelColumnName),
               TrainerUtils.MakeR4ScalarWeightColumn(options.ExampleWeightColumnName))
     {
         _options = (TOptions)options.CloneOptions();
+        Classification = classification;
     }
 
     /// <inheritdoc />
     public override TrainerInfo Info => TrainerCapabilities;
 
-    private protected abstract TrainingObjective Objective { get; }
+    /// <summary>The classification task (label check, target, outputs), or null for regression.</summary>
+    private protected ClassificationTask? Classification { get; }
+
+    /// <inheritdoc />
+    protected override PredictionKind PredictionKind => Classification?.PredictionKind ?? PredictionKind.Regression;
+
+    private TrainingObjective Objective => Classification?.Objective ?? TrainingObjective.SquaredError;
 
     /// <summary>Trains on <paramref name="input"/>.</summary>
     public new TTransformer Fit(IDataView input) => Fit(input, null);
@@ -98,15 +105,27 @@ public abstract class DynMoETrainerBase<TTransformer, TModel, TOptions> : Traine
         ColumnChecks.CheckWeight(schema, WeightColumn.IsValid ? WeightColumn.Name : null, dataName);
     }
 
-    /// <summary>Creates the getter that encodes the label as the float the objective trains on (NaN = missing).</summary>
-    private protected abstract ValueGetter<float> CreateLabelGetter(DataViewRow row, DataViewSchema.Column label);
-
-    /// <summary>Network outputs for this task (classes, or 1).</summary>
-    private protected abstract int GetOutputDimension(DataViewSchema.Column label);
-
-    /// <summary>Checks the labels seen in training (e.g. at least two classes).</summary>
-    private protected virtual void CheckLabelCounts(TrainingDataReader reader, DataViewSchema.Column label)
+    /// <inheritdoc />
+    protected override void CheckLabelCompatible(SchemaShape.Column labelCol)
     {
+        if (Classification is not null)
+        {
+            Classification.CheckLabel(labelCol);
+            return;
+        }
+
+        if (labelCol.IsKey || labelCol.Kind != SchemaShape.Column.VectorKind.Scalar || labelCol.ItemType != NumberDataViewType.Single)
+            throw new ArgumentOutOfRangeException(nameof(DynMoETrainerOptionsBase.LabelColumnName),
+                $"Label column '{labelCol.Name}' must be a Single scalar for regression, but it is {ColumnChecks.Describe(labelCol)}. " +
+                $"Load it as float or convert it with mlContext.Transforms.Conversion.ConvertType(\"{labelCol.Name}\", outputKind: DataKind.Single).");
+    }
+
+    /// <summary>Creates the getter that encodes the label as the float the objective trains on (NaN = missing).</summary>
+    private ValueGetter<float> CreateLabelGetter(DataViewRow row, DataViewSchema.Column label)
+    {
+        if (Classification is not null)
+            return Classification.CreateLabelGetter(row, label);
+        return row.GetGetter<float>(label);
     }
 
     private protected abstract TModel CreateModel(FeatureStandardizer standardizer, TrainedNetwork<CompiledMoEMlp> trained, TrainingDataReader reader);
@@ -118,7 +137,7 @@ public abstract class DynMoETrainerBase<TTransformer, TModel, TOptions> : Traine
         var options = _options;
         using var session = new FitSession(Host, options, context.ValidationSet is not null);
         var label = context.TrainingSet.Schema.Label!.Value;
-        bool classification = Objective != TrainingObjective.SquaredError;
+        bool classification = Classification is not null;
 
         var reader = new TrainingDataReader(context.TrainingSet, CreateLabelGetter, options.SkipRowsWithNonFiniteFeatures);
         bool validationGiven = context.ValidationSet is not null;
@@ -129,7 +148,8 @@ public abstract class DynMoETrainerBase<TTransformer, TModel, TOptions> : Traine
             throw new InvalidOperationException(
                 $"The training data has no usable rows (rows with a missing label: {reader.RowsWithMissingLabel}, with NaN/∞ features: {reader.RowsWithNonFiniteFeatures}, with an invalid weight: {reader.RowsWithInvalidWeight}). " +
                 $"Check that '{label.Name}' and '{FeatureColumn.Name}' hold values and that no filter in front of the trainer removed every row.");
-        CheckLabelCounts(reader, label);
+        if (Classification is not null && reader.LabelCounts.Count < 2)
+            throw new InvalidOperationException(Classification.SingleClassMessage(label.Name, reader.LabelCounts.Keys.Single()));
         session.Channel.Info(MessageSensitivity.None, $"DynMoE: {reader.RowsUsed} rows × {reader.FeatureCount} features, {(source is InMemoryBatchSource ? "cached in memory" : "streamed (over the cache budget)")}.");
 
         ITrainingBatchSource? validation = heldOut;
@@ -151,7 +171,7 @@ public abstract class DynMoETrainerBase<TTransformer, TModel, TOptions> : Traine
         var network = new MoEMlpNetworkOptions
         {
             InputDimension = reader.FeatureCount,
-            OutputDimension = GetOutputDimension(label),
+            OutputDimension = Classification?.OutputCount(label) ?? 1,
             NumberOfLayers = options.NumberOfLayers,
             Layer = options.ToLayerOptions(),
             Dropout = options.Dropout,

@@ -8,45 +8,21 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.DynMoE.Images;
 
 /// <summary>A known-size Single vector of <c>Height × Width × Channels</c> pixels in ML.NET's ExtractPixels layout, cut into patches.</summary>
-internal sealed class ImageSequenceInput : SequenceInput
+internal sealed class ImageSequenceInput(string featureColumn, PatchGeometry geometry, double pixelMean, double pixelStandardDeviation) : SequenceInput
 {
-    public ImageSequenceInput(string featureColumn, int height, int width, int channels, int patchSize, bool interleavedColors, double pixelMean, double pixelStandardDeviation)
-    {
-        FeatureColumn = featureColumn;
-        Height = height;
-        Width = width;
-        Channels = channels;
-        PatchSize = patchSize;
-        InterleavedColors = interleavedColors;
-        PixelMean = pixelMean;
-        PixelStandardDeviation = pixelStandardDeviation;
-    }
+    public string FeatureColumn { get; } = featureColumn;
 
-    public string FeatureColumn { get; }
+    public PatchGeometry Geometry { get; } = geometry;
 
-    public int Height { get; }
+    public double PixelMean { get; } = pixelMean;
 
-    public int Width { get; }
-
-    public int Channels { get; }
-
-    public int PatchSize { get; }
-
-    public bool InterleavedColors { get; }
-
-    public double PixelMean { get; }
-
-    public double PixelStandardDeviation { get; }
-
-    public int PatchRows => Height / PatchSize;
-
-    public int PatchColumns => Width / PatchSize;
+    public double PixelStandardDeviation { get; } = pixelStandardDeviation;
 
     public override IReadOnlyList<string> ColumnNames => new[] { FeatureColumn };
 
-    public override int MaximumWidth => Height * Width * Channels;
+    public override int MaximumWidth => Geometry.PixelCount;
 
-    public override (int Rows, int Columns) PositionGrid => (PatchRows, PatchColumns);
+    public override (int Rows, int Columns) PositionGrid => (Geometry.PatchRows, Geometry.PatchColumns);
 
     private protected override int Kind => ImageKind;
 
@@ -58,7 +34,7 @@ internal sealed class ImageSequenceInput : SequenceInput
             throw new InvalidDataException("The DynMoE encoder's input embedding does not match the model's input featurization.");
     }
 
-    public override void CheckSchema(SchemaShape schema, string dataName) => CheckFeatureColumn(schema, dataName, FeatureColumn, Height, Width, Channels);
+    public override void CheckSchema(SchemaShape schema, string dataName) => CheckFeatureColumn(schema, dataName, FeatureColumn, Geometry.Height, Geometry.Width, Geometry.Channels);
 
     /// <summary>Checks the pixel column and returns its size; <paramref name="channels"/> 0 accepts any whole number of channels.</summary>
     public static int CheckFeatureColumn(SchemaShape schema, string dataName, string name, int height, int width, int channels)
@@ -82,7 +58,7 @@ internal sealed class ImageSequenceInput : SequenceInput
         {
             getter(ref buffer);
             if (buffer.Length != size)
-                throw new InvalidOperationException($"Feature column '{FeatureColumn}' has {buffer.Length} values, but the model reads {Height}×{Width}×{Channels} = {size} pixels.");
+                throw new InvalidOperationException($"Feature column '{FeatureColumn}' has {buffer.Length} values, but the model reads {Geometry.Height}×{Geometry.Width}×{Geometry.Channels} = {size} pixels.");
             buffer.CopyTo(destination[..size]);
             return size;
         };
@@ -90,7 +66,8 @@ internal sealed class ImageSequenceInput : SequenceInput
 
     public override InputEmbedding CreateEmbedding(int modelDimension, Generator generator)
     {
-        var embedding = new PatchEmbedding("embedding", Height, Width, Channels, PatchSize, InterleavedColors, modelDimension, generator);
+        var (height, width, channels, patchSize, interleaved) = Geometry;
+        var embedding = new PatchEmbedding("embedding", height, width, channels, patchSize, interleaved, modelDimension, generator);
         embedding.SetPixelStatistics(PixelMean, PixelStandardDeviation);
         return embedding;
     }
@@ -98,11 +75,7 @@ internal sealed class ImageSequenceInput : SequenceInput
     private protected override void SaveCore(BinaryWriter writer)
     {
         writer.Write(FeatureColumn);
-        writer.Write(Height);
-        writer.Write(Width);
-        writer.Write(Channels);
-        writer.Write(PatchSize);
-        writer.Write(InterleavedColors);
+        Geometry.Write(writer);
         writer.Write(PixelMean);
         writer.Write(PixelStandardDeviation);
     }
@@ -110,11 +83,11 @@ internal sealed class ImageSequenceInput : SequenceInput
     public static new ImageSequenceInput Load(BinaryReader reader)
     {
         string column = reader.ReadString();
-        int height = reader.ReadInt32(), width = reader.ReadInt32(), channels = reader.ReadInt32(), patch = reader.ReadInt32();
-        bool interleaved = reader.ReadBoolean();
+        var geometry = PatchGeometry.Read(reader);
+        var (height, width, channels, patch, _) = geometry;
         double mean = reader.ReadDouble(), std = reader.ReadDouble();
-        if (height < 1 || width < 1 || channels < 1 || patch < 1 || height % patch != 0 || width % patch != 0 || (long)height * width * channels > 1 << 28)
+        if (!geometry.IsValid || (long)height * width * channels > 1 << 28)
             throw new InvalidDataException($"The DynMoE image model records an invalid geometry ({height}×{width}×{channels}, patch {patch}); the file is damaged.");
-        return new ImageSequenceInput(column, height, width, channels, patch, interleaved, mean, std);
+        return new ImageSequenceInput(column, geometry, mean, std);
     }
 }

@@ -9,7 +9,7 @@ namespace Microsoft.ML.DynMoE.Inference;
 /// (<see cref="BertSequenceInput"/>), <see cref="CompiledBertEncoder"/>'s mean-pooled last hidden states, and the
 /// linear head. Immutable and thread-safe; needs no native library.
 /// </summary>
-internal sealed class CompiledBertClassifier : ICompiledSequenceEncoder
+internal sealed class CompiledBertClassifier : CompiledPretrainedClassifier, ICompiledSequenceEncoder
 {
     private const int FormatVersion = 1;
 
@@ -17,14 +17,11 @@ internal sealed class CompiledBertClassifier : ICompiledSequenceEncoder
     private readonly float[] _headBias;   // [O]
 
     private CompiledBertClassifier(CompiledBertEncoder encoder, float[] headWeight, float[] headBias)
+        : base(encoder)
     {
-        Encoder = encoder;
         _headWeight = headWeight;
         _headBias = headBias;
     }
-
-    /// <summary>The encoder.</summary>
-    public CompiledBertEncoder Encoder { get; }
 
     /// <inheritdoc />
     public int OutputDimension => _headBias.Length;
@@ -36,13 +33,7 @@ internal sealed class CompiledBertClassifier : ICompiledSequenceEncoder
     public int MoELayerCount => Encoder.MoELayerCount;
 
     /// <inheritdoc />
-    public int MaximumTokens => Encoder.MaximumPositions;
-
-    /// <inheritdoc />
     public int MaximumStates => Encoder.MaximumPositions;
-
-    /// <inheritdoc />
-    public bool UsesClassToken => false;
 
     /// <summary>Copies the weights of <paramref name="network"/>.</summary>
     public static CompiledBertClassifier FromNetwork(BertClassifier network)
@@ -57,20 +48,14 @@ internal sealed class CompiledBertClassifier : ICompiledSequenceEncoder
     public CompiledMoEBlock GetMoELayer(int moeLayer) => Encoder.GetMoELayer(moeLayer);
 
     /// <inheritdoc />
-    public object CreateScratch() => new Scratch(MaximumTokens);
+    public object CreateScratch() => new TokenBuffers(MaximumTokens);
 
     /// <inheritdoc />
     public int Forward(ReadOnlySpan<float> input, Span<float> output, object scratch, CompiledTransformerEncoder.RoutingTrace? trace = null)
     {
-        var buffers = (Scratch)scratch;
-        int s = input.Length, vocabulary = Encoder.VocabularySize;
-        if (s > buffers.Ids.Length)
-            throw new ArgumentException($"The row has {s} tokens; the encoder holds {buffers.Ids.Length} positions.", nameof(input));
-        for (int t = 0; t < s; t++)
-            (buffers.Ids[t], buffers.Types[t]) = BertSequenceInput.DecodeToken(input[t], vocabulary);
-        var pooled = Encoder.Embed(buffers.Ids.AsSpan(0, s), buffers.Types.AsSpan(0, s), trace: trace);
+        var pooled = EmbedRow(input, (TokenBuffers)scratch, trace);
         DenseKernels.Linear(_headWeight, _headBias, pooled, output);
-        return s;
+        return input.Length;
     }
 
     /// <inheritdoc />
@@ -95,17 +80,4 @@ internal sealed class CompiledBertClassifier : ICompiledSequenceEncoder
             throw new InvalidDataException($"The DynMoE pretrained encoder's head has {headWeight.Length} weights for {headBias.Length} outputs of width {encoder.ModelDimension}.");
         return new CompiledBertClassifier(encoder, headWeight, headBias);
     });
-
-    private sealed class Scratch
-    {
-        public Scratch(int positions)
-        {
-            Ids = new int[positions];
-            Types = new int[positions];
-        }
-
-        public int[] Ids { get; }
-
-        public int[] Types { get; }
-    }
 }

@@ -1,5 +1,3 @@
-using System;
-using System.Linq;
 using Microsoft.ML.DynMoE.Layers;
 
 namespace Microsoft.ML.DynMoE.Inference;

@@ -1,5 +1,3 @@
-using Microsoft.ML.DynMoE.Pretrained;
-
 namespace Microsoft.ML.DynMoE.Inference;
 
 /// <summary>
@@ -7,20 +5,17 @@ namespace Microsoft.ML.DynMoE.Inference;
 /// the row's tokens decoded, <see cref="CompiledBertEncoder"/>'s mean-pooled embedding, then the tabular
 /// <see cref="CompiledMoEMlp"/>. Routing is per sentence, so a trace records one state. Immutable and thread-safe.
 /// </summary>
-internal sealed class CompiledFrozenBertClassifier : ICompiledSequenceEncoder
+internal sealed class CompiledFrozenBertClassifier : CompiledPretrainedClassifier, ICompiledSequenceEncoder
 {
     private const int FormatVersion = 1;
 
     public CompiledFrozenBertClassifier(CompiledBertEncoder encoder, CompiledMoEMlp head)
+        : base(encoder)
     {
         if (head.InputDimension != encoder.ModelDimension)
             throw new InvalidDataException($"The DynMoE head reads {head.InputDimension} values but the pretrained encoder gives {encoder.ModelDimension}.");
-        Encoder = encoder;
         Head = head;
     }
-
-    /// <summary>The frozen encoder.</summary>
-    public CompiledBertEncoder Encoder { get; }
 
     /// <summary>The DynMoE head on the sentence embedding.</summary>
     public CompiledMoEMlp Head { get; }
@@ -35,13 +30,7 @@ internal sealed class CompiledFrozenBertClassifier : ICompiledSequenceEncoder
     public int MoELayerCount => Head.LayerCount;
 
     /// <inheritdoc />
-    public int MaximumTokens => Encoder.MaximumPositions;
-
-    /// <inheritdoc />
     public int MaximumStates => 1;
-
-    /// <inheritdoc />
-    public bool UsesClassToken => false;
 
     /// <inheritdoc />
     public CompiledMoEBlock GetMoELayer(int moeLayer) => Head.GetBlock(moeLayer);
@@ -53,12 +42,7 @@ internal sealed class CompiledFrozenBertClassifier : ICompiledSequenceEncoder
     public int Forward(ReadOnlySpan<float> input, Span<float> output, object scratch, CompiledTransformerEncoder.RoutingTrace? trace = null)
     {
         var buffers = (Scratch)scratch;
-        int s = input.Length, vocabulary = Encoder.VocabularySize;
-        if (s > buffers.Ids.Length)
-            throw new ArgumentException($"The row has {s} tokens; the encoder holds {buffers.Ids.Length} positions.", nameof(input));
-        for (int t = 0; t < s; t++)
-            (buffers.Ids[t], buffers.Types[t]) = BertSequenceInput.DecodeToken(input[t], vocabulary);
-        var pooled = Encoder.Embed(buffers.Ids.AsSpan(0, s), buffers.Types.AsSpan(0, s));
+        var pooled = EmbedRow(input, buffers);
         Head.Forward(pooled, output, buffers.Head, buffers.Activated, trace?.ExpertLoad);
         if (trace is not null)
         {
@@ -87,22 +71,10 @@ internal sealed class CompiledFrozenBertClassifier : ICompiledSequenceEncoder
         return new CompiledFrozenBertClassifier(CompiledBertEncoder.Load(reader), CompiledMoEMlp.Load(reader));
     });
 
-    private sealed class Scratch
+    private sealed class Scratch(int positions, CompiledMoEMlp head) : TokenBuffers(positions)
     {
-        public Scratch(int positions, CompiledMoEMlp head)
-        {
-            Ids = new int[positions];
-            Types = new int[positions];
-            Head = head.CreateScratch();
-            Activated = new int[head.LayerCount];
-        }
+        public CompiledMoEMlp.Scratch Head { get; } = head.CreateScratch();
 
-        public int[] Ids { get; }
-
-        public int[] Types { get; }
-
-        public CompiledMoEMlp.Scratch Head { get; }
-
-        public int[] Activated { get; }
+        public int[] Activated { get; } = new int[head.LayerCount];
     }
 }

@@ -11,36 +11,23 @@ namespace Microsoft.ML.DynMoE.Inference;
 /// is immutable and thread-safe, and needs no native library, so a saved model scores without libtorch.
 /// Hot methods skip tiered compilation, so the first rows a freshly loaded model scores are not served by slow tier-0 code.
 /// </summary>
-internal sealed class CompiledMoEMlp
+internal sealed class CompiledMoEMlp(int inputDimension, int modelDimension, int outputDimension, float[] inputWeight, float[] inputBias,
+    CompiledMoEBlock[] blocks, CompiledLayerNorm finalNorm, float[] headWeight, float[] headBias)
 {
     private const int FormatVersion = 1;
 
-    private readonly float[] _inputWeight;   // [d, in], row-major like torch's Linear
-    private readonly float[] _inputBias;     // [d]
-    private readonly CompiledMoEBlock[] _blocks;
-    private readonly CompiledLayerNorm _finalNorm;
-    private readonly float[] _headWeight;    // [out, d]
-    private readonly float[] _headBias;      // [out]
+    private readonly float[] _inputWeight = inputWeight;   // [d, in], row-major like torch's Linear
+    private readonly float[] _inputBias = inputBias;       // [d]
+    private readonly CompiledMoEBlock[] _blocks = blocks;
+    private readonly CompiledLayerNorm _finalNorm = finalNorm;
+    private readonly float[] _headWeight = headWeight;     // [out, d]
+    private readonly float[] _headBias = headBias;         // [out]
 
-    private CompiledMoEMlp(int inputDimension, int modelDimension, int outputDimension, float[] inputWeight, float[] inputBias,
-        CompiledMoEBlock[] blocks, CompiledLayerNorm finalNorm, float[] headWeight, float[] headBias)
-    {
-        InputDimension = inputDimension;
-        ModelDimension = modelDimension;
-        OutputDimension = outputDimension;
-        _inputWeight = inputWeight;
-        _inputBias = inputBias;
-        _blocks = blocks;
-        _finalNorm = finalNorm;
-        _headWeight = headWeight;
-        _headBias = headBias;
-    }
+    public int InputDimension { get; } = inputDimension;
 
-    public int InputDimension { get; }
+    public int ModelDimension { get; } = modelDimension;
 
-    public int ModelDimension { get; }
-
-    public int OutputDimension { get; }
+    public int OutputDimension { get; } = outputDimension;
 
     public int LayerCount => _blocks.Length;
 

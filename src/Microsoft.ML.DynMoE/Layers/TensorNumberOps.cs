@@ -24,40 +24,27 @@ internal static class TensorNumberOps
         return a.add_(b, one);
     }
 
-    public static Tensor ClampMin(Tensor tensor, double minimum)
-    {
-        using Scalar value = minimum.ToScalar();
-        return tensor.clamp_min(value);
-    }
+    public static Tensor ClampMin(Tensor tensor, double minimum) => WithScalar(tensor, minimum, static (t, value) => t.clamp_min(value));
 
-    public static Tensor Multiply(Tensor tensor, double factor)
-    {
-        using Scalar value = factor.ToScalar();
-        return tensor.mul(value);
-    }
+    public static Tensor Multiply(Tensor tensor, double factor) => WithScalar(tensor, factor, static (t, value) => t.mul(value));
 
-    public static Tensor Add(Tensor tensor, double addend)
-    {
-        using Scalar value = addend.ToScalar();
-        return tensor.add(value);
-    }
+    public static Tensor Add(Tensor tensor, double addend) => WithScalar(tensor, addend, static (t, value) => t.add(value));
 
-    public static Tensor GreaterThan(Tensor tensor, double threshold)
-    {
-        using Scalar value = threshold.ToScalar();
-        return tensor.gt(value);
-    }
+    public static Tensor GreaterThan(Tensor tensor, double threshold) => WithScalar(tensor, threshold, static (t, value) => t.gt(value));
 
-    public static Tensor EqualTo(Tensor tensor, double other)
-    {
-        using Scalar value = other.ToScalar();
-        return tensor.eq(value);
-    }
+    public static Tensor EqualTo(Tensor tensor, double other) => WithScalar(tensor, other, static (t, value) => t.eq(value));
 
     public static Tensor MaskedFill(Tensor tensor, Tensor mask, double fill)
     {
         using Scalar value = fill.ToScalar();
         return tensor.masked_fill(mask, value);
+    }
+
+    /// <summary>Runs a one-Scalar operation with <paramref name="number"/> held as a Scalar for the whole call.</summary>
+    private static Tensor WithScalar(Tensor tensor, double number, Func<Tensor, Scalar, Tensor> operation)
+    {
+        using Scalar value = number.ToScalar();
+        return operation(tensor, value);
     }
 
     /// <summary><c>uniform(-bound, bound)</c> from a <c>[0, 1)</c> tensor, in place.</summary>
@@ -68,11 +55,7 @@ internal static class TensorNumberOps
         return unit.mul_(twice).sub_(shift);
     }
 
-    public static Tensor MultiplyInPlace(Tensor tensor, double factor)
-    {
-        using Scalar value = factor.ToScalar();
-        return tensor.mul_(value);
-    }
+    public static Tensor MultiplyInPlace(Tensor tensor, double factor) => WithScalar(tensor, factor, static (t, value) => t.mul_(value));
 
     /// <summary><c>tensor.index_add(dim, index, source)</c> with alpha = 1 held.</summary>
     public static Tensor IndexAdd(Tensor tensor, long dim, Tensor index, Tensor source)

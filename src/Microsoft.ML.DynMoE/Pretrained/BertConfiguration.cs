@@ -1,5 +1,3 @@
-using System;
-
 namespace Microsoft.ML.DynMoE.Pretrained;
 
 /// <summary>The shape of a BERT-family encoder, as inferred from its checkpoint's tensors.</summary>

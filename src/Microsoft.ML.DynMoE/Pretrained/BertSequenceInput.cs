@@ -1,5 +1,4 @@
 using System.Text;
-using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Layers;
 using Microsoft.ML.DynMoE.Sequence;
@@ -15,17 +14,15 @@ namespace Microsoft.ML.DynMoE.Pretrained;
 /// and the network recovers ids, token types and the padding mask from one value (exact in float32 below 2^24).
 /// The vocabulary text is saved in the model, so a saved model tokenizes without the checkpoint's package.
 /// </summary>
-internal sealed class BertSequenceInput : SequenceInput
+internal sealed class BertSequenceInput : TextColumnsInput
 {
     private readonly string _vocabularyText;
     private readonly string[] _tokens;
     private readonly BertTextTokenizer _tokenizer;
 
     public BertSequenceInput(string sentence1, string? sentence2, int maximumLength, string vocabularyText, bool lowerCase)
+        : base(sentence1, sentence2, maximumLength)
     {
-        Sentence1 = sentence1;
-        Sentence2 = sentence2;
-        MaximumLength = maximumLength;
         LowerCase = lowerCase;
         _vocabularyText = vocabularyText;
         _tokens = vocabularyText.Split('\n').Select(t => t.TrimEnd('\r')).ToArray();
@@ -35,22 +32,10 @@ internal sealed class BertSequenceInput : SequenceInput
             _tokens = _tokens[..^1];
     }
 
-    public string Sentence1 { get; }
-
-    public string? Sentence2 { get; }
-
-    public int MaximumLength { get; }
-
     public bool LowerCase { get; }
 
     /// <summary>Word pieces in the vocabulary (the token-type stride of the row encoding).</summary>
     public int VocabularySize => _tokens.Length;
-
-    public override IReadOnlyList<string> ColumnNames => Sentence2 is null ? new[] { Sentence1 } : new[] { Sentence1, Sentence2 };
-
-    public override int MaximumWidth => MaximumLength;
-
-    public override bool HasTokenIds => true;
 
     private protected override int Kind => PretrainedTextKind;
 
@@ -72,11 +57,9 @@ internal sealed class BertSequenceInput : SequenceInput
         return (code % vocabularySize, code / vocabularySize);
     }
 
-    public override void CheckSchema(SchemaShape schema, string dataName) => TextSequenceInput.CheckTextColumns(schema, dataName, Sentence1, Sentence2);
-
     public override SequenceRowReader CreateReader(DataViewRow row)
     {
-        var texts = TextSequenceInput.CreateTextGetter(row, Sentence1, Sentence2);
+        var texts = CreateTextGetter(row);
         int v = VocabularySize;
         return destination =>
         {
@@ -110,20 +93,14 @@ internal sealed class BertSequenceInput : SequenceInput
 
     private protected override void SaveCore(BinaryWriter writer)
     {
-        writer.Write(Sentence1);
-        writer.Write(Sentence2 is not null);
-        if (Sentence2 is not null)
-            writer.Write(Sentence2);
-        writer.Write(MaximumLength);
+        SaveColumns(writer);
         writer.Write(LowerCase);
         writer.Write(_vocabularyText);
     }
 
     public static new BertSequenceInput Load(BinaryReader reader)
     {
-        string sentence1 = reader.ReadString();
-        string? sentence2 = reader.ReadBoolean() ? reader.ReadString() : null;
-        int maximum = reader.ReadInt32();
+        var (sentence1, sentence2, maximum) = LoadColumns(reader);
         if (maximum < 2 || maximum > 1 << 16)
             throw new InvalidDataException($"The DynMoE pretrained text model records a maximum length of {maximum}; the file is damaged.");
         bool lowerCase = reader.ReadBoolean();

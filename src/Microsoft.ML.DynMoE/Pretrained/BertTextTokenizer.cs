@@ -1,7 +1,3 @@
-using System;
-using System.Collections.Generic;
-using System.IO;
-using System.Linq;
 using Microsoft.ML.Tokenizers;
 
 namespace Microsoft.ML.DynMoE.Pretrained;
@@ -90,32 +86,13 @@ internal sealed class BertTextTokenizer
 internal sealed record BertEncoding(int[] Ids, int[] TypeIds);
 
 /// <summary>A padded batch, each array row-major <c>[Count, Length]</c>.</summary>
-internal sealed class BertBatch
+/// <param name="Count">Rows.</param>
+/// <param name="Length">Padded length (the longest row).</param>
+/// <param name="Ids">Token ids.</param>
+/// <param name="TypeIds">Token type ids (0 on padding).</param>
+/// <param name="AttentionMask">1 for real tokens, 0 for padding.</param>
+internal sealed record BertBatch(int Count, int Length, long[] Ids, long[] TypeIds, long[] AttentionMask)
 {
-    private BertBatch(int count, int length, long[] ids, long[] typeIds, long[] attentionMask)
-    {
-        Count = count;
-        Length = length;
-        Ids = ids;
-        TypeIds = typeIds;
-        AttentionMask = attentionMask;
-    }
-
-    /// <summary>Rows.</summary>
-    public int Count { get; }
-
-    /// <summary>Padded length (the longest row).</summary>
-    public int Length { get; }
-
-    /// <summary>Token ids.</summary>
-    public long[] Ids { get; }
-
-    /// <summary>Token type ids (0 on padding).</summary>
-    public long[] TypeIds { get; }
-
-    /// <summary>1 for real tokens, 0 for padding.</summary>
-    public long[] AttentionMask { get; }
-
     /// <summary>Pads <paramref name="rows"/> with <paramref name="paddingId"/> to the longest.</summary>
     public static BertBatch Pad(IReadOnlyList<BertEncoding> rows, int paddingId)
     {

@@ -1,7 +1,3 @@
-using System;
-using System.Collections.Generic;
-using System.IO;
-using System.Linq;
 using System.Runtime.InteropServices;
 using Google.Protobuf;
 using Microsoft.ML.DynMoE.Onnx.Proto;

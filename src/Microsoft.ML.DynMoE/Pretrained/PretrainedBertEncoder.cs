@@ -1,5 +1,3 @@
-using System;
-using System.Collections.Generic;
 using Microsoft.ML.DynMoE.Layers;
 using TorchSharp;
 using static TorchSharp.torch;

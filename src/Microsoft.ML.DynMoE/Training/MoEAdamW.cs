@@ -170,20 +170,12 @@ internal sealed class MoEAdamW : IDisposable
         _eps.Dispose();
     }
 
-    private sealed class Entry
+    private sealed class Entry(Parameter parameter, double multiplier, Tensor expAvg, Tensor expAvgSq)
     {
-        public Entry(Parameter parameter, double multiplier, Tensor expAvg, Tensor expAvgSq)
-        {
-            Parameter = parameter;
-            Multiplier = multiplier;
-            ExpAvg = expAvg;
-            ExpAvgSq = expAvgSq;
-        }
-
-        public Parameter Parameter { get; }
-        public double Multiplier { get; }
-        public Tensor ExpAvg { get; }
-        public Tensor ExpAvgSq { get; }
+        public Parameter Parameter { get; } = parameter;
+        public double Multiplier { get; } = multiplier;
+        public Tensor ExpAvg { get; } = expAvg;
+        public Tensor ExpAvgSq { get; } = expAvgSq;
         public SlotGroup? Slots { get; set; }
         public int SlotDimension { get; set; }
     }

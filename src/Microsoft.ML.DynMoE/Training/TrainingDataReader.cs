@@ -1,5 +1,4 @@
 using Microsoft.ML.Data;
-using Microsoft.ML.Runtime;
 
 namespace Microsoft.ML.DynMoE.Training;
 

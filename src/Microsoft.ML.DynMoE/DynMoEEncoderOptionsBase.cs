@@ -14,7 +14,8 @@ public abstract class DynMoEEncoderOptionsBase : DynMoETrainerOptionsBase
     /// <summary>
     /// The defaults that differ from the tabular trainers', in one place. A Transformer trained from scratch needs the
     /// usual Transformer recipe (warm-up, clipping, a lower peak rate and stronger weight decay, fewer and smaller
-    /// batches); θ = 0 is the paper's value, since the tabular 0.25 was chosen on tabular data only.
+    /// batches). Residual dropout stays 0 here: the tabular 0.1 was chosen on tabular data only, and the encoders' own
+    /// study has not run; validation and early stopping are shared, as ML.NET's own deep trainers hold out and stop early.
     /// </summary>
     private protected DynMoEEncoderOptionsBase()
     {
@@ -26,7 +27,7 @@ public abstract class DynMoEEncoderOptionsBase : DynMoETrainerOptionsBase
         WarmupFraction = 0.1f;
         GradientClipNorm = 1f;
         WeightDecay = 0.01f;
-        ThresholdInitialization = 0f;
+        Dropout = 0f;
     }
 
     /// <summary>Attention heads (default 4); must divide <see cref="DynMoETrainerOptionsBase.ModelDimension"/>.</summary>

@@ -54,13 +54,14 @@ public abstract class DynMoETrainerOptionsBase : TrainerInputBaseWithWeight
 
     /// <summary>
     /// Dropout on the output of every MoE layer (and, in the encoders, of every attention) before it joins the residual
-    /// stream, in training only; in [0, 1), default 0. Placed on the residual branch, as BERT's and ViT's hidden dropout,
+    /// stream, in training only; in [0, 1), default 0.1 (chosen with θ = 0 and early stopping on held-out rows by the
+    /// study in docs/defaults-study.md; the encoders keep 0 until their own study). Placed on the residual branch, as BERT's and ViT's hidden dropout,
     /// rather than inside the experts: the gate and the expert FFNs see undropped activations, so routing and expert
     /// adaptation are not disturbed, and every block (dense or MoE) is regularised alike. The mask is drawn from a
     /// generator seeded by <see cref="Seed"/>, so a fit repeats exactly. The pretrained text encoder keeps its
     /// checkpoint's own rates instead.
     /// </summary>
-    public float Dropout;
+    public float Dropout = 0.1f;
 
     /// <summary>Weight of the MoE auxiliary losses in the total loss (default 0.01, as in the DynMoE paper).</summary>
     public float AuxiliaryLossWeight = 0.01f;
@@ -71,9 +72,9 @@ public abstract class DynMoETrainerOptionsBase : TrainerInputBaseWithWeight
     public AuxiliaryLossKind AuxiliaryLoss = AuxiliaryLossKind.Default;
 
     /// <summary>Top-any: initial threshold θ of every expert (and of an added one): an expert fires for a token when their cosine exceeds θ.
-    /// Default 0.25, chosen by the benchmark in docs/results.md (fewer activated experts than θ = 0, the paper's value, at no
-    /// measured loss of quality); 0 activates about half of the experts at initialization.</summary>
-    public float ThresholdInitialization = 0.25f;
+    /// Default 0, the paper's value, chosen quality-first by the study in docs/defaults-study.md (0.25 activated fewer experts
+    /// but ranked lower on the selection collection); 0 activates about half of the experts at initialization.</summary>
+    public float ThresholdInitialization = 0f;
 
     /// <summary>Top-any: the feed-forward weights an added expert starts from (default <see cref="NewExpertInitialization.Random"/>).</summary>
     public NewExpertInitialization NewExpertInitialization = NewExpertInitialization.Random;
@@ -97,17 +98,19 @@ public abstract class DynMoETrainerOptionsBase : TrainerInputBaseWithWeight
     /// <summary>
     /// With validation data (given to <c>Fit(trainData, validationData)</c> or held out by <see cref="ValidationFraction"/>): stop
     /// after this many epochs without improvement of the validation loss and keep the best epoch's weights (default 0 =
-    /// off: validation loss is only reported and the last epoch's weights are kept).
+    /// off: validation loss is only reported and the last epoch's weights are kept). Default 5, with
+    /// <see cref="ValidationFraction"/> 0.1, chosen by the study in docs/defaults-study.md. Without validation data (fewer
+    /// than <see cref="MinimumRowsForValidation"/> rows, or <see cref="ValidationFraction"/> 0) every epoch runs; the log says so.
     /// </summary>
-    public int EarlyStoppingPatience;
+    public int EarlyStoppingPatience = 5;
 
     /// <summary>
     /// With <c>Fit(trainData)</c> alone: the fraction of the training rows held out, seeded and stratified by label, to
     /// measure the validation loss every epoch (and stop early with <see cref="EarlyStoppingPatience"/>); in [0, 0.5),
-    /// default 0 = off. Below <see cref="MinimumRowsForValidation"/> rows nothing is held out (the log says so);
+    /// default 0.1 (0 = off). Below <see cref="MinimumRowsForValidation"/> rows nothing is held out (the log says so);
     /// validation data passed to <c>Fit</c> takes its place.
     /// </summary>
-    public float ValidationFraction;
+    public float ValidationFraction = 0.1f;
 
     /// <summary>Fewest training rows (or examples) from which <see cref="ValidationFraction"/> holds rows out.</summary>
     public const int MinimumRowsForValidation = 200;

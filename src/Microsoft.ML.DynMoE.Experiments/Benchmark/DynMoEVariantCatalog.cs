@@ -15,15 +15,24 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
             ("reset-optimizer", "an added expert gets fresh AdamW moments and step count (ResetNewExpertOptimizerState)", o => o.ResetNewExpertOptimizerState = true),
             ("warmup-50", "an added expert's updates ramp up over 50 steps (NewExpertWarmupSteps = 50)", o => o.NewExpertWarmupSteps = 50),
             ("gate-lr-0.3", "gate embeddings and thresholds learn at 0.3x the rate (GateLearningRateMultiplier = 0.3)", o => o.GateLearningRateMultiplier = 0.3f),
-            ("theta-0", "thresholds start at 0, the paper's value (ThresholdInitialization = 0)", o => o.ThresholdInitialization = 0f),
+            ("theta-0", "thresholds start at 0, the paper's value and the default (ThresholdInitialization = 0)", o => o.ThresholdInitialization = 0f),
             ("theta-0.1", "thresholds start at 0.1 (ThresholdInitialization = 0.1)", o => o.ThresholdInitialization = 0.1f),
-            ("theta-0.25", "thresholds start at 0.25, the default (ThresholdInitialization = 0.25)", o => o.ThresholdInitialization = 0.25f),
+            ("theta-0.25", "thresholds start at 0.25, the tabular default before the defaults study (ThresholdInitialization = 0.25)", o => o.ThresholdInitialization = 0.25f),
             ("theta-0.5", "thresholds start at 0.5 (ThresholdInitialization = 0.5)", o => o.ThresholdInitialization = 0.5f),
             ("window-full-epoch", "adaptation records the whole epoch (AdaptationSchedule.PerEpochWindow(0, 1))", o => o.Adaptation = AdaptationSchedule.PerEpochWindow(0, 1)),
             ("no-adaptation", "top-any gating with a fixed expert set (AdaptationSchedule.Off)", o => o.Adaptation = AdaptationSchedule.Off),
-            ("validation-es", "hold out 10% of the training rows and stop after 5 epochs without improvement (ValidationFraction = 0.1, EarlyStoppingPatience = 5)", o => { o.ValidationFraction = 0.1f; o.EarlyStoppingPatience = 5; }),
+            ("validation-es", "hold out 10% of the training rows and stop after 5 epochs without improvement, the default (ValidationFraction = 0.1, EarlyStoppingPatience = 5)", o => { o.ValidationFraction = 0.1f; o.EarlyStoppingPatience = 5; }),
             ("dropout-0.1", "dropout 0.1 on every MoE layer's (and attention's) output before the residual sum (Dropout = 0.1)", o => o.Dropout = 0.1f),
             ("dropout-0.2", "dropout 0.2 on every MoE layer's (and attention's) output before the residual sum (Dropout = 0.2)", o => o.Dropout = 0.2f),
+            ("no-validation", "no held-out rows, every epoch runs (ValidationFraction = 0, EarlyStoppingPatience = 0)", o => { o.ValidationFraction = 0f; o.EarlyStoppingPatience = 0; }),
+            ("no-dropout", "no dropout (Dropout = 0)", o => o.Dropout = 0f),
+            ("previous-defaults", "the tabular defaults before the defaults study: θ = 0.25, no validation or early stopping, no dropout", o =>
+            {
+                o.ThresholdInitialization = 0.25f;
+                o.ValidationFraction = 0f;
+                o.EarlyStoppingPatience = 0;
+                o.Dropout = 0f;
+            }),
             ("experts-max-8", "at most 8 experts per layer (MaximumExperts = 8)", o => o.MaximumExperts = 8),
         };
 

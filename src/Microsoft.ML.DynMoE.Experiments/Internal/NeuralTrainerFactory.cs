@@ -4,6 +4,8 @@ namespace Microsoft.ML.DynMoE.Experiments.Internal
     /// <summary>Builds the DynMoE trainer of a neural candidate (DynMoE, top-k or dense) for the experiment's task and modality.</summary>
     internal static class NeuralTrainerFactory
     {
+        private static readonly DynMoEMulticlassTrainer.Options TabularDefaults = new();
+
         /// <summary>
         /// Builds the neural trainer of a candidate. <paramref name="configure"/> states the candidate's MoE settings on the
         /// tabular options; for text and image experiments those settings (gating, k, experts, adaptation, expert width)
@@ -85,7 +87,10 @@ namespace Microsoft.ML.DynMoE.Experiments.Internal
                 o.ResetNewExpertOptimizerState = spec.ResetNewExpertOptimizerState;
                 o.NewExpertWarmupSteps = spec.NewExpertWarmupSteps;
                 o.GateLearningRateMultiplier = spec.GateLearningRateMultiplier;
-                o.Dropout = spec.Dropout;
+                // The spec is a tabular options object: copy its dropout only when the candidate changed it, so the
+                // encoders keep their own default (the tabular one was chosen on tabular data).
+                if (spec.Dropout != TabularDefaults.Dropout)
+                    o.Dropout = spec.Dropout;
                 if (o.ModelDimension % o.NumberOfHeads != 0)
                     o.NumberOfHeads = 1;
             }

@@ -19,15 +19,15 @@ internal sealed class FitSession : IDisposable
     {
         _host = host;
         _options = options;
-        if (options.EarlyStoppingPatience > 0 && !hasValidationData && options.ValidationFraction == 0)
-            throw new ArgumentOutOfRangeException(nameof(DynMoETrainerOptionsBase.EarlyStoppingPatience),
-                $"EarlyStoppingPatience is {options.EarlyStoppingPatience} but no validation data was given. Call Fit(trainData, validationData), set ValidationFraction to hold rows out, or set EarlyStoppingPatience to 0.");
         // The device first: a missing GPU throws before the channel exists, so nothing is left undisposed.
         Device = DeviceSelection.Resolve(options.Device, host);
         Channel = host.Start("Training");
         if (NativeReproducibility.EnsureFor(Device) is string reproducibility)
             Channel.Warning(MessageSensitivity.None, "DynMoE: " + reproducibility);
         Seed = options.Seed ?? ((IHostEnvironmentInternal)host).Seed ?? host.Rand.Next();
+        // Patience is on by default, so turning the hold-out off is not an error: training runs every epoch.
+        if (options.EarlyStoppingPatience > 0 && !hasValidationData && options.ValidationFraction == 0)
+            Channel.Info(MessageSensitivity.None, $"DynMoE: no validation data (none given, ValidationFraction 0): EarlyStoppingPatience {options.EarlyStoppingPatience} has nothing to stop on; every epoch runs.");
     }
 
     public IChannel Channel { get; }

@@ -151,8 +151,12 @@ public sealed class EveryTrainerTests
         var textWeight = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Build(ml, kind, o => o.ExampleWeightColumnName = "Text").Fit(data));
         StringAssert.StartsWith(textWeight.Message, "Example weight column 'Text' must be a Single scalar, but it is a scalar of String.");
 
-        var noValidation = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Build(ml, kind, o => o.EarlyStoppingPatience = 2).Fit(data));
-        StringAssert.StartsWith(noValidation.Message, "EarlyStoppingPatience is 2 but no validation data was given. Call Fit(trainData, validationData), set ValidationFraction to hold rows out, or set EarlyStoppingPatience to 0.");
+        // Patience without any validation data trains every epoch and says so (patience is on by default).
+        var log = new List<string>();
+        var logged = new MLContext(seed: 1);
+        logged.Log += (_, m) => { if (m.Message.Contains("nothing to stop on")) lock (log) log.Add(m.Message); };
+        Build(logged, kind, o => { o.EarlyStoppingPatience = 2; o.ValidationFraction = 0; o.NumberOfEpochs = 1; }).Fit(logged.Data.LoadFromEnumerable(Rows()));
+        Assert.AreEqual("DynMoE: no validation data (none given, ValidationFraction 0): EarlyStoppingPatience 2 has nothing to stop on; every epoch runs.", log.Single());
 
         using (var cancelled = new CancellationTokenSource())
         {
@@ -221,7 +225,12 @@ public sealed class EveryTrainerTests
         foreach (var repeat in repeats)
             CollectionAssert.AreEqual(scores, repeat, "the same seed trains the same model with dropout");
 
-        var withoutDropout = Scores(Build(new MLContext(seed: 1), kind).Fit(data), data);
+        var withoutDropout = Scores(Build(new MLContext(seed: 1), kind, o =>
+        {
+            o.Dropout = 0;
+            if (o is DynMoEEncoderOptionsBase encoder)
+                encoder.AttentionDropout = 0;
+        }).Fit(data), data);
         CollectionAssert.AreNotEqual(scores, withoutDropout, "dropout changes the fit (from the same initial weights)");
     }
 }

@@ -101,16 +101,18 @@ public sealed class DynMoEBenchmarkTests
     [TestMethod]
     public void DropoutVariantsSetDropoutAndCombineWithOthers()
     {
-        var variants = DynMoEVariantCatalog.Parse("dropout-0.1, dropout-0.2+theta-0");
-        CollectionAssert.AreEqual(new[] { "dropout-0.1", "dropout-0.2+theta-0" }, variants.Select(v => v.Name).ToArray());
+        var variants = DynMoEVariantCatalog.Parse("dropout-0.2, dropout-0.2+theta-0.25");
+        CollectionAssert.AreEqual(new[] { "dropout-0.2", "dropout-0.2+theta-0.25" }, variants.Select(v => v.Name).ToArray());
+        var defaults = new DynMoEMulticlassTrainer.Options();
         var first = new DynMoEMulticlassTrainer.Options();
         variants[0].Configure(first);
-        Assert.AreEqual(0.1f, first.Dropout);
-        Assert.AreEqual(0.25f, first.ThresholdInitialization, "nothing else changes");
+        Assert.AreEqual(0.2f, first.Dropout);
+        Assert.AreEqual(defaults.ThresholdInitialization, first.ThresholdInitialization, "nothing else changes");
         var second = new DynMoEMulticlassTrainer.Options();
         variants[1].Configure(second);
         Assert.AreEqual(0.2f, second.Dropout);
-        Assert.AreEqual(0f, second.ThresholdInitialization);
-        Assert.AreEqual(0f, new DynMoEMulticlassTrainer.Options().Dropout, "no dropout by default");
+        Assert.AreEqual(0.25f, second.ThresholdInitialization);
+        Assert.AreEqual(0.1f, defaults.Dropout, "the tabular default");
+        Assert.AreEqual(0f, new DynMoEMulticlassTextClassificationTrainer.Options().Dropout, "the encoders' default");
     }
 }

@@ -51,7 +51,7 @@ internal sealed class TrainingDataReader
         using var cursor = _data.GetRowCursor(Array.Empty<DataViewSchema.Column>());
         while (cursor.MoveNext())
         {
-            if ((++rows & 4095) == 0)
+            if ((++rows & 1023) == 0)
                 checkAlive();
         }
         return rows;

@@ -23,6 +23,10 @@ internal sealed class CompiledBertClassifier : ICompiledSequenceEncoder
         _headBias = headBias;
     }
 
+    // Read by the ONNX export (Onnx/DynMoETextOnnxEmitter).
+    internal ReadOnlySpan<float> HeadWeight => _headWeight;
+    internal ReadOnlySpan<float> HeadBias => _headBias;
+
     /// <summary>The encoder.</summary>
     public CompiledBertEncoder Encoder { get; }
 

@@ -37,7 +37,15 @@ internal sealed class DynMoEOnnxEmitter
 
         string centered = e.Op("Sub", features, e.Floats("FeatureMean", standardizer.Mean, f));
         string x = e.Op("Mul", centered, e.Floats("FeatureInverseStd", standardizer.InverseStd, f));
-        string hidden = e.Gemm(x, network.InputWeight, network.InputBias, d, f, "InputProjection");
+        return e.Network(x, network);
+    }
+
+    /// <summary>The network on inputs it reads as they are ([N, inputs]); returns the output [N, outputs].</summary>
+    internal string Network(string x, CompiledMoEMlp network)
+    {
+        int d = network.ModelDimension;
+        var e = this;
+        string hidden = e.Gemm(x, network.InputWeight, network.InputBias, d, network.InputDimension, "InputProjection");
         for (int i = 0; i < network.LayerCount; i++)
         {
             var block = network.GetBlock(i);

@@ -19,7 +19,7 @@ namespace Microsoft.ML.DynMoE.PerformanceTests;
 /// </summary>
 internal static class OnnxTextScoringBenchmarks
 {
-    private const int Tokens = 64;
+    private const int Length = 64;
     private const int Documents = 1000;
 
     public sealed class Message
@@ -35,7 +35,7 @@ internal static class OnnxTextScoringBenchmarks
 
     private sealed class TokenRow
     {
-        [VectorType(Tokens)] public long[] Tokens { get; set; } = Array.Empty<long>();
+        [VectorType(Length)] public long[] Tokens { get; set; } = Array.Empty<long>();
     }
 
     public static void RunInterleaved(int rounds = 10)
@@ -45,7 +45,7 @@ internal static class OnnxTextScoringBenchmarks
         var watch = Stopwatch.StartNew();
         var classifier = ml.BinaryClassification.Trainers.DynMoETextClassification(new DynMoEBinaryTextClassificationTrainer.Options
         {
-            MaximumSequenceLength = Tokens, NumberOfEpochs = 2, Device = DynMoEDevice.Cpu, Seed = 1,
+            MaximumSequenceLength = Length, NumberOfEpochs = 2, Device = DynMoEDevice.Cpu, Seed = 1,
         }).Fit(data);
         Console.WriteLine($"trained in {watch.Elapsed.TotalSeconds:F0} s");
 
@@ -63,10 +63,10 @@ internal static class OnnxTextScoringBenchmarks
         using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = 1, InterOpNumThreads = 1 };
         using var session = new InferenceSession(path, options);
         using var runOptions = new RunOptions();
-        var one = new long[Tokens];
-        using var oneInput = OrtValue.CreateTensorValueFromMemory(one, new long[] { 1, Tokens });
+        var one = new long[Length];
+        using var oneInput = OrtValue.CreateTensorValueFromMemory(one, new long[] { 1, Length });
         var all = codes.SelectMany(c => c).ToArray();
-        using var allInput = OrtValue.CreateTensorValueFromMemory(all, new long[] { codes.Length, Tokens });
+        using var allInput = OrtValue.CreateTensorValueFromMemory(all, new long[] { codes.Length, Length });
         string[] inputNames = { "Tokens" }, outputNames = { "Score.output" };
 
         // The graph agrees with the managed scorer before anything is timed.
@@ -128,7 +128,7 @@ internal static class OnnxTextScoringBenchmarks
 
         var routing = classifier.Model.Routing;
         static double Median(List<double> values) => values.OrderBy(v => v).ElementAt(values.Count / 2);
-        Console.WriteLine($"spam_assassin, {Documents} messages at {Tokens} tokens ({realTokens:F1} real tokens on average); DynMoE text classifier at its defaults; medians of {rounds} interleaved rounds");
+        Console.WriteLine($"spam_assassin, {Documents} messages at {Length} tokens ({realTokens:F1} real tokens on average); DynMoE text classifier at its defaults; medians of {rounds} interleaved rounds");
         Console.WriteLine(FormattableString.Invariant(
             $"active experts per MoE layer [{string.Join(", ", routing.Layers.Select(l => l.ActiveExperts))}] (all computed by ONNX Runtime); activated per token [{string.Join(", ", routing.Layers.Select(l => l.MeanActivatedExpertsPerToken.ToString("F2")))}]"));
         double managedSingle = Median(singleTimes[0]), managedBatch = Median(batchTimes[0]);

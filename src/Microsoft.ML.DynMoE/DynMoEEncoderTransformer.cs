@@ -15,7 +15,8 @@ using Microsoft.ML.Runtime;
 namespace Microsoft.ML.DynMoE;
 
 /// <summary>
-/// A trained DynMoE text or image classifier in an ML.NET pipeline. Reads the input columns it was trained on and adds
+/// A trained DynMoE text or image classifier in an ML.NET pipeline. Reads the input columns it was trained on (or, after
+/// <see cref="WithTokenInput"/>, a text model's token codes) and adds
 /// the columns ML.NET's evaluators expect: binary — <c>Score</c> (logit), <c>Probability</c>, <c>PredictedLabel</c>
 /// (Boolean); multiclass — <c>Score</c> (class probabilities, slot names = class names) and <c>PredictedLabel</c> (a key
 /// with the training label's values). Scoring runs on managed arrays; one model serves many threads.

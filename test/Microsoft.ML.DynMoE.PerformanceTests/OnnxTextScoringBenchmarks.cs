@@ -145,12 +145,16 @@ internal static class OnnxTextScoringBenchmarks
 
     private static string FindSpam()
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        // The harness may run from a copy of its build output (see docs/benchmarks.md): look above it and above the working directory.
+        foreach (string start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
         {
-            string candidate = Path.Combine(dir.FullName, "samples", "data", "spam_assassin", "data.csv");
-            if (File.Exists(candidate))
-                return candidate;
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                string candidate = Path.Combine(dir.FullName, "samples", "data", "spam_assassin", "data.csv");
+                if (File.Exists(candidate))
+                    return candidate;
+            }
         }
-        throw new FileNotFoundException("samples/data/spam_assassin/data.csv not found above " + AppContext.BaseDirectory);
+        throw new FileNotFoundException("samples/data/spam_assassin/data.csv not found above " + AppContext.BaseDirectory + " or the working directory");
     }
 }

@@ -33,7 +33,7 @@ internal sealed class DynMoEOnnxEmitter
     {
         ctx.CheckOpSetVersion(MinimumOpSetVersion, "DynMoE");
         var e = new DynMoEOnnxEmitter(ctx, "DynMoE");
-        int f = standardizer.FeatureCount, d = network.ModelDimension;
+        int f = standardizer.FeatureCount;
 
         string centered = e.Op("Sub", features, e.Floats("FeatureMean", standardizer.Mean, f));
         string x = e.Op("Mul", centered, e.Floats("FeatureInverseStd", standardizer.InverseStd, f));

@@ -35,7 +35,7 @@ namespace Microsoft.ML.DynMoE.Cli
                 throw new CliUsageException(
                     $"ML.NET's ONNX converter could not convert the pipeline in '{modelPath}' ({ex.GetType().Name}: {ex.Message}). " +
                     $"Its steps: {string.Join(", ", steps.Select(Describe))}. Tabular models (numeric and categorical columns) convert; text columns may not." +
-                    (encoder ? " DynMoE image models convert from their pixel columns; DynMoE text models do not export to ONNX yet." : ""));
+                    (encoder ? " DynMoE image models convert from their pixel columns; DynMoE text models export from token codes through the API (TokenizeForDynMoE and WithTokenInput, docs/onnx.md), not from this command yet." : ""));
             }
 
             string fullPath = CliFiles.PrepareOutputFile(outputPath);

@@ -77,6 +77,9 @@ public sealed class DynMoEEncoderModelParameters : ModelParametersBase<VBuffer<f
 
     internal SequenceInput Input => _parts.Input;
 
+    /// <summary>The same model reading <paramref name="input"/> (the token-code column of its own tokenizer).</summary>
+    internal DynMoEEncoderModelParameters WithInput(SequenceInput input) => new(Host, Task, input, Encoder, Routing, ClassNames.ToArray());
+
     internal ICompiledSequenceEncoder Encoder => _parts.Encoder;
 
     /// <summary>Routing of each MoE layer measured on the training data, with the expert-count history over training.</summary>
@@ -201,6 +204,7 @@ public sealed class DynMoEEncoderModelParameters : ModelParametersBase<VBuffer<f
     {
         var task = ClassificationTask.FromId(reader.ReadInt32());
         var input = SequenceInput.Load(reader);
+        var featurization = input is TokenColumnSequenceInput tokenColumn ? tokenColumn.Text : input; // token codes in: the tokenizer's checks
         var routing = DynMoERoutingSummary.Read(reader);
         int classes = reader.ReadInt32();
         if (classes < 0 || classes > 1 << 20)
@@ -215,13 +219,13 @@ public sealed class DynMoEEncoderModelParameters : ModelParametersBase<VBuffer<f
             var transformer = CompiledTransformerEncoder.Load(reader);
             if (transformer.Embedding.MaximumTokens < 1)
                 throw new InvalidDataException("The DynMoE encoder's input embedding does not match the model's input featurization.");
-            input.CheckEmbedding(transformer.Embedding);
+            featurization.CheckEmbedding(transformer.Embedding);
             encoder = transformer;
         }
         else if (kind is PretrainedEncoderKind or FrozenPretrainedEncoderKind)
         {
             CompiledPretrainedClassifier pretrained = kind == PretrainedEncoderKind ? CompiledBertClassifier.Load(reader) : CompiledFrozenBertClassifier.Load(reader);
-            if (input is not Pretrained.BertSequenceInput tokens)
+            if (featurization is not Pretrained.BertSequenceInput tokens)
                 throw new InvalidDataException("The DynMoE model pairs a pretrained encoder with an input that is not its tokenizer; the file is damaged.");
             tokens.CheckEncoder(pretrained.Encoder);
             encoder = (ICompiledSequenceEncoder)pretrained;

@@ -15,7 +15,8 @@ using Microsoft.ML.Runtime;
 namespace Microsoft.ML.DynMoE;
 
 /// <summary>
-/// A trained DynMoE text or image classifier in an ML.NET pipeline. Reads the input columns it was trained on and adds
+/// A trained DynMoE text or image classifier in an ML.NET pipeline. Reads the input columns it was trained on (or, after
+/// <see cref="WithTokenInput"/>, a text model's token codes) and adds
 /// the columns ML.NET's evaluators expect: binary — <c>Score</c> (logit), <c>Probability</c>, <c>PredictedLabel</c>
 /// (Boolean); multiclass — <c>Score</c> (class probabilities, slot names = class names) and <c>PredictedLabel</c> (a key
 /// with the training label's values). Scoring runs on managed arrays; one model serves many threads.
@@ -47,6 +48,23 @@ public sealed class DynMoEEncoderTransformer : RowToRowTransformerBase
 
     /// <summary>Name of the predicted label column.</summary>
     public string PredictedLabelColumnName { get; }
+
+    /// <summary>
+    /// This text classifier reading the token codes in <paramref name="tokenColumnName"/> (made from the text by
+    /// <c>mlContext.Transforms.Text.TokenizeForDynMoE(this)</c>) instead of the text columns: same weights, same scores,
+    /// same output columns. Unlike the text-reading classifier it exports to ONNX with ML.NET's <c>ConvertToOnnx</c>,
+    /// because the graph starts after the tokenizer.
+    /// </summary>
+    /// <param name="tokenColumnName">The token-code column: Int64 vector of <c>MaximumSequenceLength</c> codes.</param>
+    /// <exception cref="InvalidOperationException">The model is not a text classifier, or already reads token codes.</exception>
+    public DynMoEEncoderTransformer WithTokenInput(string tokenColumnName = DynMoETokenizingEstimator.DefaultColumnName)
+    {
+        Host.CheckNonEmpty(tokenColumnName, nameof(tokenColumnName));
+        if (!Model.Input.HasTokenIds || Model.Input is TokenColumnSequenceInput)
+            throw new InvalidOperationException("Only a DynMoE text classifier that reads text can be switched to token codes.");
+        return new DynMoEEncoderTransformer(Host, Model.WithInput(new TokenColumnSequenceInput(tokenColumnName, Model.Input)),
+            ScoreColumnName, ProbabilityColumnName, PredictedLabelColumnName);
+    }
 
     // 0x00010002: the model is a sub-model with its own version header; 0x00010001 kept it in a binary stream.
     private static VersionInfo GetVersionInfo() => new(
@@ -130,7 +148,7 @@ public sealed class DynMoEEncoderTransformer : RowToRowTransformerBase
 
         protected override void SaveModel(ModelSaveContext ctx) => _parent.SaveModel(ctx);
 
-        // ML.NET's ConvertToOnnx: image models export (Onnx/DynMoEEncoderOnnxSaver).
+        // ML.NET's ConvertToOnnx: image models, and text models reading token codes, export (Onnx/DynMoEEncoderOnnxSaver).
         bool ICanSaveOnnx.CanSaveOnnx(OnnxContext ctx) => Onnx.DynMoEEncoderOnnxSaver.CanSave(Model);
 
         void ISaveAsOnnx.SaveAsOnnx(OnnxContext ctx) => Onnx.DynMoEEncoderOnnxSaver.Save(ctx, Model, GetOutputColumnsCore());

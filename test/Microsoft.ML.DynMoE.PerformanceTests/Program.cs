@@ -98,6 +98,12 @@ public static class Program
             return 0;
         }
 
+        if (args.Length > 0 && args[0] == "--onnx-text")
+        {
+            OnnxTextScoringBenchmarks.RunInterleaved();
+            return 0;
+        }
+
         if (args.Length > 0 && args[0] == "--onnx")
         {
             OnnxScoringBenchmarks.RunInterleaved();

@@ -23,6 +23,10 @@ internal sealed class CompiledBertClassifier : CompiledPretrainedClassifier, ICo
         _headBias = headBias;
     }
 
+    // Read by the ONNX export (Onnx/DynMoETextOnnxEmitter).
+    internal ReadOnlySpan<float> HeadWeight => _headWeight;
+    internal ReadOnlySpan<float> HeadBias => _headBias;
+
     /// <inheritdoc />
     public int OutputDimension => _headBias.Length;
 

@@ -34,6 +34,14 @@ internal sealed class CompiledBertEncoder
 
     private readonly int[] _moeBlocks;
 
+    // Read by the ONNX export (Onnx/DynMoETextOnnxEmitter).
+    internal ReadOnlySpan<float> Words => _words;
+    internal ReadOnlySpan<float> Positions => _positions;
+    internal ReadOnlySpan<float> TokenTypes => _types;
+    internal CompiledLayerNorm EmbeddingNorm => _embeddingNorm;
+    internal (CompiledSelfAttention Attention, CompiledLayerNorm AttentionNorm, CompiledMoEBlock FeedForward, CompiledLayerNorm OutputNorm) GetBlock(int index)
+        => (_blocks[index].Attention, _blocks[index].AttentionNorm, _blocks[index].FeedForward, _blocks[index].OutputNorm);
+
     /// <summary>Word pieces in the token table.</summary>
     public int VocabularySize => _words.Length / ModelDimension;
 

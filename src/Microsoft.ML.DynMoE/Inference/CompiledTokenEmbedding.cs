@@ -24,6 +24,9 @@ internal sealed class CompiledTokenEmbedding : CompiledInputEmbedding
 
     public int VocabularySize => _table.Length / _modelDimension;
 
+    // Read by the ONNX export (Onnx/DynMoETextOnnxEmitter).
+    internal ReadOnlySpan<float> Table => _table;
+
     public static CompiledTokenEmbedding FromModule(TokenEmbedding embedding)
         => new(CompiledMoEMlp.ToArray(embedding.Table), embedding.ModelDimension, embedding.MaximumTokens);
 

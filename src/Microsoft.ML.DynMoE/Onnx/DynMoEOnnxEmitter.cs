@@ -9,7 +9,7 @@ namespace Microsoft.ML.DynMoE.Onnx;
 /// Emits the eval forward pass of a tabular DynMoE model as ONNX nodes through ML.NET's <see cref="OnnxContext"/>:
 /// standardisation, input projection, each pre-norm block (LayerNorm → gate → experts → combine → residual), final
 /// LayerNorm and head. The routing is exactly <see cref="CompiledMoEBlock"/>'s; inactive slots are left out of the
-/// graph. Every active expert is computed for every row and the gate weights mask the ones not chosen (0 × output):
+/// graph. Every active expert is computed for every row and the gate weights mask the ones not chosen (weight 0 on their hidden units):
 /// a graph cannot skip work per row, and with the few experts DynMoE keeps this costs little (docs/onnx.md).
 /// Only operators whose form is the same from opset 11 to 17 are used, so ML.NET's converter can embed the nodes at
 /// its own opset.
@@ -33,11 +33,19 @@ internal sealed class DynMoEOnnxEmitter
     {
         ctx.CheckOpSetVersion(MinimumOpSetVersion, "DynMoE");
         var e = new DynMoEOnnxEmitter(ctx, "DynMoE");
-        int f = standardizer.FeatureCount, d = network.ModelDimension;
+        int f = standardizer.FeatureCount;
 
         string centered = e.Op("Sub", features, e.Floats("FeatureMean", standardizer.Mean, f));
         string x = e.Op("Mul", centered, e.Floats("FeatureInverseStd", standardizer.InverseStd, f));
-        string hidden = e.Gemm(x, network.InputWeight, network.InputBias, d, f, "InputProjection");
+        return e.Network(x, network);
+    }
+
+    /// <summary>The network on inputs it reads as they are ([N, inputs]); returns the output [N, outputs].</summary>
+    internal string Network(string x, CompiledMoEMlp network)
+    {
+        int d = network.ModelDimension;
+        var e = this;
+        string hidden = e.Gemm(x, network.InputWeight, network.InputBias, d, network.InputDimension, "InputProjection");
         for (int i = 0; i < network.LayerCount; i++)
         {
             var block = network.GetBlock(i);
@@ -97,11 +105,20 @@ internal sealed class DynMoEOnnxEmitter
         if (active.Length == 0)
             throw new InvalidOperationException($"{name} has no active expert; the model cannot be exported.");
 
-        string experts = Experts(x, block, active, name); // [N, E, d]
-        if (active.Length == 1 && block.Gating != GatingKind.TopK)
+        int h = block.HiddenDimension, count = active.Length;
+        string hidden = ExpertHidden(x, block, active, name); // [N, E·h]
+        var w2 = new float[count * h * d]; // the active experts' second layers stacked: [E·h, d]
+        var b2 = new float[count * d];     // [E, d]
+        for (int j = 0; j < count; j++)
+        {
+            block.Weight2.Slice(active[j] * h * d, h * d).CopyTo(w2.AsSpan(j * h * d, h * d));
+            block.Bias2.Slice(active[j] * d, d).CopyTo(b2.AsSpan(j * d, d));
+        }
+        string secondLayer = Floats($"{name}.Experts.Weight2", w2, count * h, d);
+        if (count == 1 && block.Gating != GatingKind.TopK)
         {
             // One expert: top-any either picks it or falls back to it (weight 1); dense always runs it.
-            return Op("Reshape", experts, Longs($"{name}.RowShape", new long[] { -1, d }));
+            return Op("Add", Op("MatMul", hidden, secondLayer), Floats($"{name}.Experts.Bias2", b2, d));
         }
 
         string weights = block.Gating switch
@@ -111,21 +128,22 @@ internal sealed class DynMoEOnnxEmitter
             _ => throw new NotSupportedException($"Gating {block.Gating} cannot be exported."),
         };
 
-        // Σ_e w[n,e] · y[n,e,:] as a batched [1, E] × [E, d] product.
-        string w3 = Op("Reshape", weights, Longs($"{name}.WeightShape", new long[] { -1, 1, active.Length }));
-        string combined = Op("MatMul", w3, experts);
-        return Op("Reshape", combined, Longs($"{name}.RowShape", new long[] { -1, d }));
+        // Σ_e w_e · (a_e W2_e + b2_e) = (w ⊙ a) · W2 + w · B2: the gate weights scale each expert's hidden units, then one
+        // product with the stacked second layers. No [N, E, d] expert outputs and no transposes, which at large batches
+        // cost more memory traffic than the arithmetic.
+        string perExpert = Op("Reshape", hidden, Longs($"{name}.HiddenShape", new long[] { -1, count, h }));
+        string gated = Op("Mul", perExpert, Op("Reshape", weights, Longs($"{name}.WeightShape", new long[] { -1, count, 1 })));
+        string flat = Op("Reshape", gated, Longs($"{name}.GatedShape", new long[] { -1, count * h }));
+        return Op("Add", Op("MatMul", flat, secondLayer), Op("MatMul", weights, Floats($"{name}.Experts.Bias2", b2, count, d)));
     }
 
-    /// <summary>Every active expert on every row: [N, E, d].</summary>
-    private string Experts(string x, CompiledMoEBlock block, int[] active, string name)
+    /// <summary>The first layer of every active expert on every row, activated: [N, E·h], expert after expert.</summary>
+    private string ExpertHidden(string x, CompiledMoEBlock block, int[] active, string name)
     {
         int d = block.ModelDimension, h = block.HiddenDimension, count = active.Length;
         // First layer of all experts as one [d, E·h] product.
         var w1 = new float[d * count * h];
         var b1 = new float[count * h];
-        var w2 = new float[count * h * d];
-        var b2 = new float[count * d];
         for (int j = 0; j < count; j++)
         {
             int s = active[j];
@@ -134,15 +152,10 @@ internal sealed class DynMoEOnnxEmitter
                 for (int i = 0; i < d; i++)
                     w1[i * count * h + j * h + u] = slotW1T[u * d + i];
             block.Bias1.Slice(s * h, h).CopyTo(b1.AsSpan(j * h, h));
-            block.Weight2.Slice(s * h * d, h * d).CopyTo(w2.AsSpan(j * h * d, h * d));
-            block.Bias2.Slice(s * d, d).CopyTo(b2.AsSpan(j * d, d));
         }
 
         string pre = Op("Add", Op("MatMul", x, Floats($"{name}.Experts.Weight1", w1, d, count * h)), Floats($"{name}.Experts.Bias1", b1, count * h));
-        string activated = Activation(pre, block.Activation, name);
-        string perExpert = Transpose(Op("Reshape", activated, Longs($"{name}.Experts.HiddenShape", new long[] { -1, count, h })), 1, 0, 2); // [E, N, h]
-        string output = Op("Add", Op("MatMul", perExpert, Floats($"{name}.Experts.Weight2", w2, count, h, d)), Floats($"{name}.Experts.Bias2", b2, count, 1, d)); // [E, N, d]
-        return Transpose(output, 1, 0, 2); // [N, E, d]
+        return Activation(pre, block.Activation, name);
     }
 
     private string Activation(string x, ExpertActivation activation, string name) => activation switch

@@ -20,6 +20,7 @@ internal abstract class SequenceInput
     private protected const int TextKind = 1;
     private protected const int ImageKind = 2;
     private protected const int PretrainedTextKind = 3;
+    private protected const int TokenColumnKind = 4;
 
     /// <summary>The number a saved model records for this input kind.</summary>
     private protected abstract int Kind { get; }
@@ -66,6 +67,7 @@ internal abstract class SequenceInput
             TextKind => TextSequenceInput.Load(reader),
             ImageKind => ImageSequenceInput.Load(reader),
             PretrainedTextKind => Pretrained.BertSequenceInput.Load(reader),
+            TokenColumnKind => TokenColumnSequenceInput.Load(reader),
             _ => throw new InvalidDataException($"The DynMoE encoder model has an unknown input kind {kind}; the file is damaged or from a newer version."),
         };
     }

@@ -83,21 +83,6 @@ public sealed class OnnxImageEncoderTests
         }
     }
 
-    [TestMethod]
-    public void TextModelIsLeftToMLNetsConverterWhichRefusesThePipeline()
-    {
-        // The text classifier tokenizes inside its transformer, so it tells the converter it cannot save as ONNX.
-        var ml = new MLContext(seed: 1);
-        var spam = ml.Data.TakeRows(TestData.LoadSpam(ml), 60);
-        var model = ml.BinaryClassification.Trainers.DynMoETextClassification(new DynMoEBinaryTextClassificationTrainer.Options
-        {
-            ModelDimension = 8, NumberOfHeads = 2, ExpertHiddenDimension = 8, MaximumSequenceLength = 16, NumberOfEpochs = 1,
-        }).Fit(spam);
-        Assert.IsFalse(Microsoft.ML.DynMoE.Onnx.DynMoEEncoderOnnxSaver.CanSave(model.Model));
-        var error = Assert.ThrowsExactly<InvalidOperationException>(() => ml.Model.ConvertToOnnx(model, spam, new MemoryStream()));
-        StringAssert.Contains(error.Message, "The targeted pipeline can not be fully converted into a well-defined ONNX model");
-    }
-
     private static (float[][] Scores, string[] Labels) Run(InferenceSession session, Image[] rows)
     {
         int n = rows.Length, width = rows[0].Features.Length;

@@ -7,7 +7,7 @@ namespace Microsoft.ML.DynMoE.Inference;
 /// <summary>
 /// A fine-tuned <see cref="BertClassifier"/> in eval mode as managed arrays: the row's tokens decoded
 /// (<see cref="BertSequenceInput"/>), <see cref="CompiledBertEncoder"/>'s mean-pooled last hidden states, and the
-/// linear head. Immutable and thread-safe; needs no native library.
+/// linear head, for one row or a batch of rows packed into blocked GEMMs. Immutable and thread-safe; needs no native library.
 /// </summary>
 internal sealed class CompiledBertClassifier : ICompiledSequenceEncoder
 {
@@ -57,20 +57,37 @@ internal sealed class CompiledBertClassifier : ICompiledSequenceEncoder
     public CompiledMoEBlock GetMoELayer(int moeLayer) => Encoder.GetMoELayer(moeLayer);
 
     /// <inheritdoc />
-    public object CreateScratch() => new Scratch(MaximumTokens);
+    public object CreateScratch() => Encoder.CreateScratch();
+
+    /// <inheritdoc />
+    public object CreateBatchScratch(int sequences, int tokens) => new CompiledBertEncoder.Scratch(Encoder, sequences, tokens);
 
     /// <inheritdoc />
     public int Forward(ReadOnlySpan<float> input, Span<float> output, object scratch, CompiledTransformerEncoder.RoutingTrace? trace = null)
     {
-        var buffers = (Scratch)scratch;
-        int s = input.Length, vocabulary = Encoder.VocabularySize;
-        if (s > buffers.Ids.Length)
-            throw new ArgumentException($"The row has {s} tokens; the encoder holds {buffers.Ids.Length} positions.", nameof(input));
-        for (int t = 0; t < s; t++)
-            (buffers.Ids[t], buffers.Types[t]) = BertSequenceInput.DecodeToken(input[t], vocabulary);
-        var pooled = Encoder.Embed(buffers.Ids.AsSpan(0, s), buffers.Types.AsSpan(0, s), trace: trace);
-        DenseKernels.Linear(_headWeight, _headBias, pooled, output);
+        var buffers = (CompiledBertEncoder.Scratch)scratch;
+        int s = Encoder.EncodeRow(input, buffers, trace);
+        if (trace is not null)
+            trace.States = s;
+        DenseKernels.Linear(_headWeight, _headBias, buffers.Pooled.AsSpan(0, Encoder.ModelDimension), output);
         return s;
+    }
+
+    /// <inheritdoc />
+    public void ForwardBatch(IReadOnlyList<ReadOnlyMemory<float>> inputs, Span<float> outputs, object scratch)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        var buffers = (CompiledBertEncoder.Scratch)scratch;
+        int o = OutputDimension, d = Encoder.ModelDimension;
+        if (outputs.Length < inputs.Count * o)
+            throw new ArgumentException($"outputs holds {outputs.Length} values; {inputs.Count} rows need {inputs.Count * o}.", nameof(outputs));
+        for (int next = 0; next < inputs.Count;)
+        {
+            int taken = Encoder.EncodeRows(inputs, next, buffers);
+            for (int i = 0; i < taken; i++)
+                DenseKernels.Linear(_headWeight, _headBias, buffers.Pooled.AsSpan(i * d, d), outputs.Slice((next + i) * o, o));
+            next += taken;
+        }
     }
 
     /// <inheritdoc />
@@ -95,17 +112,4 @@ internal sealed class CompiledBertClassifier : ICompiledSequenceEncoder
             throw new InvalidDataException($"The DynMoE pretrained encoder's head has {headWeight.Length} weights for {headBias.Length} outputs of width {encoder.ModelDimension}.");
         return new CompiledBertClassifier(encoder, headWeight, headBias);
     });
-
-    private sealed class Scratch
-    {
-        public Scratch(int positions)
-        {
-            Ids = new int[positions];
-            Types = new int[positions];
-        }
-
-        public int[] Ids { get; }
-
-        public int[] Types { get; }
-    }
 }

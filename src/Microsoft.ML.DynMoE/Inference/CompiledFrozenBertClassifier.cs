@@ -47,19 +47,17 @@ internal sealed class CompiledFrozenBertClassifier : ICompiledSequenceEncoder
     public CompiledMoEBlock GetMoELayer(int moeLayer) => Head.GetBlock(moeLayer);
 
     /// <inheritdoc />
-    public object CreateScratch() => new Scratch(MaximumTokens, Head);
+    public object CreateScratch() => new Scratch(Encoder.CreateScratch(), Head);
+
+    /// <inheritdoc />
+    public object CreateBatchScratch(int sequences, int tokens) => new Scratch(new CompiledBertEncoder.Scratch(Encoder, sequences, tokens), Head);
 
     /// <inheritdoc />
     public int Forward(ReadOnlySpan<float> input, Span<float> output, object scratch, CompiledTransformerEncoder.RoutingTrace? trace = null)
     {
         var buffers = (Scratch)scratch;
-        int s = input.Length, vocabulary = Encoder.VocabularySize;
-        if (s > buffers.Ids.Length)
-            throw new ArgumentException($"The row has {s} tokens; the encoder holds {buffers.Ids.Length} positions.", nameof(input));
-        for (int t = 0; t < s; t++)
-            (buffers.Ids[t], buffers.Types[t]) = BertSequenceInput.DecodeToken(input[t], vocabulary);
-        var pooled = Encoder.Embed(buffers.Ids.AsSpan(0, s), buffers.Types.AsSpan(0, s));
-        Head.Forward(pooled, output, buffers.Head, buffers.Activated, trace?.ExpertLoad);
+        Encoder.EncodeRow(input, buffers.Encoder, null);
+        Head.Forward(buffers.Encoder.Pooled.AsSpan(0, Encoder.ModelDimension), output, buffers.Head, buffers.Activated, trace?.ExpertLoad);
         if (trace is not null)
         {
             for (int m = 0; m < buffers.Activated.Length; m++)
@@ -68,6 +66,23 @@ internal sealed class CompiledFrozenBertClassifier : ICompiledSequenceEncoder
         }
 
         return 1;
+    }
+
+    /// <inheritdoc />
+    public void ForwardBatch(IReadOnlyList<ReadOnlyMemory<float>> inputs, Span<float> outputs, object scratch)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        var buffers = (Scratch)scratch;
+        int o = OutputDimension, d = Encoder.ModelDimension;
+        if (outputs.Length < inputs.Count * o)
+            throw new ArgumentException($"outputs holds {outputs.Length} values; {inputs.Count} rows need {inputs.Count * o}.", nameof(outputs));
+        for (int next = 0; next < inputs.Count;)
+        {
+            int taken = Encoder.EncodeRows(inputs, next, buffers.Encoder);
+            for (int i = 0; i < taken; i++)
+                Head.Forward(buffers.Encoder.Pooled.AsSpan(i * d, d), outputs.Slice((next + i) * o, o), buffers.Head, buffers.Activated, null);
+            next += taken;
+        }
     }
 
     /// <inheritdoc />
@@ -89,17 +104,14 @@ internal sealed class CompiledFrozenBertClassifier : ICompiledSequenceEncoder
 
     private sealed class Scratch
     {
-        public Scratch(int positions, CompiledMoEMlp head)
+        public Scratch(CompiledBertEncoder.Scratch encoder, CompiledMoEMlp head)
         {
-            Ids = new int[positions];
-            Types = new int[positions];
+            Encoder = encoder;
             Head = head.CreateScratch();
             Activated = new int[head.LayerCount];
         }
 
-        public int[] Ids { get; }
-
-        public int[] Types { get; }
+        public CompiledBertEncoder.Scratch Encoder { get; }
 
         public CompiledMoEMlp.Scratch Head { get; }
 

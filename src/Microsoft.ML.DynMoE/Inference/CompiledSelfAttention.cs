@@ -4,7 +4,7 @@ using Microsoft.ML.DynMoE.Layers;
 namespace Microsoft.ML.DynMoE.Inference;
 
 /// <summary>
-/// <see cref="MultiHeadSelfAttention"/> over the S real tokens of one sequence. Padding is simply absent here: a padded
+/// <see cref="MultiHeadSelfAttention"/> over the real tokens of each sequence. Padding is simply absent here: a padded
 /// key gets a logit 1e9 below the others in training, whose softmax weight is exactly 0 in float32, as here.
 /// </summary>
 internal sealed class CompiledSelfAttention
@@ -42,44 +42,6 @@ internal sealed class CompiledSelfAttention
         => new(attention.ModelDimension, attention.Heads,
             CompiledMoEMlp.ToArray(attention.QueryKeyValue.weight!), CompiledMoEMlp.ToArray(attention.QueryKeyValue.bias!),
             CompiledMoEMlp.ToArray(attention.Output.weight!), CompiledMoEMlp.ToArray(attention.Output.bias!));
-
-    /// <summary>Writes the attention output for the <paramref name="count"/> token rows of <paramref name="input"/> into <paramref name="output"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Forward(ReadOnlySpan<float> input, int count, Span<float> output, Span<float> qkv, Span<float> attended, Span<float> weights)
-    {
-        int d = ModelDimension, headDimension = d / Heads;
-        DenseKernels.LinearRows(_qkvWeight, _qkvBias, input, count, qkv);
-
-        float scale = 1f / MathF.Sqrt(headDimension);
-        attended[..(count * d)].Clear();
-        for (int h = 0; h < Heads; h++)
-        {
-            int offset = h * headDimension;
-            for (int i = 0; i < count; i++)
-            {
-                ReadOnlySpan<float> query = qkv.Slice(i * 3 * d + offset, headDimension);
-                float max = float.NegativeInfinity;
-                for (int j = 0; j < count; j++)
-                {
-                    weights[j] = DenseKernels.Dot(query, qkv.Slice(j * 3 * d + d + offset, headDimension)) * scale;
-                    max = MathF.Max(max, weights[j]);
-                }
-
-                double sum = 0;
-                for (int j = 0; j < count; j++)
-                {
-                    weights[j] = MathF.Exp(weights[j] - max);
-                    sum += weights[j];
-                }
-
-                Span<float> target = attended.Slice(i * d + offset, headDimension);
-                for (int j = 0; j < count; j++)
-                    DenseKernels.MultiplyAdd(qkv.Slice(j * 3 * d + 2 * d + offset, headDimension), (float)(weights[j] / sum), target);
-            }
-        }
-
-        DenseKernels.LinearRows(_outputWeight, _outputBias, attended, count, output);
-    }
 
     /// <summary>
     /// Attention over several sequences whose token rows lie one after another in <paramref name="input"/> (<c>[T, d]</c>):

@@ -90,6 +90,12 @@ internal sealed class CompiledTransformerEncoder : ICompiledSequenceEncoder
 
     object ICompiledSequenceEncoder.CreateScratch() => CreateScratch();
 
+    // A pass holds whole sequences of MaximumStates each, so the token budget is what a sequence count means here.
+    object ICompiledSequenceEncoder.CreateBatchScratch(int sequences, int tokens) => CreateBatchScratch(sequences);
+
+    void ICompiledSequenceEncoder.ForwardBatch(IReadOnlyList<ReadOnlyMemory<float>> inputs, Span<float> outputs, object scratch)
+        => ForwardBatch(inputs, outputs, (Scratch)scratch);
+
     int ICompiledSequenceEncoder.Forward(ReadOnlySpan<float> input, Span<float> output, object scratch, RoutingTrace? trace)
         => Forward(input, output, (Scratch)scratch, trace);
 

@@ -15,6 +15,8 @@ internal sealed class CompiledSelfAttention
     private readonly float[] _outputBias;   // [d]
     private readonly float[] _qkvWeightT;   // [d, 3d]: the GEMM's [k, n] layout
     private readonly float[] _outputWeightT; // [d, d]
+    private readonly float[]? _qkvPacked;    // _qkvWeightT in BlockedKernels.Pack's panels (null: not packable here)
+    private readonly float[]? _outputPacked;
 
     private CompiledSelfAttention(int modelDimension, int heads, float[] qkvWeight, float[] qkvBias, float[] outputWeight, float[] outputBias)
     {
@@ -26,6 +28,8 @@ internal sealed class CompiledSelfAttention
         _outputBias = outputBias;
         _qkvWeightT = BlockedKernels.Transpose(qkvWeight, 3 * modelDimension, modelDimension);
         _outputWeightT = BlockedKernels.Transpose(outputWeight, modelDimension, modelDimension);
+        _qkvPacked = BlockedKernels.Pack(_qkvWeightT, modelDimension, 3 * modelDimension);
+        _outputPacked = BlockedKernels.Pack(_outputWeightT, modelDimension, modelDimension);
     }
 
     public int ModelDimension { get; }
@@ -54,7 +58,7 @@ internal sealed class CompiledSelfAttention
     {
         int d = ModelDimension, d3 = 3 * d, headDimension = d / Heads;
         float scale = 1f / MathF.Sqrt(headDimension);
-        BlockedKernels.Gemm(tokens, d3, d, input, d, _qkvWeightT, d3, qkv, d3, _qkvBias);
+        BlockedKernels.GemmPacked(tokens, d3, d, input, d, _qkvPacked, _qkvWeightT, qkv, d3, _qkvBias);
         for (int sequence = 0; sequence < starts.Length; sequence++)
         {
             int start = starts[sequence], count = lengths[sequence];
@@ -81,7 +85,7 @@ internal sealed class CompiledSelfAttention
             }
         }
 
-        BlockedKernels.Gemm(tokens, d, d, attended, d, _outputWeightT, d, output, d, _outputBias);
+        BlockedKernels.GemmPacked(tokens, d, d, attended, d, _outputPacked, _outputWeightT, output, d, _outputBias);
     }
 
     public void Save(BinaryWriter writer)

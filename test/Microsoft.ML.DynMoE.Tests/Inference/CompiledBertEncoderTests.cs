@@ -126,6 +126,24 @@ public sealed class CompiledBertEncoderTests
     }
 
     [TestMethod]
+    public void SingleRowScoringAllocatesNothingOnceTheScratchHasGrown()
+    {
+        using var encoder = PretrainedBertEncoder.Create(s_checkpoint);
+        using var network = new BertClassifier(encoder, 2, 0f, new Generator(3, torch.CPU));
+        network.eval();
+        var compiled = CompiledBertClassifier.FromNetwork(network);
+        var encoding = s_tokenizer.Encode("No allocation per row, please.");
+        var row = encoding.Ids.Select((id, t) => BertSequenceInput.EncodeToken(id, encoding.TypeIds[t], compiled.Encoder.VocabularySize)).ToArray();
+        var scratch = compiled.CreateScratch();
+        var output = new float[2];
+        compiled.Forward(row, output, scratch); // first call: JIT and the scratch's growth
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 3; i++)
+            compiled.Forward(row, output, scratch);
+        Assert.AreEqual(0L, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [TestMethod]
     public void EmbedMeansTheHiddenStates()
     {
         using var encoder = PretrainedBertEncoder.Create(s_checkpoint);

@@ -35,6 +35,11 @@ public static class PretrainedScoringBenchmarks
         int perCall = Flag("--per-call") is string p ? int.Parse(p, CultureInfo.InvariantCulture) : 16;
         bool moe = Array.IndexOf(args, "--moe") >= 0;
         torch.set_num_threads(1);
+        if (Array.IndexOf(args, "--kernels") >= 0)
+        {
+            Kernels();
+            return;
+        }
 
         var source = PretrainedBertSource.MiniLM();
         var checkpoint = source.ReadCheckpoint();
@@ -149,6 +154,34 @@ public static class PretrainedScoringBenchmarks
         }
 
         Console.WriteLine($"load average after: {LoadAverage()}");
+    }
+
+    /// <summary><c>--kernels</c>: GEMM rates at the MiniLM shapes (128 tokens), Gemm on row-major B and the packed kernel.</summary>
+    private static void Kernels()
+    {
+        var random = new Random(1);
+        float[] R(int n) => Enumerable.Range(0, n).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
+        foreach (var (m, n, k) in new[] { (128, 1152, 384), (128, 1536, 384), (128, 384, 1536) })
+        {
+            float[] a = R(m * k), b = R(k * n), c = new float[m * n];
+            var packed = BlockedKernels.Pack(b, k, n);
+            double Rate(Action action)
+            {
+                action();
+                double best = 0;
+                for (int r = 0; r < 5; r++)
+                {
+                    var cpu = Environment.CpuUsage.TotalTime;
+                    for (int i = 0; i < 10; i++) action();
+                    best = Math.Max(best, 10 * 2.0 * m * n * k / (Environment.CpuUsage.TotalTime - cpu).TotalSeconds / 1e9);
+                }
+
+                return best;
+            }
+
+            Console.WriteLine($"GEMM {m}×{n}×{k}: Gemm {Rate(() => BlockedKernels.Gemm(m, n, k, a, k, b, n, c, n, default)):F1} GFLOP/s, "
+                + $"packed {Rate(() => BlockedKernels.GemmPacked(m, n, k, a, k, packed, b, c, n, default)):F1} GFLOP/s (best of 5 × 10 calls, per CPU-second)");
+        }
     }
 
     /// <summary>Process CPU time of one call: the other processes on a loaded machine stretch wall time, not this.</summary>

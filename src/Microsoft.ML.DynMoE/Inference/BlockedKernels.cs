@@ -98,13 +98,22 @@ internal static class BlockedKernels
         ReadOnlySpan<float> bias)
     {
         if (packed is null)
-        {
             Gemm(m, n, k, a, lda, b, n, c, ldc, bias);
-            return;
-        }
+        else
+            GemmPanels(m, n, k, a, lda, packed, c, ldc, bias);
+    }
 
+    /// <summary>
+    /// The packed kernel of <see cref="GemmPacked"/> on B already in panels (a <c>[k, 32]</c> row-major matrix is one panel);
+    /// only where <see cref="Vector512.IsHardwareAccelerated"/> and n is a multiple of <see cref="PanelWidth"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void GemmPanels(int m, int n, int k, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> packed, Span<float> c, int ldc,
+        ReadOnlySpan<float> bias)
+    {
         if (m == 0)
             return;
+        ref float packed0 = ref MemoryMarshal.GetReference(packed);
         ref float a0 = ref MemoryMarshal.GetReference(a);
         ref float c0 = ref MemoryMarshal.GetReference(c);
         ref float bias0 = ref MemoryMarshal.GetReference(bias);
@@ -112,24 +121,54 @@ internal static class BlockedKernels
         for (int panel = 0; panel < n / PanelWidth; panel++)
         {
             int j = panel * PanelWidth;
-            ref float p0 = ref packed[panel * k * PanelWidth];
+            ref float p0 = ref Unsafe.Add(ref packed0, panel * k * PanelWidth);
             var bias0v = hasBias ? Vector512.LoadUnsafe(ref Unsafe.Add(ref bias0, j)) : Vector512<float>.Zero;
             var bias1v = hasBias ? Vector512.LoadUnsafe(ref Unsafe.Add(ref bias0, j + 16)) : Vector512<float>.Zero;
-            int i = 0;
-            for (; i + 8 <= m; i += 8)
-                Panel8(k, ref Unsafe.Add(ref a0, i * lda), lda, ref p0, ref Unsafe.Add(ref c0, i * ldc + j), ldc, bias0v, bias1v);
-            for (; i < m; i++)
-                Panel1(k, ref Unsafe.Add(ref a0, i * lda), ref p0, ref Unsafe.Add(ref c0, i * ldc + j), bias0v, bias1v);
+            for (int kb = 0; kb < k; kb += KBlock)
+            {
+                // k in blocks, so the panel's rows in use stay in the L1 cache across all rows of A; a later block resumes
+                // from the partial sums in C, which are the floats the chain would hold anyway.
+                int kc = Math.Min(KBlock, k - kb);
+                bool resume = kb > 0;
+                ref float pk = ref Unsafe.Add(ref p0, kb * PanelWidth);
+                int i = 0;
+                for (; i + 8 <= m; i += 8)
+                    Panel8(kc, ref Unsafe.Add(ref a0, i * lda + kb), lda, ref pk, ref Unsafe.Add(ref c0, i * ldc + j), ldc, bias0v, bias1v, resume);
+                for (; i < m; i++)
+                    Panel1(kc, ref Unsafe.Add(ref a0, i * lda + kb), ref pk, ref Unsafe.Add(ref c0, i * ldc + j), bias0v, bias1v, resume);
+            }
         }
     }
 
+    /// <summary>
+    /// Depth of one k block of <see cref="GemmPanels"/>: a 32-column panel block of this depth is 32 kB, within the L1 data
+    /// cache beside the rows of A in use (chosen from a sweep of 64–256 and unblocked at the MiniLM shapes).
+    /// </summary>
+    private const int KBlock = 256;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Panel8(int k, ref float a, int lda, ref float b, ref float c, int ldc, Vector512<float> bias0, Vector512<float> bias1)
+    private static void Panel8(int k, ref float a, int lda, ref float b, ref float c, int ldc, Vector512<float> bias0, Vector512<float> bias1, bool resume)
     {
-        // Zero + bias, as Start computes it for Gemm.
-        var s00 = Vector512<float>.Zero + bias0; var s01 = Vector512<float>.Zero + bias1;
-        var s10 = s00; var s11 = s01; var s20 = s00; var s21 = s01; var s30 = s00; var s31 = s01;
-        var s40 = s00; var s41 = s01; var s50 = s00; var s51 = s01; var s60 = s00; var s61 = s01; var s70 = s00; var s71 = s01;
+        // Zero + bias, as Start computes it for Gemm; or the partial sums of the previous k block.
+        Vector512<float> s00, s01, s10, s11, s20, s21, s30, s31, s40, s41, s50, s51, s60, s61, s70, s71;
+        if (resume)
+        {
+            (s00, s01) = Load(ref c);
+            (s10, s11) = Load(ref Unsafe.Add(ref c, ldc));
+            (s20, s21) = Load(ref Unsafe.Add(ref c, 2 * ldc));
+            (s30, s31) = Load(ref Unsafe.Add(ref c, 3 * ldc));
+            (s40, s41) = Load(ref Unsafe.Add(ref c, 4 * ldc));
+            (s50, s51) = Load(ref Unsafe.Add(ref c, 5 * ldc));
+            (s60, s61) = Load(ref Unsafe.Add(ref c, 6 * ldc));
+            (s70, s71) = Load(ref Unsafe.Add(ref c, 7 * ldc));
+        }
+        else
+        {
+            s00 = Vector512<float>.Zero + bias0; s01 = Vector512<float>.Zero + bias1;
+            s10 = s00; s11 = s01; s20 = s00; s21 = s01; s30 = s00; s31 = s01;
+            s40 = s00; s41 = s01; s50 = s00; s51 = s01; s60 = s00; s61 = s01; s70 = s00; s71 = s01;
+        }
+
         ref float a1 = ref Unsafe.Add(ref a, lda);
         ref float a2 = ref Unsafe.Add(ref a, 2 * lda);
         ref float a3 = ref Unsafe.Add(ref a, 3 * lda);
@@ -171,10 +210,9 @@ internal static class BlockedKernels
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Panel1(int k, ref float a, ref float b, ref float c, Vector512<float> bias0, Vector512<float> bias1)
+    private static void Panel1(int k, ref float a, ref float b, ref float c, Vector512<float> bias0, Vector512<float> bias1, bool resume)
     {
-        var s0 = Vector512<float>.Zero + bias0;
-        var s1 = Vector512<float>.Zero + bias1;
+        var (s0, s1) = resume ? Load(ref c) : (Vector512<float>.Zero + bias0, Vector512<float>.Zero + bias1);
         for (int p = 0; p < k; p++)
         {
             ref float row = ref Unsafe.Add(ref b, p * PanelWidth);
@@ -185,6 +223,9 @@ internal static class BlockedKernels
 
         Store(ref c, s0, s1);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector512<float>, Vector512<float>) Load(ref float c) => (Vector512.LoadUnsafe(ref c), Vector512.LoadUnsafe(ref Unsafe.Add(ref c, 16)));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(ref float c, Vector512<float> low, Vector512<float> high)

@@ -58,6 +58,7 @@ internal sealed class CompiledSelfAttention
     {
         int d = ModelDimension, d3 = 3 * d, headDimension = d / Heads;
         float scale = 1f / MathF.Sqrt(headDimension);
+        bool panelHeads = headDimension == BlockedKernels.PanelWidth && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated;
         BlockedKernels.GemmPacked(tokens, d3, d, input, d, _qkvPacked, _qkvWeightT, qkv, d3, _qkvBias);
         for (int sequence = 0; sequence < starts.Length; sequence++)
         {
@@ -80,8 +81,21 @@ internal sealed class CompiledSelfAttention
                 BlockedKernels.Gemm(count, count, headDimension, rows[offset..], d3, keysT, count, weights, count, default);
                 for (int i = 0; i < count; i++)
                     BlockedKernels.ScaledSoftmax(weights.Slice(i * count, count), scale);
-                BlockedKernels.Gemm(count, headDimension, count, weights, count, rows[(2 * d + offset)..], d3,
-                    attended[(start * d + offset)..], d, default);
+                int area = count * headDimension;
+                if (panelHeads && keysT.Length >= 2 * area)
+                {
+                    // V of this head copied into one contiguous [count, 32] panel: its rows lie 3d apart in qkv, a stride
+                    // that maps them onto few cache sets.
+                    var values = keysT.Slice(area, area);
+                    for (int j = 0; j < count; j++)
+                        rows.Slice(j * d3 + 2 * d + offset, headDimension).CopyTo(values.Slice(j * headDimension, headDimension));
+                    BlockedKernels.GemmPanels(count, headDimension, count, weights, count, values, attended[(start * d + offset)..], d, default);
+                }
+                else
+                {
+                    BlockedKernels.Gemm(count, headDimension, count, weights, count, rows[(2 * d + offset)..], d3,
+                        attended[(start * d + offset)..], d, default);
+                }
             }
         }
 

@@ -90,7 +90,7 @@ internal sealed class CompiledTransformerEncoder : ICompiledSequenceEncoder
 
     object ICompiledSequenceEncoder.CreateScratch() => CreateScratch();
 
-    // A pass holds whole sequences of MaximumStates each, so the token budget is what a sequence count means here.
+    // This scratch reserves MaximumStates tokens per sequence, so it needs no separate token budget.
     object ICompiledSequenceEncoder.CreateBatchScratch(int sequences, int tokens) => CreateBatchScratch(sequences);
 
     void ICompiledSequenceEncoder.ForwardBatch(IReadOnlyList<ReadOnlyMemory<float>> inputs, Span<float> outputs, object scratch)

@@ -21,7 +21,7 @@ namespace Microsoft.ML.DynMoE;
 /// (Boolean); multiclass — <c>Score</c> (class probabilities, slot names = class names) and <c>PredictedLabel</c> (a key
 /// with the training label's values). Scoring runs on managed arrays; one model serves many threads.
 /// </summary>
-public sealed class DynMoEEncoderTransformer : RowToRowTransformerBase
+public sealed class DynMoEEncoderTransformer : RowToRowTransformerBase, ITransformer
 {
     internal const string LoaderSignature = "DynMoEEncoderTrans";
     internal const string UserName = "DynMoE Transformer-encoder classifier";
@@ -110,6 +110,11 @@ public sealed class DynMoEEncoderTransformer : RowToRowTransformerBase
 
     /// <inheritdoc />
     protected override IRowMapper MakeRowMapper(DataViewSchema schema) => new Mapper(this, schema);
+
+    /// <summary>Adds the score columns to <paramref name="input"/>; a cursor in the data's order scores its rows in blocks.</summary>
+    public new IDataView Transform(IDataView input) => new DynMoEEncoderBatchedView((RowToRowMapperTransform)base.Transform(input), Model);
+
+    IDataView ITransformer.Transform(IDataView input) => Transform(input);
 
     /// <summary>Adds the score columns; one forward per row, shared by the row's output getters.</summary>
     private sealed class Mapper : MapperBase, ISaveAsOnnx

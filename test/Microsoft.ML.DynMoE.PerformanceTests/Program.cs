@@ -49,6 +49,12 @@ public static class Program
             return 0;
         }
 
+        if (args.Length > 0 && args[0] == "--pretrained-scoring")
+        {
+            PretrainedScoringBenchmarks.Run(args);
+            return 0;
+        }
+
         if (args.Length > 0 && args[0] == "--encoder-profile")
         {
             EncoderBenchmarks.Profile(args);

@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Microsoft.ML.DynMoE.Layers;
 
 namespace Microsoft.ML.DynMoE.Inference;
@@ -63,6 +64,172 @@ internal static class BlockedKernels
                 target = sum;
             }
         }
+    }
+
+    /// <summary>Columns per panel of <see cref="Pack"/>: two 512-bit vectors.</summary>
+    public const int PanelWidth = 32;
+
+    /// <summary>
+    /// A constant <c>[k, n]</c> matrix (row stride n) in the layout of <see cref="GemmPacked"/>: <c>n / 32</c> panels, each its
+    /// k rows of 32 contiguous columns, so the kernel streams one panel from the L1 cache instead of striding rows of B
+    /// (whose power-of-two-heavy strides map onto few cache sets). Null when the hardware has no 512-bit vectors or n is
+    /// not a multiple of 32; then <see cref="Gemm"/> serves.
+    /// </summary>
+    public static float[]? Pack(ReadOnlySpan<float> b, int k, int n)
+    {
+        if (!Vector512.IsHardwareAccelerated || n == 0 || n % PanelWidth != 0 || k == 0)
+            return null;
+        var packed = new float[k * n];
+        for (int panel = 0; panel < n / PanelWidth; panel++)
+            for (int p = 0; p < k; p++)
+                b.Slice(p * n + panel * PanelWidth, PanelWidth).CopyTo(packed.AsSpan((panel * k + p) * PanelWidth, PanelWidth));
+        return packed;
+    }
+
+    /// <summary>
+    /// <see cref="Gemm"/> with B packed by <see cref="Pack"/> (<paramref name="packed"/> null: <paramref name="b"/> with row stride
+    /// n): 8 rows × 32 columns of 512-bit accumulators, then 4 rows, then single rows. Every element is the same chain as in
+    /// <see cref="Gemm"/> (bias added to 0, then fused multiply-adds over k in order), so the two give identical bits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void GemmPacked(int m, int n, int k, ReadOnlySpan<float> a, int lda, float[]? packed, ReadOnlySpan<float> b, Span<float> c, int ldc,
+        ReadOnlySpan<float> bias)
+    {
+        if (packed is null)
+            Gemm(m, n, k, a, lda, b, n, c, ldc, bias);
+        else
+            GemmPanels(m, n, k, a, lda, packed, c, ldc, bias);
+    }
+
+    /// <summary>
+    /// The packed kernel of <see cref="GemmPacked"/> on B already in panels (a <c>[k, 32]</c> row-major matrix is one panel);
+    /// only where <see cref="Vector512.IsHardwareAccelerated"/> and n is a multiple of <see cref="PanelWidth"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void GemmPanels(int m, int n, int k, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> packed, Span<float> c, int ldc,
+        ReadOnlySpan<float> bias)
+    {
+        if (m == 0)
+            return;
+        ref float packed0 = ref MemoryMarshal.GetReference(packed);
+        ref float a0 = ref MemoryMarshal.GetReference(a);
+        ref float c0 = ref MemoryMarshal.GetReference(c);
+        ref float bias0 = ref MemoryMarshal.GetReference(bias);
+        bool hasBias = !bias.IsEmpty;
+        for (int panel = 0; panel < n / PanelWidth; panel++)
+        {
+            int j = panel * PanelWidth;
+            ref float p0 = ref Unsafe.Add(ref packed0, panel * k * PanelWidth);
+            var bias0v = hasBias ? Vector512.LoadUnsafe(ref Unsafe.Add(ref bias0, j)) : Vector512<float>.Zero;
+            var bias1v = hasBias ? Vector512.LoadUnsafe(ref Unsafe.Add(ref bias0, j + 16)) : Vector512<float>.Zero;
+            for (int kb = 0; kb < k; kb += KBlock)
+            {
+                // k in blocks, so the panel's rows in use stay in the L1 cache across all rows of A; a later block resumes
+                // from the partial sums in C, which are the floats the chain would hold anyway.
+                int kc = Math.Min(KBlock, k - kb);
+                bool resume = kb > 0;
+                ref float pk = ref Unsafe.Add(ref p0, kb * PanelWidth);
+                int i = 0;
+                for (; i + 8 <= m; i += 8)
+                    Panel8(kc, ref Unsafe.Add(ref a0, i * lda + kb), lda, ref pk, ref Unsafe.Add(ref c0, i * ldc + j), ldc, bias0v, bias1v, resume);
+                for (; i < m; i++)
+                    Panel1(kc, ref Unsafe.Add(ref a0, i * lda + kb), ref pk, ref Unsafe.Add(ref c0, i * ldc + j), bias0v, bias1v, resume);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Depth of one k block of <see cref="GemmPanels"/>: a 32-column panel block of this depth is 32 kB, within the L1 data
+    /// cache beside the rows of A in use (chosen from a sweep of 64–256 and unblocked at the MiniLM shapes).
+    /// </summary>
+    private const int KBlock = 256;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Panel8(int k, ref float a, int lda, ref float b, ref float c, int ldc, Vector512<float> bias0, Vector512<float> bias1, bool resume)
+    {
+        // Zero + bias, as Start computes it for Gemm; or the partial sums of the previous k block.
+        Vector512<float> s00, s01, s10, s11, s20, s21, s30, s31, s40, s41, s50, s51, s60, s61, s70, s71;
+        if (resume)
+        {
+            (s00, s01) = Load(ref c);
+            (s10, s11) = Load(ref Unsafe.Add(ref c, ldc));
+            (s20, s21) = Load(ref Unsafe.Add(ref c, 2 * ldc));
+            (s30, s31) = Load(ref Unsafe.Add(ref c, 3 * ldc));
+            (s40, s41) = Load(ref Unsafe.Add(ref c, 4 * ldc));
+            (s50, s51) = Load(ref Unsafe.Add(ref c, 5 * ldc));
+            (s60, s61) = Load(ref Unsafe.Add(ref c, 6 * ldc));
+            (s70, s71) = Load(ref Unsafe.Add(ref c, 7 * ldc));
+        }
+        else
+        {
+            s00 = Vector512<float>.Zero + bias0; s01 = Vector512<float>.Zero + bias1;
+            s10 = s00; s11 = s01; s20 = s00; s21 = s01; s30 = s00; s31 = s01;
+            s40 = s00; s41 = s01; s50 = s00; s51 = s01; s60 = s00; s61 = s01; s70 = s00; s71 = s01;
+        }
+
+        ref float a1 = ref Unsafe.Add(ref a, lda);
+        ref float a2 = ref Unsafe.Add(ref a, 2 * lda);
+        ref float a3 = ref Unsafe.Add(ref a, 3 * lda);
+        ref float a4 = ref Unsafe.Add(ref a, 4 * lda);
+        ref float a5 = ref Unsafe.Add(ref a, 5 * lda);
+        ref float a6 = ref Unsafe.Add(ref a, 6 * lda);
+        ref float a7 = ref Unsafe.Add(ref a, 7 * lda);
+        for (int p = 0; p < k; p++)
+        {
+            ref float row = ref Unsafe.Add(ref b, p * PanelWidth);
+            var b0 = Vector512.LoadUnsafe(ref row);
+            var b1 = Vector512.LoadUnsafe(ref Unsafe.Add(ref row, 16));
+            var x = Vector512.Create(Unsafe.Add(ref a, p));
+            s00 = Vector512.FusedMultiplyAdd(x, b0, s00); s01 = Vector512.FusedMultiplyAdd(x, b1, s01);
+            x = Vector512.Create(Unsafe.Add(ref a1, p));
+            s10 = Vector512.FusedMultiplyAdd(x, b0, s10); s11 = Vector512.FusedMultiplyAdd(x, b1, s11);
+            x = Vector512.Create(Unsafe.Add(ref a2, p));
+            s20 = Vector512.FusedMultiplyAdd(x, b0, s20); s21 = Vector512.FusedMultiplyAdd(x, b1, s21);
+            x = Vector512.Create(Unsafe.Add(ref a3, p));
+            s30 = Vector512.FusedMultiplyAdd(x, b0, s30); s31 = Vector512.FusedMultiplyAdd(x, b1, s31);
+            x = Vector512.Create(Unsafe.Add(ref a4, p));
+            s40 = Vector512.FusedMultiplyAdd(x, b0, s40); s41 = Vector512.FusedMultiplyAdd(x, b1, s41);
+            x = Vector512.Create(Unsafe.Add(ref a5, p));
+            s50 = Vector512.FusedMultiplyAdd(x, b0, s50); s51 = Vector512.FusedMultiplyAdd(x, b1, s51);
+            x = Vector512.Create(Unsafe.Add(ref a6, p));
+            s60 = Vector512.FusedMultiplyAdd(x, b0, s60); s61 = Vector512.FusedMultiplyAdd(x, b1, s61);
+            x = Vector512.Create(Unsafe.Add(ref a7, p));
+            s70 = Vector512.FusedMultiplyAdd(x, b0, s70); s71 = Vector512.FusedMultiplyAdd(x, b1, s71);
+        }
+
+        Store(ref c, s00, s01);
+        Store(ref Unsafe.Add(ref c, ldc), s10, s11);
+        Store(ref Unsafe.Add(ref c, 2 * ldc), s20, s21);
+        Store(ref Unsafe.Add(ref c, 3 * ldc), s30, s31);
+        Store(ref Unsafe.Add(ref c, 4 * ldc), s40, s41);
+        Store(ref Unsafe.Add(ref c, 5 * ldc), s50, s51);
+        Store(ref Unsafe.Add(ref c, 6 * ldc), s60, s61);
+        Store(ref Unsafe.Add(ref c, 7 * ldc), s70, s71);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Panel1(int k, ref float a, ref float b, ref float c, Vector512<float> bias0, Vector512<float> bias1, bool resume)
+    {
+        var (s0, s1) = resume ? Load(ref c) : (Vector512<float>.Zero + bias0, Vector512<float>.Zero + bias1);
+        for (int p = 0; p < k; p++)
+        {
+            ref float row = ref Unsafe.Add(ref b, p * PanelWidth);
+            var x = Vector512.Create(Unsafe.Add(ref a, p));
+            s0 = Vector512.FusedMultiplyAdd(x, Vector512.LoadUnsafe(ref row), s0);
+            s1 = Vector512.FusedMultiplyAdd(x, Vector512.LoadUnsafe(ref Unsafe.Add(ref row, 16)), s1);
+        }
+
+        Store(ref c, s0, s1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector512<float>, Vector512<float>) Load(ref float c) => (Vector512.LoadUnsafe(ref c), Vector512.LoadUnsafe(ref Unsafe.Add(ref c, 16)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(ref float c, Vector512<float> low, Vector512<float> high)
+    {
+        low.StoreUnsafe(ref c);
+        high.StoreUnsafe(ref Unsafe.Add(ref c, 16));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

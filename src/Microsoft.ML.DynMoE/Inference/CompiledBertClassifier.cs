@@ -7,7 +7,7 @@ namespace Microsoft.ML.DynMoE.Inference;
 /// <summary>
 /// A fine-tuned <see cref="BertClassifier"/> in eval mode as managed arrays: the row's tokens decoded
 /// (<see cref="BertSequenceInput"/>), <see cref="CompiledBertEncoder"/>'s mean-pooled last hidden states, and the
-/// linear head. Immutable and thread-safe; needs no native library.
+/// linear head, for one row or a batch of rows packed into blocked GEMMs. Immutable and thread-safe; needs no native library.
 /// </summary>
 internal sealed class CompiledBertClassifier : CompiledPretrainedClassifier, ICompiledSequenceEncoder
 {
@@ -52,14 +52,37 @@ internal sealed class CompiledBertClassifier : CompiledPretrainedClassifier, ICo
     public CompiledMoEBlock GetMoELayer(int moeLayer) => Encoder.GetMoELayer(moeLayer);
 
     /// <inheritdoc />
-    public object CreateScratch() => new TokenBuffers(MaximumTokens);
+    public object CreateScratch() => Encoder.CreateScratch();
+
+    /// <inheritdoc />
+    public object CreateBatchScratch(int sequences, int tokens) => new CompiledBertEncoder.Scratch(Encoder, sequences, tokens);
 
     /// <inheritdoc />
     public int Forward(ReadOnlySpan<float> input, Span<float> output, object scratch, CompiledTransformerEncoder.RoutingTrace? trace = null)
     {
-        var pooled = EmbedRow(input, (TokenBuffers)scratch, trace);
-        DenseKernels.Linear(_headWeight, _headBias, pooled, output);
-        return input.Length;
+        var buffers = (CompiledBertEncoder.Scratch)scratch;
+        int s = Encoder.EncodeRow(input, buffers, trace);
+        if (trace is not null)
+            trace.States = s;
+        DenseKernels.Linear(_headWeight, _headBias, buffers.Pooled.AsSpan(0, Encoder.ModelDimension), output);
+        return s;
+    }
+
+    /// <inheritdoc />
+    public void ForwardBatch(IReadOnlyList<ReadOnlyMemory<float>> inputs, Span<float> outputs, object scratch)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        var buffers = (CompiledBertEncoder.Scratch)scratch;
+        int o = OutputDimension, d = Encoder.ModelDimension;
+        if (outputs.Length < inputs.Count * o)
+            throw new ArgumentException($"outputs holds {outputs.Length} values; {inputs.Count} rows need {inputs.Count * o}.", nameof(outputs));
+        for (int next = 0; next < inputs.Count;)
+        {
+            int taken = Encoder.EncodeRows(inputs, next, buffers);
+            for (int i = 0; i < taken; i++)
+                DenseKernels.Linear(_headWeight, _headBias, buffers.Pooled.AsSpan(i * d, d), outputs.Slice((next + i) * o, o));
+            next += taken;
+        }
     }
 
     /// <inheritdoc />

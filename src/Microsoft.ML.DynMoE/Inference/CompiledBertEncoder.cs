@@ -1,12 +1,16 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using Microsoft.ML.DynMoE.Layers;
+using Microsoft.ML.DynMoE.Pretrained;
 
 namespace Microsoft.ML.DynMoE.Inference;
 
 /// <summary>
-/// <see cref="BertEncoder"/> in eval mode over float arrays, one sequence at a time (its real tokens only, so no
-/// padding mask is needed): embeddings and LayerNorm, then per post-norm block
-/// <c>h = LN(x + Attention(x))</c>, <c>LN(h + FFN(h))</c>, where the FFN is the block's compiled MoE layer (top-any,
-/// top-k or dense, with the same eval routing as the TorchSharp layer). Mean pooling gives the sentence embedding.
+/// <see cref="BertEncoder"/> in eval mode over float arrays, for one sequence or many packed token after token (their
+/// real tokens only, so no padding mask is needed: attention stays within each sequence): embeddings and LayerNorm, then
+/// per post-norm block <c>h = LN(x + Attention(x))</c>, <c>LN(h + FFN(h))</c>, where the FFN is the block's compiled MoE
+/// layer (top-any, top-k or dense, with the same eval routing as the TorchSharp layer). Projections and experts run as
+/// blocked GEMMs over all packed tokens (<see cref="BlockedKernels"/>). Mean pooling gives the sentence embedding.
 /// </summary>
 internal sealed class CompiledBertEncoder
 {
@@ -82,68 +86,18 @@ internal sealed class CompiledBertEncoder
             CompiledLayerNorm.FromModule(embeddings.Norm), blocks);
     }
 
+    /// <summary>Working memory for one thread: grows to the longest pass it has served, then allocates nothing.</summary>
+    public Scratch CreateScratch() => new(this);
+
     /// <summary>The last hidden states <c>[S, d]</c> of one sequence (special tokens included, no padding).</summary>
     /// <param name="ids">Token ids.</param>
     /// <param name="typeIds">Token type ids, same length.</param>
     /// <param name="trace">When set, records the experts each token activated in each MoE block.</param>
     public float[] Forward(ReadOnlySpan<int> ids, ReadOnlySpan<int> typeIds, CompiledTransformerEncoder.RoutingTrace? trace = null)
     {
-        int s = ids.Length, d = ModelDimension;
-        if (typeIds.Length != s) throw new ArgumentException($"typeIds has {typeIds.Length} entries, ids {s}.", nameof(typeIds));
-        if (s > MaximumPositions) throw new ArgumentException($"The sequence has {s} tokens; the position table holds {MaximumPositions}.", nameof(ids));
-        int vocabulary = _words.Length / d, types = _types.Length / d;
-        var hidden = new float[s * d];
-        var sum = new float[d];
-        for (int t = 0; t < s; t++)
-        {
-            if ((uint)ids[t] >= (uint)vocabulary) throw new ArgumentOutOfRangeException(nameof(ids), ids[t], $"Token ids must be in [0, {vocabulary}).");
-            if ((uint)typeIds[t] >= (uint)types) throw new ArgumentOutOfRangeException(nameof(typeIds), typeIds[t], $"Token type ids must be in [0, {types}).");
-            for (int i = 0; i < d; i++)
-                sum[i] = _words[ids[t] * d + i] + _positions[t * d + i] + _types[typeIds[t] * d + i];
-            _embeddingNorm.Apply(sum, hidden.AsSpan(t * d, d));
-        }
-
-        var qkv = new float[s * 3 * d];
-        var attended = new float[s * d];
-        var weights = new float[s];
-        var attention = new float[s * d];
-        var feedForward = new float[s * d];
-        var feedForwardHidden = new float[s * HiddenDimension];
-        var residual = new float[d];
-        var scratch = new CompiledMoEMlp.Scratch(d, HiddenDimension, SlotCount);
-        int moeLayer = 0;
-        foreach (var block in _blocks)
-        {
-            block.Attention.Forward(hidden, s, attention, qkv, attended, weights);
-            for (int t = 0; t < s; t++)
-            {
-                for (int i = 0; i < d; i++) residual[i] = hidden[t * d + i] + attention[t * d + i];
-                block.AttentionNorm.Apply(residual, hidden.AsSpan(t * d, d));
-            }
-
-            if (block.FeedForward.Gating == GatingKind.Dense)
-            {
-                DenseFeedForward(block.FeedForward, hidden, s, feedForward, feedForwardHidden);
-            }
-            else
-            {
-                for (int t = 0; t < s; t++)
-                {
-                    int activated = block.FeedForward.Forward(hidden.AsSpan(t * d, d), feedForward.AsSpan(t * d, d), scratch);
-                    trace?.Count(moeLayer, t, activated, scratch.Chosen.AsSpan(0, block.FeedForward.SlotCount));
-                }
-
-                moeLayer++;
-            }
-
-            for (int t = 0; t < s; t++)
-            {
-                for (int i = 0; i < d; i++) residual[i] = hidden[t * d + i] + feedForward[t * d + i];
-                block.OutputNorm.Apply(residual, hidden.AsSpan(t * d, d));
-            }
-        }
-
-        return hidden;
+        var scratch = CreateScratch();
+        int s = EncodeOne(ids, typeIds, scratch, trace);
+        return scratch.Hidden.AsSpan(0, s * ModelDimension).ToArray();
     }
 
     /// <summary>The mean of the last hidden states, optionally scaled to unit L2 norm.</summary>
@@ -153,15 +107,13 @@ internal sealed class CompiledBertEncoder
     /// <param name="trace">When set, records the experts each token activated in each MoE block.</param>
     public float[] Embed(ReadOnlySpan<int> ids, ReadOnlySpan<int> typeIds, bool normalize = false, CompiledTransformerEncoder.RoutingTrace? trace = null)
     {
-        int s = ids.Length, d = ModelDimension;
-        var hidden = Forward(ids, typeIds, trace);
+        int d = ModelDimension;
+        var scratch = CreateScratch();
+        int s = EncodeOne(ids, typeIds, scratch, trace);
         if (trace is not null)
             trace.States = s;
         var pooled = new float[d];
-        for (int t = 0; t < s; t++)
-            DenseKernels.MultiplyAdd(hidden.AsSpan(t * d, d), 1f, pooled);
-        float scale = 1f / Math.Max(s, 1);
-        for (int i = 0; i < d; i++) pooled[i] *= scale;
+        Pool(scratch, 0, pooled);
         if (normalize)
         {
             float norm = MathF.Max(DenseKernels.Norm(pooled), 1e-12f);
@@ -171,47 +123,151 @@ internal sealed class CompiledBertEncoder
         return pooled;
     }
 
-    /// <summary>
-    /// The single expert of a dense block over all <paramref name="count"/> tokens at once, with the arithmetic of
-    /// <see cref="CompiledMoEBlock.Forward"/> in the same order (so the same floats), but each weight row loaded once
-    /// per group of tokens rather than once per token.
-    /// </summary>
-    private static void DenseFeedForward(CompiledMoEBlock block, ReadOnlySpan<float> input, int count, Span<float> output, Span<float> hidden)
+    private int EncodeOne(ReadOnlySpan<int> ids, ReadOnlySpan<int> typeIds, Scratch scratch, CompiledTransformerEncoder.RoutingTrace? trace)
     {
-        int d = block.ModelDimension, h = block.HiddenDimension;
-        DenseKernels.LinearRows(block.Weight1T[..(h * d)], block.Bias1[..h], input, count, hidden);
-        var activation = block.Activation;
-        for (int i = 0; i < count * h; i++)
+        if (typeIds.Length != ids.Length) throw new ArgumentException($"typeIds has {typeIds.Length} entries, ids {ids.Length}.", nameof(typeIds));
+        CheckLength(ids.Length, nameof(ids));
+        scratch.Reserve(ids.Length, ids.Length, 1);
+        ids.CopyTo(scratch.Ids);
+        typeIds.CopyTo(scratch.Types);
+        AddSequence(scratch, 0, 0, ids.Length);
+        Encode(scratch, 1, ids.Length, trace);
+        return ids.Length;
+    }
+
+    /// <summary>
+    /// Scores one row of token values (<see cref="BertSequenceInput.EncodeToken"/>): a batch of one sequence. Leaves its
+    /// mean-pooled state in <see cref="Scratch.Pooled"/> row 0 and returns its length.
+    /// </summary>
+    public int EncodeRow(ReadOnlySpan<float> row, Scratch scratch, CompiledTransformerEncoder.RoutingTrace? trace)
+    {
+        CheckLength(row.Length, nameof(row));
+        scratch.Reserve(row.Length, row.Length, 1);
+        Decode(row, scratch, 0);
+        AddSequence(scratch, 0, 0, row.Length);
+        Encode(scratch, 1, row.Length, trace);
+        Pool(scratch, 0, scratch.Pooled.AsSpan(0, ModelDimension));
+        return row.Length;
+    }
+
+    /// <summary>
+    /// Scores rows <c>first, first + 1, …</c> of <paramref name="rows"/> packed into one pass: every projection and expert
+    /// runs as one blocked GEMM over all their tokens, attention stays within each row. Takes rows while they fit
+    /// <paramref name="scratch"/>'s token budget (always at least one), leaves row <c>first + i</c>'s mean-pooled state in
+    /// <see cref="Scratch.Pooled"/> row <c>i</c> and returns how many rows it took. Each row's result is bit-for-bit
+    /// that of <see cref="EncodeRow"/>, whatever shares the pass.
+    /// </summary>
+    public int EncodeRows(IReadOnlyList<ReadOnlyMemory<float>> rows, int first, Scratch scratch)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        int count = 0, tokens = 0, longest = 0;
+        while (first + count < rows.Count && count < scratch.SequenceBudget)
         {
-            hidden[i] = activation switch
-            {
-                ExpertActivation.Relu => MathF.Max(hidden[i], 0f),
-                ExpertActivation.Silu => ScalarMath.Silu(hidden[i]),
-                _ => ScalarMath.Gelu(hidden[i]),
-            };
+            int length = rows[first + count].Length;
+            CheckLength(length, nameof(rows));
+            if (count > 0 && tokens + length > scratch.TokenBudget)
+                break;
+            tokens += length;
+            longest = Math.Max(longest, length);
+            count++;
         }
 
-        ReadOnlySpan<float> w2 = block.Weight2[..(h * d)];
-        ReadOnlySpan<float> bias2 = block.Bias2[..d];
-        output[..(count * d)].Clear();
-        const int Group = 16; // 16 output rows of width d stay in the L1 cache while a weight row is applied to each
-        for (int first = 0; first < count; first += Group)
+        scratch.Reserve(tokens, longest, count);
+        int d = ModelDimension;
+        for (int i = 0, row = 0; i < count; i++)
         {
-            int last = Math.Min(count, first + Group);
-            for (int j = 0; j < h; j++)
+            var span = rows[first + i].Span;
+            Decode(span, scratch, row);
+            AddSequence(scratch, i, row, span.Length);
+            row += span.Length;
+        }
+
+        Encode(scratch, count, tokens, null);
+        for (int i = 0; i < count; i++)
+            Pool(scratch, i, scratch.Pooled.AsSpan(i * d, d));
+        return count;
+    }
+
+    private void CheckLength(int length, string parameter)
+    {
+        if (length > MaximumPositions)
+            throw new ArgumentException($"The sequence has {length} tokens; the position table holds {MaximumPositions}.", parameter);
+    }
+
+    private void Decode(ReadOnlySpan<float> row, Scratch scratch, int at)
+    {
+        int vocabulary = VocabularySize;
+        for (int t = 0; t < row.Length; t++)
+            (scratch.Ids[at + t], scratch.Types[at + t]) = BertSequenceInput.DecodeToken(row[t], vocabulary);
+    }
+
+    /// <summary>Records sequence <paramref name="sequence"/> at token row <paramref name="row"/> and writes its normalised embeddings there.</summary>
+    private void AddSequence(Scratch scratch, int sequence, int row, int length)
+    {
+        int d = ModelDimension, vocabulary = VocabularySize, types = _types.Length / d;
+        scratch.Starts[sequence] = row;
+        scratch.Lengths[sequence] = length;
+        Span<float> sum = scratch.Delta.AsSpan(row * d, length * d);
+        for (int t = 0; t < length; t++)
+        {
+            int id = scratch.Ids[row + t], type = scratch.Types[row + t];
+            if ((uint)id >= (uint)vocabulary) throw new ArgumentOutOfRangeException("ids", id, $"Token ids must be in [0, {vocabulary}).");
+            if ((uint)type >= (uint)types) throw new ArgumentOutOfRangeException("typeIds", type, $"Token type ids must be in [0, {types}).");
+            var target = sum.Slice(t * d, d);
+            TensorPrimitives.Add(_words.AsSpan(id * d, d), _positions.AsSpan(t * d, d), target);
+            TensorPrimitives.Add(target, _types.AsSpan(type * d, d), target);
+        }
+
+        _embeddingNorm.ApplyRows(sum, scratch.Hidden.AsSpan(row * d, length * d), length);
+    }
+
+    /// <summary>
+    /// Every post-norm block over the <paramref name="tokens"/> packed states of <paramref name="sequences"/> sequences:
+    /// <c>h = LN(x + Attention(x))</c>, then <c>LN(h + FFN(h))</c> with the FFN's experts run once over the rows routed to them.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Encode(Scratch scratch, int sequences, int tokens, CompiledTransformerEncoder.RoutingTrace? trace)
+    {
+        int d = ModelDimension;
+        Span<float> hidden = scratch.Hidden.AsSpan(0, tokens * d);
+        Span<float> delta = scratch.Delta.AsSpan(0, tokens * d);
+        ReadOnlySpan<int> starts = scratch.Starts.AsSpan(0, sequences), lengths = scratch.Lengths.AsSpan(0, sequences);
+        int moeLayer = 0;
+        foreach (var block in _blocks)
+        {
+            block.Attention.ForwardBatch(hidden, starts, lengths, tokens, delta, scratch.QueryKeyValue, scratch.Attended, scratch.KeysT, scratch.Scores);
+            TensorPrimitives.Add(hidden, delta, delta);
+            block.AttentionNorm.ApplyRows(delta, hidden, tokens);
+
+            var feedForward = block.FeedForward;
+            int slots = feedForward.SlotCount;
+            Span<bool> chosen = scratch.Chosen.AsSpan(0, tokens * slots);
+            feedForward.ForwardRows(hidden, tokens, delta, scratch.Activated, chosen, scratch.Experts);
+            if (feedForward.Gating != GatingKind.Dense)
             {
-                ReadOnlySpan<float> row = w2.Slice(j * d, d);
-                for (int t = first; t < last; t++)
+                if (trace is not null)
                 {
-                    float a = hidden[t * h + j];
-                    if (a != 0f)
-                        DenseKernels.MultiplyAdd(row, a, output.Slice(t * d, d));
+                    for (int t = 0; t < tokens; t++)
+                        trace.Count(moeLayer, t, scratch.Activated[t], chosen.Slice(t * slots, slots));
                 }
+
+                moeLayer++;
             }
 
-            for (int t = first; t < last; t++)
-                DenseKernels.MultiplyAdd(bias2, 1f, output.Slice(t * d, d));
+            TensorPrimitives.Add(hidden, delta, delta);
+            block.OutputNorm.ApplyRows(delta, hidden, tokens);
         }
+    }
+
+    /// <summary>The mean of sequence <paramref name="sequence"/>'s last hidden states.</summary>
+    private void Pool(Scratch scratch, int sequence, Span<float> pooled)
+    {
+        int d = ModelDimension, start = scratch.Starts[sequence], s = scratch.Lengths[sequence];
+        pooled.Clear();
+        for (int t = 0; t < s; t++)
+            DenseKernels.MultiplyAdd(scratch.Hidden.AsSpan((start + t) * d, d), 1f, pooled);
+        float scale = 1f / Math.Max(s, 1);
+        for (int i = 0; i < d; i++) pooled[i] *= scale;
     }
 
     /// <summary>Writes the encoder's weights.</summary>
@@ -267,4 +323,78 @@ internal sealed class CompiledBertEncoder
     }
 
     private sealed record Block(CompiledSelfAttention Attention, CompiledLayerNorm AttentionNorm, CompiledMoEBlock FeedForward, CompiledLayerNorm OutputNorm);
+
+    /// <summary>
+    /// Working buffers for one thread. A pass takes at most <see cref="SequenceBudget"/> rows and, beyond its first row,
+    /// <see cref="TokenBudget"/> tokens; the buffers grow to the largest pass served, so a reused scratch allocates nothing.
+    /// </summary>
+    internal sealed class Scratch
+    {
+        private readonly CompiledBertEncoder _encoder;
+
+        public Scratch(CompiledBertEncoder encoder, int sequenceBudget = 1, int tokenBudget = 0)
+        {
+            _encoder = encoder;
+            SequenceBudget = Math.Max(1, sequenceBudget);
+            TokenBudget = Math.Max(0, tokenBudget);
+            Reserve(0, 0, 1);
+        }
+
+        public int SequenceBudget { get; }
+        public int TokenBudget { get; }
+        public float[] Hidden { get; private set; } = [];
+        public float[] Delta { get; private set; } = [];
+        public float[] QueryKeyValue { get; private set; } = [];
+        public float[] Attended { get; private set; } = [];
+        public float[] KeysT { get; private set; } = [];
+        public float[] Scores { get; private set; } = [];
+        public int[] Ids { get; private set; } = [];
+        public int[] Types { get; private set; } = [];
+        public int[] Activated { get; private set; } = [];
+        public bool[] Chosen { get; private set; } = [];
+        public CompiledMoEBlock.BatchScratch Experts { get; private set; } = null!;
+
+        /// <summary><c>[sequences, d]</c>: the pooled states of the last pass.</summary>
+        public float[] Pooled { get; private set; } = [];
+        public int[] Starts { get; private set; } = [];
+        public int[] Lengths { get; private set; } = [];
+
+        private int _tokens = -1, _longest = -1, _sequences = -1;
+
+        /// <summary>Grows the buffers to hold <paramref name="tokens"/> packed tokens of <paramref name="sequences"/> sequences, the longest <paramref name="longest"/>.</summary>
+        public void Reserve(int tokens, int longest, int sequences)
+        {
+            int d = _encoder.ModelDimension;
+            if (tokens > _tokens)
+            {
+                _tokens = tokens;
+                int slots = _encoder.SlotCount;
+                Hidden = new float[tokens * d];
+                Delta = new float[tokens * d];
+                QueryKeyValue = new float[tokens * 3 * d];
+                Attended = new float[tokens * d];
+                Ids = new int[tokens];
+                Types = new int[tokens];
+                Activated = new int[tokens];
+                Chosen = new bool[tokens * slots];
+                Experts = new CompiledMoEBlock.BatchScratch(tokens, d, _encoder.HiddenDimension, slots);
+            }
+
+            if (longest > _longest)
+            {
+                _longest = longest;
+                KeysT = new float[longest * d];
+                Scores = new float[longest * longest];
+            }
+
+            if (sequences > _sequences)
+            {
+                _sequences = sequences;
+                Pooled = new float[sequences * d];
+                Starts = new int[sequences];
+                Lengths = new int[sequences];
+            }
+        }
+    }
 }
+

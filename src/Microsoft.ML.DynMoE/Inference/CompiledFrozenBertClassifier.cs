@@ -36,14 +36,17 @@ internal sealed class CompiledFrozenBertClassifier : CompiledPretrainedClassifie
     public CompiledMoEBlock GetMoELayer(int moeLayer) => Head.GetBlock(moeLayer);
 
     /// <inheritdoc />
-    public object CreateScratch() => new Scratch(MaximumTokens, Head);
+    public object CreateScratch() => new Scratch(Encoder.CreateScratch(), Head);
+
+    /// <inheritdoc />
+    public object CreateBatchScratch(int sequences, int tokens) => new Scratch(new CompiledBertEncoder.Scratch(Encoder, sequences, tokens), Head);
 
     /// <inheritdoc />
     public int Forward(ReadOnlySpan<float> input, Span<float> output, object scratch, CompiledTransformerEncoder.RoutingTrace? trace = null)
     {
         var buffers = (Scratch)scratch;
-        var pooled = EmbedRow(input, buffers);
-        Head.Forward(pooled, output, buffers.Head, buffers.Activated, trace?.ExpertLoad);
+        Encoder.EncodeRow(input, buffers.Encoder, null);
+        Head.Forward(buffers.Encoder.Pooled.AsSpan(0, Encoder.ModelDimension), output, buffers.Head, buffers.Activated, trace?.ExpertLoad);
         if (trace is not null)
         {
             for (int m = 0; m < buffers.Activated.Length; m++)
@@ -52,6 +55,23 @@ internal sealed class CompiledFrozenBertClassifier : CompiledPretrainedClassifie
         }
 
         return 1;
+    }
+
+    /// <inheritdoc />
+    public void ForwardBatch(IReadOnlyList<ReadOnlyMemory<float>> inputs, Span<float> outputs, object scratch)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        var buffers = (Scratch)scratch;
+        int o = OutputDimension, d = Encoder.ModelDimension;
+        if (outputs.Length < inputs.Count * o)
+            throw new ArgumentException($"outputs holds {outputs.Length} values; {inputs.Count} rows need {inputs.Count * o}.", nameof(outputs));
+        for (int next = 0; next < inputs.Count;)
+        {
+            int taken = Encoder.EncodeRows(inputs, next, buffers.Encoder);
+            for (int i = 0; i < taken; i++)
+                Head.Forward(buffers.Encoder.Pooled.AsSpan(i * d, d), outputs.Slice((next + i) * o, o), buffers.Head, buffers.Activated, null);
+            next += taken;
+        }
     }
 
     /// <inheritdoc />
@@ -71,8 +91,10 @@ internal sealed class CompiledFrozenBertClassifier : CompiledPretrainedClassifie
         return new CompiledFrozenBertClassifier(CompiledBertEncoder.Load(reader), CompiledMoEMlp.Load(reader));
     });
 
-    private sealed class Scratch(int positions, CompiledMoEMlp head) : TokenBuffers(positions)
+    private sealed class Scratch(CompiledBertEncoder.Scratch encoder, CompiledMoEMlp head)
     {
+        public CompiledBertEncoder.Scratch Encoder { get; } = encoder;
+
         public CompiledMoEMlp.Scratch Head { get; } = head.CreateScratch();
 
         public int[] Activated { get; } = new int[head.LayerCount];

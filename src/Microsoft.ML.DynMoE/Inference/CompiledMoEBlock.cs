@@ -24,6 +24,8 @@ internal sealed class CompiledMoEBlock
     private readonly float[] _bias2;         // [E, d]
     private readonly ExpertActivation _activation;
     private readonly float[] _weight1;       // [E, d, h]: the GEMM's [k, n] layout (Weight2 already is [h, d])
+    private readonly float[]?[] _weight1Packed; // per expert, _weight1 in BlockedKernels.Pack's panels (null: not packable here)
+    private readonly float[]?[] _weight2Packed;
 
     private CompiledMoEBlock(CompiledLayerNorm norm, GatingKind gating, int topK, ExpertActivation activation, int modelDimension, int hiddenDimension,
         float[] mask, float[] gateVectors, float[] thresholds, float[] weight1T, float[] bias1, float[] weight2, float[] bias2)
@@ -46,6 +48,17 @@ internal sealed class CompiledMoEBlock
         for (int x = 0; x < slots; x++)
             BlockedKernels.Transpose(weight1T.AsSpan(x * hiddenDimension * modelDimension, hiddenDimension * modelDimension), hiddenDimension, modelDimension)
                 .CopyTo(_weight1, x * hiddenDimension * modelDimension);
+        int size = hiddenDimension * modelDimension;
+        _weight1Packed = new float[]?[slots];
+        _weight2Packed = new float[]?[slots];
+        for (int x = 0; x < slots; x++)
+        {
+            // An inactive slot never runs: no copy for it.
+            if (mask[x] == 0f)
+                continue;
+            _weight1Packed[x] = BlockedKernels.Pack(_weight1.AsSpan(x * size, size), modelDimension, hiddenDimension);
+            _weight2Packed[x] = BlockedKernels.Pack(weight2.AsSpan(x * size, size), hiddenDimension, modelDimension);
+        }
     }
 
     public CompiledLayerNorm Norm { get; }
@@ -158,9 +171,9 @@ internal sealed class CompiledMoEBlock
         {
             // One expert with weight 1 for every token: no gather, and output = 0 + 1·y exactly, so written directly.
             Span<float> denseHidden = scratch.Hidden.AsSpan(0, tokens * h);
-            BlockedKernels.Gemm(tokens, h, d, x, d, _weight1.AsSpan(0, d * h), h, denseHidden, h, _bias1.AsSpan(0, h));
+            BlockedKernels.GemmPacked(tokens, h, d, x, d, _weight1Packed[0], _weight1.AsSpan(0, d * h), denseHidden, h, _bias1.AsSpan(0, h));
             BlockedKernels.Activate(_activation, denseHidden, scratch.Temporary);
-            BlockedKernels.Gemm(tokens, d, h, denseHidden, h, _weight2.AsSpan(0, h * d), d, output, d, _bias2.AsSpan(0, d));
+            BlockedKernels.GemmPacked(tokens, d, h, denseHidden, h, _weight2Packed[0], _weight2.AsSpan(0, h * d), output, d, _bias2.AsSpan(0, d));
             return;
         }
 
@@ -182,9 +195,9 @@ internal sealed class CompiledMoEBlock
                 continue;
             for (int r = 0; r < count; r++)
                 x.Slice(rows[r] * d, d).CopyTo(gathered.Slice(r * d, d));
-            BlockedKernels.Gemm(count, h, d, gathered, d, _weight1.AsSpan(e * d * h, d * h), h, hidden, h, _bias1.AsSpan(e * h, h));
+            BlockedKernels.GemmPacked(count, h, d, gathered, d, _weight1Packed[e], _weight1.AsSpan(e * d * h, d * h), hidden, h, _bias1.AsSpan(e * h, h));
             BlockedKernels.Activate(_activation, hidden[..(count * h)], temporary);
-            BlockedKernels.Gemm(count, d, h, hidden, h, _weight2.AsSpan(e * h * d, h * d), d, expertOutput, d, _bias2.AsSpan(e * d, d));
+            BlockedKernels.GemmPacked(count, d, h, hidden, h, _weight2Packed[e], _weight2.AsSpan(e * h * d, h * d), expertOutput, d, _bias2.AsSpan(e * d, d));
             for (int r = 0; r < count; r++)
                 DenseKernels.MultiplyAdd(expertOutput.Slice(r * d, d), weights[rows[r] * slots + e], output.Slice(rows[r] * d, d));
         }

@@ -4,7 +4,7 @@ using Microsoft.ML.DynMoE.Layers;
 namespace Microsoft.ML.DynMoE.Inference;
 
 /// <summary>
-/// <see cref="MultiHeadSelfAttention"/> over the S real tokens of one sequence. Padding is simply absent here: a padded
+/// <see cref="MultiHeadSelfAttention"/> over the real tokens of each sequence. Padding is simply absent here: a padded
 /// key gets a logit 1e9 below the others in training, whose softmax weight is exactly 0 in float32, as here.
 /// </summary>
 internal sealed class CompiledSelfAttention
@@ -15,6 +15,8 @@ internal sealed class CompiledSelfAttention
     private readonly float[] _outputBias;   // [d]
     private readonly float[] _qkvWeightT;   // [d, 3d]: the GEMM's [k, n] layout
     private readonly float[] _outputWeightT; // [d, d]
+    private readonly float[]? _qkvPacked;    // _qkvWeightT in BlockedKernels.Pack's panels (null: not packable here)
+    private readonly float[]? _outputPacked;
 
     private CompiledSelfAttention(int modelDimension, int heads, float[] qkvWeight, float[] qkvBias, float[] outputWeight, float[] outputBias)
     {
@@ -26,6 +28,8 @@ internal sealed class CompiledSelfAttention
         _outputBias = outputBias;
         _qkvWeightT = BlockedKernels.Transpose(qkvWeight, 3 * modelDimension, modelDimension);
         _outputWeightT = BlockedKernels.Transpose(outputWeight, modelDimension, modelDimension);
+        _qkvPacked = BlockedKernels.Pack(_qkvWeightT, modelDimension, 3 * modelDimension);
+        _outputPacked = BlockedKernels.Pack(_outputWeightT, modelDimension, modelDimension);
     }
 
     public int ModelDimension { get; }
@@ -43,44 +47,6 @@ internal sealed class CompiledSelfAttention
             CompiledMoEMlp.ToArray(attention.QueryKeyValue.weight!), CompiledMoEMlp.ToArray(attention.QueryKeyValue.bias!),
             CompiledMoEMlp.ToArray(attention.Output.weight!), CompiledMoEMlp.ToArray(attention.Output.bias!));
 
-    /// <summary>Writes the attention output for the <paramref name="count"/> token rows of <paramref name="input"/> into <paramref name="output"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Forward(ReadOnlySpan<float> input, int count, Span<float> output, Span<float> qkv, Span<float> attended, Span<float> weights)
-    {
-        int d = ModelDimension, headDimension = d / Heads;
-        DenseKernels.LinearRows(_qkvWeight, _qkvBias, input, count, qkv);
-
-        float scale = 1f / MathF.Sqrt(headDimension);
-        attended[..(count * d)].Clear();
-        for (int h = 0; h < Heads; h++)
-        {
-            int offset = h * headDimension;
-            for (int i = 0; i < count; i++)
-            {
-                ReadOnlySpan<float> query = qkv.Slice(i * 3 * d + offset, headDimension);
-                float max = float.NegativeInfinity;
-                for (int j = 0; j < count; j++)
-                {
-                    weights[j] = DenseKernels.Dot(query, qkv.Slice(j * 3 * d + d + offset, headDimension)) * scale;
-                    max = MathF.Max(max, weights[j]);
-                }
-
-                double sum = 0;
-                for (int j = 0; j < count; j++)
-                {
-                    weights[j] = MathF.Exp(weights[j] - max);
-                    sum += weights[j];
-                }
-
-                Span<float> target = attended.Slice(i * d + offset, headDimension);
-                for (int j = 0; j < count; j++)
-                    DenseKernels.MultiplyAdd(qkv.Slice(j * 3 * d + 2 * d + offset, headDimension), (float)(weights[j] / sum), target);
-            }
-        }
-
-        DenseKernels.LinearRows(_outputWeight, _outputBias, attended, count, output);
-    }
-
     /// <summary>
     /// Attention over several sequences whose token rows lie one after another in <paramref name="input"/> (<c>[T, d]</c>):
     /// one GEMM projects every token, each sequence's heads attend only within it (<c>starts</c>/<c>lengths</c>), one GEMM
@@ -92,7 +58,8 @@ internal sealed class CompiledSelfAttention
     {
         int d = ModelDimension, d3 = 3 * d, headDimension = d / Heads;
         float scale = 1f / MathF.Sqrt(headDimension);
-        BlockedKernels.Gemm(tokens, d3, d, input, d, _qkvWeightT, d3, qkv, d3, _qkvBias);
+        bool panelHeads = headDimension == BlockedKernels.PanelWidth && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated;
+        BlockedKernels.GemmPacked(tokens, d3, d, input, d, _qkvPacked, _qkvWeightT, qkv, d3, _qkvBias);
         for (int sequence = 0; sequence < starts.Length; sequence++)
         {
             int start = starts[sequence], count = lengths[sequence];
@@ -114,12 +81,25 @@ internal sealed class CompiledSelfAttention
                 BlockedKernels.Gemm(count, count, headDimension, rows[offset..], d3, keysT, count, weights, count, default);
                 for (int i = 0; i < count; i++)
                     BlockedKernels.ScaledSoftmax(weights.Slice(i * count, count), scale);
-                BlockedKernels.Gemm(count, headDimension, count, weights, count, rows[(2 * d + offset)..], d3,
-                    attended[(start * d + offset)..], d, default);
+                int area = count * headDimension;
+                if (panelHeads && keysT.Length >= 2 * area)
+                {
+                    // V of this head copied into one contiguous [count, 32] panel: its rows lie 3d apart in qkv, a stride
+                    // that maps them onto few cache sets.
+                    var values = keysT.Slice(area, area);
+                    for (int j = 0; j < count; j++)
+                        rows.Slice(j * d3 + 2 * d + offset, headDimension).CopyTo(values.Slice(j * headDimension, headDimension));
+                    BlockedKernels.GemmPanels(count, headDimension, count, weights, count, values, attended[(start * d + offset)..], d, default);
+                }
+                else
+                {
+                    BlockedKernels.Gemm(count, headDimension, count, weights, count, rows[(2 * d + offset)..], d3,
+                        attended[(start * d + offset)..], d, default);
+                }
             }
         }
 
-        BlockedKernels.Gemm(tokens, d, d, attended, d, _outputWeightT, d, output, d, _outputBias);
+        BlockedKernels.GemmPacked(tokens, d, d, attended, d, _outputPacked, _outputWeightT, output, d, _outputBias);
     }
 
     public void Save(BinaryWriter writer)

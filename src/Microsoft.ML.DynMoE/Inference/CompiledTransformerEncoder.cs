@@ -90,6 +90,12 @@ internal sealed class CompiledTransformerEncoder : ICompiledSequenceEncoder
 
     object ICompiledSequenceEncoder.CreateScratch() => CreateScratch();
 
+    // This scratch reserves MaximumStates tokens per sequence, so it needs no separate token budget.
+    object ICompiledSequenceEncoder.CreateBatchScratch(int sequences, int tokens) => CreateBatchScratch(sequences);
+
+    void ICompiledSequenceEncoder.ForwardBatch(IReadOnlyList<ReadOnlyMemory<float>> inputs, Span<float> outputs, object scratch)
+        => ForwardBatch(inputs, outputs, (Scratch)scratch);
+
     int ICompiledSequenceEncoder.Forward(ReadOnlySpan<float> input, Span<float> output, object scratch, RoutingTrace? trace)
         => Forward(input, output, (Scratch)scratch, trace);
 

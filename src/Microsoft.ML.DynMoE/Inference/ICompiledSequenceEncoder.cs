@@ -33,6 +33,19 @@ internal interface ICompiledSequenceEncoder
     /// <summary>Computes the logits of one row and returns its number of token states; <paramref name="trace"/> records routing.</summary>
     int Forward(ReadOnlySpan<float> input, Span<float> output, object scratch, CompiledTransformerEncoder.RoutingTrace? trace = null);
 
+    /// <summary>
+    /// Working memory for one thread's calls of <see cref="ForwardBatch"/>: a pass packs up to <paramref name="sequences"/>
+    /// rows and, beyond its first row, up to <paramref name="tokens"/> tokens.
+    /// </summary>
+    object CreateBatchScratch(int sequences, int tokens);
+
+    /// <summary>
+    /// Computes the logits of many rows (<paramref name="outputs"/> is <c>[inputs.Count, OutputDimension]</c>), packed so that
+    /// each projection and expert is one matrix product over many rows' tokens; each row's logits are bit-for-bit those of
+    /// <see cref="Forward"/>.
+    /// </summary>
+    void ForwardBatch(IReadOnlyList<ReadOnlyMemory<float>> inputs, Span<float> outputs, object scratch);
+
     /// <summary>Writes the encoder (the caller writes which kind it is).</summary>
     void Save(BinaryWriter writer);
 }

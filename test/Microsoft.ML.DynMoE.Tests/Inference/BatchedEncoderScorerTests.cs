@@ -43,6 +43,31 @@ public sealed class BatchedEncoderScorerTests
     }
 
     [TestMethod]
+    public void PackedGemmGivesGemmsBits()
+    {
+        var random = new Random(6);
+        // Rows hitting the 8-row block and the row tail; one and three panels; k of one, odd and long.
+        foreach (var (m, n, k) in new[] { (1, 32, 1), (7, 32, 5), (8, 96, 64), (13, 64, 37), (21, 32, 384) })
+        {
+            int lda = k + 3, ldc = n + 1;
+            float[] Draw(int count) => Enumerable.Range(0, count).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
+            float[] a = Draw(m * lda), b = Draw(k * n), bias = Draw(n);
+            var packed = BlockedKernels.Pack(b, k, n);
+            Assert.AreEqual(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated, packed is not null, "packed exactly when 512-bit vectors are accelerated");
+            foreach (var withBias in new[] { bias, Array.Empty<float>() })
+            {
+                var expected = Enumerable.Repeat(7f, m * ldc).ToArray();
+                var actual = (float[])expected.Clone();
+                BlockedKernels.Gemm(m, n, k, a, lda, b, n, expected, ldc, withBias);
+                BlockedKernels.GemmPacked(m, n, k, a, lda, packed, b, actual, ldc, withBias);
+                CollectionAssert.AreEqual(expected, actual, $"{m}×{n}×{k}, bias {withBias.Length > 0} (the padding column keeps its 7)");
+            }
+        }
+
+        Assert.IsNull(BlockedKernels.Pack(new float[4 * 48], 4, 48), "48 columns are not whole panels");
+    }
+
+    [TestMethod]
     public void SpanActivationsMatchTheScalarOnes()
     {
         var x = Enumerable.Range(-400, 801).Select(i => i / 50f).ToArray();

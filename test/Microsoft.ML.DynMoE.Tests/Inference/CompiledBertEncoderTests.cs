@@ -65,6 +65,85 @@ public sealed class CompiledBertEncoderTests
     }
 
     [TestMethod]
+    public void BatchedClassifierEqualsTheTorchSharpNetworkAndEachRowAlone()
+    {
+        var moe = new MoELayerOptions { Gating = GatingKind.TopAny, InitialExperts = 3, MaximumExperts = 6 };
+        using var generator = new Generator(5, torch.CPU);
+        using var encoder = PretrainedBertEncoder.Create(s_checkpoint, new[] { 1, 4, 5 }, moe, generator);
+        Perturb(encoder, generator);
+        using var network = new BertClassifier(encoder, 3, 0f, generator);
+        network.eval();
+        var compiled = CompiledBertClassifier.FromNetwork(network);
+
+        int vocabulary = compiled.Encoder.VocabularySize;
+        var rows = MiniLMSentences.All().Where((_, i) => i % 9 == 0).Append("A pair's first half.|And its second half.").Select(sentence =>
+        {
+            var parts = sentence.Split('|');
+            var encoding = s_tokenizer.Encode(parts[0], parts.Length > 1 ? parts[1] : null);
+            return encoding.Ids.Select((id, t) => BertSequenceInput.EncodeToken(id, encoding.TypeIds[t], vocabulary)).ToArray();
+        }).ToArray();
+        Assert.IsTrue(rows.Length >= 10 && rows.Max(r => r.Length) > 24, "the rows cover several passes of the batch scratch below");
+
+        var single = new float[rows.Length * 3];
+        var scratch = compiled.CreateScratch(); // one scratch for every row: it grows, and a reused one must not leak state
+        foreach (int r in Enumerable.Range(0, rows.Length).Reverse())
+            Assert.AreEqual(rows[r].Length, compiled.Forward(rows[r], single.AsSpan(r * 3, 3), scratch));
+
+        // Passes of at most 4 rows and 24 tokens beyond the first row: some rows alone, some packed, longer rows forced alone.
+        var inputs = rows.Select(r => (ReadOnlyMemory<float>)r).ToArray();
+        var batched = new float[rows.Length * 3];
+        compiled.ForwardBatch(inputs, batched, compiled.CreateBatchScratch(4, 24));
+        CollectionAssert.AreEqual(single, batched, "a row's logits alone and in a batch");
+        var wide = new float[rows.Length * 3];
+        compiled.ForwardBatch(inputs, wide, compiled.CreateBatchScratch(16, 16 * 128));
+        CollectionAssert.AreEqual(single, wide, "one pass of every row");
+
+        using var scope = NewDisposeScope();
+        int longest = rows.Max(r => r.Length);
+        var padded = new float[rows.Length * longest]; // 0 is padding
+        for (int r = 0; r < rows.Length; r++)
+            rows[r].CopyTo(padded, r * longest);
+        var expected = network.forward(torch.tensor(padded, new long[] { rows.Length, longest })).data<float>().ToArray();
+        double worst = expected.Zip(single, (e, a) => Math.Abs(e - a)).Max();
+        Console.WriteLine($"max |managed - TorchSharp| logits: {worst:E2}");
+        Assert.IsTrue(worst <= 1e-5, $"{worst}");
+    }
+
+    [TestMethod]
+    public void ClassifierScoresAnEmptyRowAsTheHeadBias()
+    {
+        using var encoder = PretrainedBertEncoder.Create(s_checkpoint);
+        using var network = new BertClassifier(encoder, 2, 0f, new Generator(3, torch.CPU));
+        network.eval();
+        var compiled = CompiledBertClassifier.FromNetwork(network);
+        var bias = network.Head.bias!.data<float>().ToArray();
+        var output = new float[2];
+        Assert.AreEqual(0, compiled.Forward(ReadOnlySpan<float>.Empty, output, compiled.CreateScratch()));
+        CollectionAssert.AreEqual(bias, output);
+        var batched = new float[4];
+        compiled.ForwardBatch(new ReadOnlyMemory<float>[] { Array.Empty<float>(), Array.Empty<float>() }, batched, compiled.CreateBatchScratch(2, 8));
+        CollectionAssert.AreEqual(bias.Concat(bias).ToArray(), batched);
+    }
+
+    [TestMethod]
+    public void SingleRowScoringAllocatesNothingOnceTheScratchHasGrown()
+    {
+        using var encoder = PretrainedBertEncoder.Create(s_checkpoint);
+        using var network = new BertClassifier(encoder, 2, 0f, new Generator(3, torch.CPU));
+        network.eval();
+        var compiled = CompiledBertClassifier.FromNetwork(network);
+        var encoding = s_tokenizer.Encode("No allocation per row, please.");
+        var row = encoding.Ids.Select((id, t) => BertSequenceInput.EncodeToken(id, encoding.TypeIds[t], compiled.Encoder.VocabularySize)).ToArray();
+        var scratch = compiled.CreateScratch();
+        var output = new float[2];
+        compiled.Forward(row, output, scratch); // first call: JIT and the scratch's growth
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 3; i++)
+            compiled.Forward(row, output, scratch);
+        Assert.AreEqual(0L, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [TestMethod]
     public void EmbedMeansTheHiddenStates()
     {
         using var encoder = PretrainedBertEncoder.Create(s_checkpoint);

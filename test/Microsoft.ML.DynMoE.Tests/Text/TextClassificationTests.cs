@@ -94,6 +94,45 @@ public sealed class TextClassificationTests
     }
 
     [TestMethod]
+    public void TransformScoresInBlocksExactlyAsOneRowAtATime()
+    {
+        var data = _ml.Data.TakeRows(_spam, 2 * DynMoEEncoderBatchedView.BlockRows + 5); // two full blocks and a partial one
+        var transformed = _small.Transform(data);
+        Assert.IsInstanceOfType<DynMoEEncoderBatchedView>(transformed);
+        Assert.IsInstanceOfType<DynMoEEncoderBatchedView>(((ITransformer)_small).Transform(data));
+        var engine = _ml.Model.CreatePredictionEngine<Message, SpamPrediction>(_small);
+        int rows = 0;
+        // The text comes through the cursor's own input column, so a misaligned look-ahead would pair a text with another row's score.
+        using (var cursor = transformed.GetRowCursor(transformed.Schema.Where(c => c.Name is "Text" or "Score" or "PredictedLabel")))
+        {
+            var text = cursor.GetGetter<ReadOnlyMemory<char>>(transformed.Schema["Text"]);
+            var score = cursor.GetGetter<float>(transformed.Schema["Score"]);
+            var label = cursor.GetGetter<bool>(transformed.Schema["PredictedLabel"]);
+            ReadOnlyMemory<char> t = default;
+            float s = 0;
+            bool l = false;
+            while (cursor.MoveNext())
+            {
+                text(ref t);
+                score(ref s);
+                label(ref l);
+                Assert.AreEqual(engine.Predict(new Message { Text = t.ToString() }).Score, s, $"row {rows}");
+                Assert.AreEqual(s > 0, l);
+                Assert.AreEqual(rows, cursor.Position);
+                rows++;
+            }
+        }
+
+        Assert.AreEqual(2 * DynMoEEncoderBatchedView.BlockRows + 5, rows);
+        // Cursors that read no score, and shuffled ones, take the row-by-row view.
+        CollectionAssert.AreEqual(data.GetColumn<string>("Text").ToArray(), transformed.GetColumn<string>("Text").ToArray());
+        var shuffled = _ml.Data.ShuffleRows(transformed, seed: 3);
+        var byText = data.GetColumn<string>("Text").Zip(Scores(_small, data)).GroupBy(p => p.First).ToDictionary(g => g.Key, g => g.First().Second);
+        foreach (var (text, score) in shuffled.GetColumn<string>("Text").Zip(shuffled.GetColumn<float>("Score")))
+            Assert.AreEqual(byText[text], score);
+    }
+
+    [TestMethod]
     public void SaveLoadInANewContextGivesIdenticalScores()
     {
         var data = _ml.Data.TakeRows(_spam, 50);

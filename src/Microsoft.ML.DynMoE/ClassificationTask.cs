@@ -54,8 +54,21 @@ internal abstract class ClassificationTask(int id, PredictionKind predictionKind
     /// <summary>The training labels hold a single class: the message that says so.</summary>
     public abstract string SingleClassMessage(string labelName, float label);
 
-    /// <summary>The output columns a fitted model adds to <paramref name="input"/>'s schema.</summary>
-    public abstract IEnumerable<SchemaShape.Column> OutputSchema(SchemaShape input, string labelColumnName);
+    /// <summary>
+    /// The output columns a fitted model adds to <paramref name="input"/>'s schema; with <paramref name="trainerOutput"/>,
+    /// with the annotations ML.NET's scorers and evaluators read on a trainer's output (the tabular trainers').
+    /// </summary>
+    public abstract IEnumerable<SchemaShape.Column> OutputSchema(SchemaShape input, string labelColumnName, bool trainerOutput = false);
+
+    /// <summary>Regression's output column (the tabular regression trainer has no classification task).</summary>
+    public static SchemaShape.Column[] RegressionOutputSchema() => new[]
+    {
+        new SchemaShape.Column(DefaultColumnNames.Score, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Single, false,
+            new SchemaShape(AnnotationUtils.GetTrainerOutputAnnotation())),
+    };
+
+    private static SchemaShape? TrainerAnnotations(bool trainerOutput, bool isStandardScore = false)
+        => trainerOutput ? new SchemaShape(AnnotationUtils.GetTrainerOutputAnnotation(isStandardScore)) : null;
 
     /// <summary>The output columns, with ML.NET's score annotations.</summary>
     public abstract DataViewSchema.DetachedColumn[] OutputColumns(IReadOnlyList<string> names, IReadOnlyList<string> classNames, int outputs);
@@ -100,11 +113,11 @@ internal abstract class ClassificationTask(int id, PredictionKind predictionKind
         public override string SingleClassMessage(string labelName, float label)
             => $"Label column '{labelName}' is always {(label > 0 ? "true" : "false")} in the training data; binary classification needs both classes. Check the data, the split, or any filter in front of the trainer.";
 
-        public override IEnumerable<SchemaShape.Column> OutputSchema(SchemaShape input, string labelColumnName) => new[]
+        public override IEnumerable<SchemaShape.Column> OutputSchema(SchemaShape input, string labelColumnName, bool trainerOutput = false) => new[]
         {
-            new SchemaShape.Column(DefaultColumnNames.Score, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Single, false),
-            new SchemaShape.Column(DefaultColumnNames.Probability, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Single, false),
-            new SchemaShape.Column(DefaultColumnNames.PredictedLabel, SchemaShape.Column.VectorKind.Scalar, BooleanDataViewType.Instance, false),
+            new SchemaShape.Column(DefaultColumnNames.Score, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Single, false, TrainerAnnotations(trainerOutput)),
+            new SchemaShape.Column(DefaultColumnNames.Probability, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Single, false, TrainerAnnotations(trainerOutput, isStandardScore: true)),
+            new SchemaShape.Column(DefaultColumnNames.PredictedLabel, SchemaShape.Column.VectorKind.Scalar, BooleanDataViewType.Instance, false, TrainerAnnotations(trainerOutput)),
         };
 
         public override DataViewSchema.DetachedColumn[] OutputColumns(IReadOnlyList<string> names, IReadOnlyList<string> classNames, int outputs)
@@ -197,14 +210,16 @@ internal abstract class ClassificationTask(int id, PredictionKind predictionKind
         public override string SingleClassMessage(string labelName, float label)
             => $"Label column '{labelName}' has a single class in the training data; multiclass classification needs at least two. Check the data, the split, or any filter in front of the trainer.";
 
-        public override IEnumerable<SchemaShape.Column> OutputSchema(SchemaShape input, string labelColumnName)
+        public override IEnumerable<SchemaShape.Column> OutputSchema(SchemaShape input, string labelColumnName, bool trainerOutput = false)
         {
             input.TryFindColumn(labelColumnName, out var label);
-            var keyValues = new SchemaShape(label.Annotations.Where(a => a.Name == AnnotationUtils.Kinds.KeyValues));
+            var keyValues = label.Annotations.Where(a => a.Name == AnnotationUtils.Kinds.KeyValues);
             return new[]
             {
-                new SchemaShape.Column(DefaultColumnNames.Score, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, false),
-                new SchemaShape.Column(DefaultColumnNames.PredictedLabel, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.UInt32, true, keyValues),
+                new SchemaShape.Column(DefaultColumnNames.Score, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, false,
+                    trainerOutput ? new SchemaShape(AnnotationUtils.AnnotationsForMulticlassScoreColumn(label)) : null),
+                new SchemaShape.Column(DefaultColumnNames.PredictedLabel, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.UInt32, true,
+                    new SchemaShape(trainerOutput ? keyValues.Concat(AnnotationUtils.GetTrainerOutputAnnotation()) : keyValues)),
             };
         }
 

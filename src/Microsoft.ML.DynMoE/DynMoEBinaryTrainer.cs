@@ -28,17 +28,6 @@ public sealed class DynMoEBinaryTrainer : DynMoETrainerBase<BinaryPredictionTran
         => new(Host, standardizer, trained.Network, ToSummary(trained, reader.RowsUsed));
 
     /// <inheritdoc />
-    protected override SchemaShape.Column[] GetOutputColumnsCore(SchemaShape inputSchema) => new[]
-    {
-        new SchemaShape.Column(DefaultColumnNames.Score, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Single, false,
-            new SchemaShape(AnnotationUtils.GetTrainerOutputAnnotation())),
-        new SchemaShape.Column(DefaultColumnNames.Probability, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Single, false,
-            new SchemaShape(AnnotationUtils.GetTrainerOutputAnnotation(true))),
-        new SchemaShape.Column(DefaultColumnNames.PredictedLabel, SchemaShape.Column.VectorKind.Scalar, BooleanDataViewType.Instance, false,
-            new SchemaShape(AnnotationUtils.GetTrainerOutputAnnotation())),
-    };
-
-    /// <inheritdoc />
     protected override BinaryPredictionTransformer<DynMoEBinaryModelParameters> MakeTransformer(DynMoEBinaryModelParameters model, DataViewSchema trainSchema)
         => new(Host, model, trainSchema, FeatureColumn.Name);
 }

@@ -29,21 +29,6 @@ public sealed class DynMoEMulticlassTrainer : DynMoETrainerBase<MulticlassPredic
         => new(Host, standardizer, trained.Network, ToSummary(trained, reader.RowsUsed));
 
     /// <inheritdoc />
-    protected override SchemaShape.Column[] GetOutputColumnsCore(SchemaShape inputSchema)
-    {
-        bool found = inputSchema.TryFindColumn(LabelColumn.Name, out var labelCol);
-        Host.Assert(found);
-        var predictedLabelAnnotations = new SchemaShape(labelCol.Annotations.Where(a => a.Name == AnnotationUtils.Kinds.KeyValues)
-            .Concat(AnnotationUtils.GetTrainerOutputAnnotation()));
-        return new[]
-        {
-            new SchemaShape.Column(DefaultColumnNames.Score, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, false,
-                new SchemaShape(AnnotationUtils.AnnotationsForMulticlassScoreColumn(labelCol))),
-            new SchemaShape.Column(DefaultColumnNames.PredictedLabel, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.UInt32, true, predictedLabelAnnotations),
-        };
-    }
-
-    /// <inheritdoc />
     protected override MulticlassPredictionTransformer<DynMoEMulticlassModelParameters> MakeTransformer(DynMoEMulticlassModelParameters model, DataViewSchema trainSchema)
         => new(Host, model, trainSchema, FeatureColumn.Name, LabelColumn.Name);
 }

@@ -28,13 +28,6 @@ public sealed class DynMoERegressionTrainer : DynMoETrainerBase<RegressionPredic
         => new(Host, standardizer, trained.Network, ToSummary(trained, reader.RowsUsed), reader.LabelShift, reader.LabelDivisor);
 
     /// <inheritdoc />
-    protected override SchemaShape.Column[] GetOutputColumnsCore(SchemaShape inputSchema) => new[]
-    {
-        new SchemaShape.Column(DefaultColumnNames.Score, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Single, false,
-            new SchemaShape(AnnotationUtils.GetTrainerOutputAnnotation())),
-    };
-
-    /// <inheritdoc />
     protected override RegressionPredictionTransformer<DynMoERegressionModelParameters> MakeTransformer(DynMoERegressionModelParameters model, DataViewSchema trainSchema)
         => new(Host, model, trainSchema, FeatureColumn.Name);
 }

@@ -71,6 +71,10 @@ public abstract class DynMoETrainerBase<TTransformer, TModel, TOptions> : Traine
         return TrainTransformer(trainData, validationData);
     }
 
+    /// <inheritdoc />
+    protected override SchemaShape.Column[] GetOutputColumnsCore(SchemaShape inputSchema)
+        => Classification?.OutputSchema(inputSchema, LabelColumn.Name, trainerOutput: true).ToArray() ?? ClassificationTask.RegressionOutputSchema();
+
     /// <summary>Checks the input columns (with errors that say how to fix them) and returns the output schema.</summary>
     public new SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {

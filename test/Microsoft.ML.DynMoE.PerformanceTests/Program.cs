@@ -110,6 +110,12 @@ public static class Program
             return 0;
         }
 
+        if (args.Length > 0 && args[0] == "--onnx-image")
+        {
+            OnnxImageScoringBenchmarks.RunInterleaved();
+            return 0;
+        }
+
         if (args.Length > 0 && args[0] == "--onnx")
         {
             OnnxScoringBenchmarks.RunInterleaved();

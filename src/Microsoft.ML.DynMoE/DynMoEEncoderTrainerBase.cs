@@ -31,7 +31,7 @@ public abstract class DynMoEEncoderTrainerBase<TOptions> : IEstimator<DynMoEEnco
     private protected IHost Host { get; }
 
     /// <summary>The settings captured when the trainer was created (later changes to the caller's object do not apply).</summary>
-    private protected TOptions Settings => _options;
+    internal TOptions Settings => _options;
 
     private protected ClassificationTask Task { get; }
 

@@ -60,8 +60,10 @@ public sealed class DynMoEEncoderTransformer : RowToRowTransformerBase, ITransfo
     public DynMoEEncoderTransformer WithTokenInput(string tokenColumnName = DynMoETokenizingEstimator.DefaultColumnName)
     {
         Host.CheckNonEmpty(tokenColumnName, nameof(tokenColumnName));
-        if (!Model.Input.HasTokenIds || Model.Input is TokenColumnSequenceInput)
-            throw new InvalidOperationException("Only a DynMoE text classifier that reads text can be switched to token codes.");
+        if (Model.Input is TokenColumnSequenceInput reading)
+            throw new InvalidOperationException($"This DynMoE text classifier already reads token codes from column '{reading.ColumnName}'; call WithTokenInput on the classifier that reads text.");
+        if (!Model.Input.HasTokenIds)
+            throw new InvalidOperationException("This DynMoE classifier reads images; only a text classifier has token codes to read.");
         return new DynMoEEncoderTransformer(Host, Model.WithInput(new TokenColumnSequenceInput(tokenColumnName, Model.Input)),
             ScoreColumnName, ProbabilityColumnName, PredictedLabelColumnName);
     }

@@ -4,8 +4,6 @@ namespace Microsoft.ML.DynMoE.Experiments.Internal
     /// <summary>Builds the DynMoE trainer of a neural candidate (DynMoE, top-k or dense) for the experiment's task and modality.</summary>
     internal static class NeuralTrainerFactory
     {
-        private static readonly DynMoEMulticlassTrainer.Options TabularDefaults = new();
-
         /// <summary>
         /// Builds the neural trainer of a candidate. <paramref name="configure"/> states the candidate's MoE settings on the
         /// tabular options; for text and image experiments those settings (gating, k, experts, adaptation, expert width)
@@ -61,7 +59,17 @@ namespace Microsoft.ML.DynMoE.Experiments.Internal
         private static IEstimator<ITransformer> CreateEncoderTrainer(CandidateBuildContext ctx, Action<DynMoETrainerOptionsBase> configure)
         {
             var s = ctx.Settings;
-            var spec = new DynMoEMulticlassTrainer.Options();
+            // The candidate's settings are stated on a tabular options object; it starts from the encoders' defaults for
+            // what they set differently, so a candidate that changes nothing keeps them and one that changes a setting
+            // (a variant, a CLI flag) gets its value.
+            var encoderDefaults = new DynMoEMulticlassTextClassificationTrainer.Options();
+            var spec = new DynMoEMulticlassTrainer.Options
+            {
+                ThresholdInitialization = encoderDefaults.ThresholdInitialization,
+                Dropout = encoderDefaults.Dropout,
+                ValidationFraction = encoderDefaults.ValidationFraction,
+                EarlyStoppingPatience = encoderDefaults.EarlyStoppingPatience,
+            };
             configure(spec);
             void Apply(DynMoEEncoderOptionsBase o)
             {
@@ -87,10 +95,9 @@ namespace Microsoft.ML.DynMoE.Experiments.Internal
                 o.ResetNewExpertOptimizerState = spec.ResetNewExpertOptimizerState;
                 o.NewExpertWarmupSteps = spec.NewExpertWarmupSteps;
                 o.GateLearningRateMultiplier = spec.GateLearningRateMultiplier;
-                // The spec is a tabular options object: copy its dropout only when the candidate changed it, so the
-                // encoders keep their own default (the tabular one was chosen on tabular data).
-                if (spec.Dropout != TabularDefaults.Dropout)
-                    o.Dropout = spec.Dropout;
+                o.Dropout = spec.Dropout;
+                o.ValidationFraction = spec.ValidationFraction;
+                o.EarlyStoppingPatience = spec.EarlyStoppingPatience;
                 if (o.ModelDimension % o.NumberOfHeads != 0)
                     o.NumberOfHeads = 1;
             }

@@ -132,7 +132,7 @@ public sealed class OnnxTextEncoderTests
         CollectionAssert.AreEqual(expectedScores, loaded.Transform(data).GetColumn<float>("Score").ToArray());
 
         var error = Assert.ThrowsExactly<InvalidOperationException>(() => onTokens.WithTokenInput());
-        Assert.AreEqual("Only a DynMoE text classifier that reads text can be switched to token codes.", error.Message);
+        Assert.AreEqual("This DynMoE text classifier already reads token codes from column 'Tokens'; call WithTokenInput on the classifier that reads text.", error.Message);
         var missing = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => onTokens.Transform(data));
         StringAssert.Contains(missing.Message, "Token column 'Tokens' was not found in the input data. Add it with mlContext.Transforms.Text.TokenizeForDynMoE.");
     }

@@ -54,7 +54,19 @@ internal sealed class DynMoEEncoderBatchedView : IDataTransform, IRowToRowMapper
             return RowByRow.GetRowCursor(needed, rand);
         var passThrough = Source.Schema.Where(c => needed.Any(n => n.Index == c.Index)).ToList();
         var modelInputs = _model.Input.ColumnNames.Select(n => Source.Schema[n]).ToList();
-        return new Cursor(this, Source.GetRowCursor(passThrough), Source.GetRowCursor(modelInputs), needed);
+        var rows = Source.GetRowCursor(passThrough);
+        DataViewRowCursor? ahead = null;
+        try
+        {
+            ahead = Source.GetRowCursor(modelInputs);
+            return new Cursor(this, rows, ahead, needed);
+        }
+        catch
+        {
+            ahead?.Dispose();
+            rows.Dispose();
+            throw;
+        }
     }
 
     public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null)

@@ -113,7 +113,11 @@ public sealed class DynMoEEncoderTransformer : RowToRowTransformerBase, ITransfo
     /// <inheritdoc />
     protected override IRowMapper MakeRowMapper(DataViewSchema schema) => new Mapper(this, schema);
 
-    /// <summary>Adds the score columns to <paramref name="input"/>; a cursor in the data's order scores its rows in blocks.</summary>
+    /// <summary>
+    /// Adds the score columns to <paramref name="input"/>; a cursor in the data's order scores its rows in blocks, reading
+    /// the input with a second cursor a block ahead, so the input must give the same rows in the same order to two cursors
+    /// (as ML.NET's loaders and transforms do; a one-pass <c>IEnumerable</c> behind <c>LoadFromEnumerable</c> does not).
+    /// </summary>
     public new IDataView Transform(IDataView input) => new DynMoEEncoderBatchedView((RowToRowMapperTransform)base.Transform(input), Model);
 
     IDataView ITransformer.Transform(IDataView input) => Transform(input);

@@ -117,43 +117,15 @@ internal static class OnnxImageScoringBenchmarks
 
         var single = new (string Name, Func<float> Call)[] { ("managed (ML.NET)", SingleManaged), ("ONNX Runtime", SingleOnnx) };
         var batch = new (string Name, Func<float> Call)[] { ("managed (ML.NET)", BatchManaged), ("ONNX Runtime", BatchOnnx), ("ONNX Runtime, 32/run", BatchOnnxChunked) };
-        var singleTimes = single.Select(_ => new List<double>()).ToArray();
-        var batchTimes = batch.Select(_ => new List<double>()).ToArray();
-        const int singleCalls = 500;
-        for (int round = -2; round < rounds; round++) // two warm-up rounds
-        {
-            for (int c = 0; c < single.Length; c++)
-            {
-                watch.Restart();
-                for (int i = 0; i < singleCalls; i++)
-                    single[c].Call();
-                if (round >= 0)
-                    singleTimes[c].Add(watch.Elapsed.TotalMilliseconds * 1000 / singleCalls);
-            }
-            for (int c = 0; c < batch.Length; c++)
-            {
-                watch.Restart();
-                batch[c].Call();
-                if (round >= 0)
-                    batchTimes[c].Add(watch.Elapsed.TotalSeconds);
-            }
-        }
+        var (singleTimes, batchTimes) = InterleavedTiming.Medians(single.Select(x => x.Call).ToArray(), batch.Select(x => x.Call).ToArray(), singleCalls: 500, rounds);
         File.Delete(path);
         foreach (var input in chunkInputs)
             input.Dispose();
 
         var routing = classifier.Model.Routing;
-        static double Median(List<double> values) => values.OrderBy(v => v).ElementAt(values.Count / 2);
         Console.WriteLine($"digits, {rows.Length} images of 8x8 pixels; DynMoE image classifier at its defaults but 10 epochs; medians of {rounds} interleaved rounds");
         Console.WriteLine(FormattableString.Invariant(
             $"active experts per MoE layer [{string.Join(", ", routing.Layers.Select(l => l.ActiveExperts))}] (all computed by ONNX Runtime); activated per token [{string.Join(", ", routing.Layers.Select(l => l.MeanActivatedExpertsPerToken.ToString("F2")))}]"));
-        double managedSingle = Median(singleTimes[0]), managedBatch = Median(batchTimes[0]);
-        Console.WriteLine($"{"scorer",-20}{"single image µs",16}{"vs managed",12}{"batch images/s",16}{"vs managed",12}");
-        for (int c = 0; c < batch.Length; c++)
-        {
-            double b = Median(batchTimes[c]);
-            string singleColumns = c < single.Length ? $"{Median(singleTimes[c]),16:F1}{Median(singleTimes[c]) / managedSingle,12:F2}" : $"{"",16}{"",12}";
-            Console.WriteLine($"{batch[c].Name,-20}{singleColumns}{rows.Length / b,16:N0}{managedBatch / b,12:F2}");
-        }
+        InterleavedTiming.PrintTable("image", batch.Select(x => x.Name).ToArray(), singleTimes, batchTimes, rows.Length, nameWidth: 20);
     }
 }

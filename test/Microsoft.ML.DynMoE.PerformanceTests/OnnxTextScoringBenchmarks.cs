@@ -123,48 +123,21 @@ internal static class OnnxTextScoringBenchmarks
 
         var single = new (string Name, Func<float> Call)[] { ("managed, text in", SingleManaged), ("tokenizer alone", SingleTokenize), ("ONNX Runtime, codes in", SingleOnnx) };
         var batch = new (string Name, Func<float> Call)[] { ("managed, text in", BatchManaged), ("tokenizer alone", BatchTokenize), ("ONNX Runtime, codes in", BatchOnnx), ("ONNX Runtime, 32 per run", BatchOnnxChunked) };
-        var singleTimes = single.Select(_ => new List<double>()).ToArray();
-        var batchTimes = batch.Select(_ => new List<double>()).ToArray();
-        const int singleCalls = 200;
-        for (int round = -2; round < rounds; round++) // two warm-up rounds
-        {
-            for (int c = 0; c < single.Length; c++)
-            {
-                watch.Restart();
-                for (int i = 0; i < singleCalls; i++)
-                    single[c].Call();
-                if (round >= 0)
-                    singleTimes[c].Add(watch.Elapsed.TotalMilliseconds * 1000 / singleCalls);
-            }
-            for (int c = 0; c < batch.Length; c++)
-            {
-                watch.Restart();
-                batch[c].Call();
-                if (round >= 0)
-                    batchTimes[c].Add(watch.Elapsed.TotalSeconds);
-            }
-        }
+        var (singleTimes, batchTimes) = InterleavedTiming.Medians(single.Select(x => x.Call).ToArray(), batch.Select(x => x.Call).ToArray(), singleCalls: 200, rounds);
         File.Delete(path);
         foreach (var input in chunkInputs)
             input.Dispose();
 
         var routing = classifier.Model.Routing;
-        static double Median(List<double> values) => values.OrderBy(v => v).ElementAt(values.Count / 2);
         Console.WriteLine($"spam_assassin, {Documents} messages at {Length} tokens ({realTokens:F1} real tokens on average); DynMoE text classifier at its defaults; medians of {rounds} interleaved rounds");
         Console.WriteLine(FormattableString.Invariant(
             $"active experts per MoE layer [{string.Join(", ", routing.Layers.Select(l => l.ActiveExperts))}] (all computed by ONNX Runtime); activated per token [{string.Join(", ", routing.Layers.Select(l => l.MeanActivatedExpertsPerToken.ToString("F2")))}]"));
-        double managedSingle = Median(singleTimes[0]), managedBatch = Median(batchTimes[0]);
-        Console.WriteLine($"{"scorer",-26}{"single doc µs",16}{"vs managed",12}{"batch docs/s",16}{"vs managed",12}");
-        for (int c = 0; c < batch.Length; c++)
-        {
-            double b = Median(batchTimes[c]);
-            string singleColumns = c < single.Length ? $"{Median(singleTimes[c]),16:F1}{Median(singleTimes[c]) / managedSingle,12:F2}" : $"{"",16}{"",12}";
-            Console.WriteLine($"{batch[c].Name,-26}{singleColumns}{Documents / b,16:N0}{managedBatch / b,12:F2}");
-        }
-        double tokenizeSingle = Median(singleTimes[1]), onnxSingle = Median(singleTimes[2]);
-        double tokenizeBatch = Median(batchTimes[1]), onnxBatch = Median(batchTimes[2]);
+        double managedSingle = singleTimes[0], managedBatch = batchTimes[0];
+        InterleavedTiming.PrintTable("doc", batch.Select(x => x.Name).ToArray(), singleTimes, batchTimes, Documents, nameWidth: 26);
+        double tokenizeSingle = singleTimes[1], onnxSingle = singleTimes[2];
+        double tokenizeBatch = batchTimes[1], onnxBatch = batchTimes[2];
         Console.WriteLine($"{"tokenizer + ONNX Runtime",-26}{tokenizeSingle + onnxSingle,16:F1}{(tokenizeSingle + onnxSingle) / managedSingle,12:F2}{Documents / (tokenizeBatch + onnxBatch),16:N0}{managedBatch / (tokenizeBatch + onnxBatch),12:F2}");
-        double chunkedBatch = Median(batchTimes[3]);
+        double chunkedBatch = batchTimes[3];
         Console.WriteLine($"{"tokenizer + ORT, 32/run",-26}{"",16}{"",12}{Documents / (tokenizeBatch + chunkedBatch),16:N0}{managedBatch / (tokenizeBatch + chunkedBatch),12:F2}");
     }
 

@@ -55,8 +55,8 @@ public abstract class DynMoETrainerOptionsBase : TrainerInputBaseWithWeight
     /// <summary>
     /// Dropout on the output of every MoE layer (and, in the encoders, of every attention) before it joins the residual
     /// stream, in training only; in [0, 1), default 0.1 (chosen with θ = 0 and early stopping on held-out rows by the
-    /// study in docs/defaults-study.md; the encoders keep 0 until their own study). Placed on the residual branch, as BERT's and ViT's hidden dropout,
-    /// rather than inside the experts: the gate and the expert FFNs see undropped activations, so routing and expert
+    /// study in docs/defaults-study.md; the encoders keep 0 until their own study). Placed on the residual branch, as
+    /// BERT's and ViT's hidden dropout, rather than inside the experts: the gate and the expert FFNs see undropped activations, so routing and expert
     /// adaptation are not disturbed, and every block (dense or MoE) is regularised alike. The mask is drawn from a
     /// generator seeded by <see cref="Seed"/>, so a fit repeats exactly. The pretrained text encoder keeps its
     /// checkpoint's own rates instead.
@@ -97,8 +97,8 @@ public abstract class DynMoETrainerOptionsBase : TrainerInputBaseWithWeight
 
     /// <summary>
     /// With validation data (given to <c>Fit(trainData, validationData)</c> or held out by <see cref="ValidationFraction"/>): stop
-    /// after this many epochs without improvement of the validation loss and keep the best epoch's weights (default 0 =
-    /// off: validation loss is only reported and the last epoch's weights are kept). Default 5, with
+    /// after this many epochs without improvement of the validation loss and keep the best epoch's weights (0 = off:
+    /// validation loss is only reported and the last epoch's weights are kept). Default 5, with
     /// <see cref="ValidationFraction"/> 0.1, chosen by the study in docs/defaults-study.md. Without validation data (fewer
     /// than <see cref="MinimumRowsForValidation"/> rows, or <see cref="ValidationFraction"/> 0) every epoch runs; the log says so.
     /// </summary>

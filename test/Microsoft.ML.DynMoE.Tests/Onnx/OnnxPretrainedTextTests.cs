@@ -37,23 +37,7 @@ public sealed class OnnxPretrainedTextTests
             o.Seed = 3;
         }
 
-        TransformerChain<ITransformer> model;
-        if (task == "binary")
-        {
-            var options = new DynMoEBinaryTextClassificationTrainer.Options { LabelColumnName = nameof(OnnxTextEncoderTests.Message.Spam) };
-            Configure(options);
-            model = new TransformerChain<ITransformer>(ml.BinaryClassification.Trainers.DynMoETextClassification(options).Fit(train));
-        }
-        else
-        {
-            var options = new DynMoEMulticlassTextClassificationTrainer.Options();
-            Configure(options);
-            var fitted = ml.Transforms.Conversion.MapValueToKey("Label")
-                .Append(ml.MulticlassClassification.Trainers.DynMoETextClassification(options))
-                .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel"))
-                .Fit(train);
-            model = new TransformerChain<ITransformer>(fitted.ToArray());
-        }
+        var model = OnnxTextEncoderTests.TrainPipeline(ml, train, task == "binary", Configure);
 
         OnnxTextEncoderTests.AssertExportMatches(ml, model, data, task == "binary", rowByRow: 100);
     }

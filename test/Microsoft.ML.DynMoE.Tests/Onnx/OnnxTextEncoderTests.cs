@@ -60,23 +60,7 @@ public sealed class OnnxTextEncoderTests
             o.Seed = 2;
         }
 
-        TransformerChain<ITransformer> model;
-        if (task == "binary")
-        {
-            var options = new DynMoEBinaryTextClassificationTrainer.Options { LabelColumnName = nameof(Message.Spam) };
-            Configure(options);
-            model = new TransformerChain<ITransformer>(ml.BinaryClassification.Trainers.DynMoETextClassification(options).Fit(train));
-        }
-        else
-        {
-            var options = new DynMoEMulticlassTextClassificationTrainer.Options();
-            Configure(options);
-            var fitted = ml.Transforms.Conversion.MapValueToKey("Label")
-                .Append(ml.MulticlassClassification.Trainers.DynMoETextClassification(options))
-                .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel"))
-                .Fit(train);
-            model = new TransformerChain<ITransformer>(fitted.ToArray());
-        }
+        var model = TrainPipeline(ml, train, task == "binary", Configure);
 
         var classifier = model.OfType<DynMoEEncoderTransformer>().Single();
         if (noExpertInFirstLayer)
@@ -151,6 +135,25 @@ public sealed class OnnxTextEncoderTests
         var error = Assert.ThrowsExactly<InvalidOperationException>(() => ml.Model.ConvertToOnnx(model, data, new MemoryStream()));
         StringAssert.Contains(error.Message, "The targeted pipeline can not be fully converted into a well-defined ONNX model");
         Assert.IsTrue(Microsoft.ML.DynMoE.Onnx.DynMoEEncoderOnnxSaver.CanSave(model.WithTokenInput().Model));
+    }
+
+    /// <summary>Trains the binary text classifier alone, or the multiclass one between MapValueToKey and MapKeyToValue.</summary>
+    internal static TransformerChain<ITransformer> TrainPipeline(MLContext ml, IDataView train, bool binary, Action<DynMoETextOptionsBase> configure)
+    {
+        if (binary)
+        {
+            var options = new DynMoEBinaryTextClassificationTrainer.Options { LabelColumnName = nameof(Message.Spam) };
+            configure(options);
+            return new TransformerChain<ITransformer>(ml.BinaryClassification.Trainers.DynMoETextClassification(options).Fit(train));
+        }
+
+        var multiclass = new DynMoEMulticlassTextClassificationTrainer.Options();
+        configure(multiclass);
+        var fitted = ml.Transforms.Conversion.MapValueToKey("Label")
+            .Append(ml.MulticlassClassification.Trainers.DynMoETextClassification(multiclass))
+            .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel"))
+            .Fit(train);
+        return new TransformerChain<ITransformer>(fitted.ToArray());
     }
 
     /// <summary>

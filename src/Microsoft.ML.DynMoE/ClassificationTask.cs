@@ -1,5 +1,4 @@
 using System.Globalization;
-using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Training;
 

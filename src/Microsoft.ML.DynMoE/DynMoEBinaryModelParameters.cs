@@ -1,10 +1,6 @@
-using Microsoft.ML;
-using Microsoft.ML.Data;
-using Microsoft.ML.DynMoE;
 using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Training;
 using Microsoft.ML.Model.OnnxConverter;
-using Microsoft.ML.Runtime;
 
 [assembly: LoadableClass(typeof(DynMoEBinaryModelParameters), null, typeof(SignatureLoadModel),
     "DynMoE binary predictor", DynMoEBinaryModelParameters.LoaderSignature)]
@@ -41,7 +37,7 @@ public sealed class DynMoEBinaryModelParameters : DynMoEModelParameters<float>, 
     private static VersionInfo GetVersionInfo() => TaskVersionInfo("DMOEBINY", LoaderSignature, typeof(DynMoEBinaryModelParameters));
 
     internal static DynMoEBinaryModelParameters Create(IHostEnvironment env, ModelLoadContext ctx)
-        => Load(ctx, GetVersionInfo(), "binary model", () => new DynMoEBinaryModelParameters(env, ctx));
+        => ModelDecoding.Load(env, ctx, GetVersionInfo(), "binary model", () => new DynMoEBinaryModelParameters(env, ctx));
 
     private protected override VersionInfo SavedVersionInfo => GetVersionInfo();
 

@@ -1,6 +1,3 @@
-using Microsoft.ML.Data;
-using Microsoft.ML.DynMoE;
-
 namespace Microsoft.ML;
 
 /// <summary>DynMoE trainers on ML.NET's trainer catalogs: <c>mlContext.MulticlassClassification.Trainers.DynMoE(...)</c> and friends.</summary>

@@ -1,11 +1,8 @@
-using Microsoft.ML;
-using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Sequence;
 using Microsoft.ML.Model;
 using Microsoft.ML.Model.OnnxConverter;
 using Microsoft.ML.Model.Pfa;
-using Microsoft.ML.Runtime;
 
 namespace Microsoft.ML.DynMoE;
 

@@ -1,6 +1,3 @@
-using Microsoft.ML.Data;
-using Microsoft.ML.DynMoE;
-
 namespace Microsoft.ML;
 
 /// <summary>

@@ -1,9 +1,5 @@
-using Microsoft.ML;
-using Microsoft.ML.Data;
-using Microsoft.ML.DynMoE;
 using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Sequence;
-using Microsoft.ML.Runtime;
 using Microsoft.ML.Trainers;
 
 [assembly: LoadableClass(typeof(DynMoEEncoderModelParameters), null, typeof(SignatureLoadModel),
@@ -56,11 +52,7 @@ public sealed class DynMoEEncoderModelParameters : ModelParametersBase<VBuffer<f
         loaderSignature: LoaderSignature, loaderAssemblyName: typeof(DynMoEEncoderModelParameters).Assembly.FullName);
 
     internal static DynMoEEncoderModelParameters Create(IHostEnvironment env, ModelLoadContext ctx)
-    {
-        Contracts.CheckValue(env, nameof(env));
-        ctx.CheckAtModel(GetVersionInfo());
-        return ModelDecoding.Load("encoder model", () => new DynMoEEncoderModelParameters(env, ctx));
-    }
+        => ModelDecoding.Load(env, ctx, GetVersionInfo(), "encoder model", () => new DynMoEEncoderModelParameters(env, ctx));
 
     /// <inheritdoc />
     protected override void SaveCore(ModelSaveContext ctx)

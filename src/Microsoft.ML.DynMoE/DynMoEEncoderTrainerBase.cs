@@ -2,7 +2,6 @@ using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Layers;
 using Microsoft.ML.DynMoE.Sequence;
 using Microsoft.ML.DynMoE.Training;
-using Microsoft.ML.Runtime;
 
 namespace Microsoft.ML.DynMoE;
 

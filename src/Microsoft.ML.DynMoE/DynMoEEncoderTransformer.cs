@@ -1,11 +1,7 @@
 using System.Runtime.CompilerServices;
-using Microsoft.ML;
-using Microsoft.ML.Data;
-using Microsoft.ML.DynMoE;
 using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Sequence;
 using Microsoft.ML.Model.OnnxConverter;
-using Microsoft.ML.Runtime;
 
 [assembly: LoadableClass(typeof(DynMoEEncoderTransformer), null, typeof(SignatureLoadModel),
     DynMoEEncoderTransformer.UserName, DynMoEEncoderTransformer.LoaderSignature)]
@@ -76,11 +72,7 @@ public sealed class DynMoEEncoderTransformer : RowToRowTransformerBase, ITransfo
     private const string ModelName = "Model";
 
     private static DynMoEEncoderTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
-    {
-        Contracts.CheckValue(env, nameof(env));
-        ctx.CheckAtModel(GetVersionInfo());
-        return ModelDecoding.Load("encoder transformer", () => LoadCore(env, ctx));
-    }
+        => ModelDecoding.Load(env, ctx, GetVersionInfo(), "encoder transformer", () => LoadCore(env, ctx));
 
     private static DynMoEEncoderTransformer LoadCore(IHostEnvironment env, ModelLoadContext ctx)
     {
@@ -101,9 +93,7 @@ public sealed class DynMoEEncoderTransformer : RowToRowTransformerBase, ITransfo
     /// <inheritdoc />
     protected override void SaveModel(ModelSaveContext ctx)
     {
-        Host.CheckValue(ctx, nameof(ctx));
-        ctx.CheckAtModel();
-        ctx.SetVersionInfo(GetVersionInfo());
+        ModelDecoding.BeginSave(Host, ctx, GetVersionInfo());
         ctx.Writer.Write(ScoreColumnName);
         ctx.Writer.Write(ProbabilityColumnName);
         ctx.Writer.Write(PredictedLabelColumnName);

@@ -1,8 +1,6 @@
-using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Images;
 using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Sequence;
-using Microsoft.ML.Runtime;
 
 namespace Microsoft.ML.DynMoE;
 

@@ -1,4 +1,3 @@
-
 namespace Microsoft.ML.DynMoE;
 
 /// <summary>How one MoE layer routes tokens: how many experts exist, how many each token uses, and how that evolved.</summary>

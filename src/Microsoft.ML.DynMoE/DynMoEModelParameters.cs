@@ -1,10 +1,8 @@
 using System.Runtime.CompilerServices;
-using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Onnx;
 using Microsoft.ML.DynMoE.Training;
 using Microsoft.ML.Model.OnnxConverter;
-using Microsoft.ML.Runtime;
 using Microsoft.ML.Trainers;
 
 namespace Microsoft.ML.DynMoE;
@@ -97,13 +95,6 @@ public abstract class DynMoEModelParameters<TOutput> : ModelParametersBase<TOutp
     private protected static VersionInfo TaskVersionInfo(string modelSignature, string loaderSignature, Type modelType) => new(
         modelSignature: modelSignature, verWrittenCur: 0x00010001, verReadableCur: 0x00010001, verWeCanReadBack: 0x00010001,
         loaderSignature: loaderSignature, loaderAssemblyName: modelType.Assembly.FullName);
-
-    /// <summary>The body of a concrete class's static <c>Create</c>: checks the version header, then loads with decoding errors named after <paramref name="model"/>.</summary>
-    private protected static TModel Load<TModel>(ModelLoadContext ctx, VersionInfo version, string model, Func<TModel> load)
-    {
-        ctx.CheckAtModel(version);
-        return ModelDecoding.Load(model, load);
-    }
 
     /// <summary>Writes the task's own fields; the loading constructor reads them after the shared ones.</summary>
     private protected virtual void WriteTaskState(BinaryWriter writer)

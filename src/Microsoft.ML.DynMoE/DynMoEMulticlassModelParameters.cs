@@ -1,9 +1,5 @@
-using Microsoft.ML;
-using Microsoft.ML.Data;
-using Microsoft.ML.DynMoE;
 using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Training;
-using Microsoft.ML.Runtime;
 
 [assembly: LoadableClass(typeof(DynMoEMulticlassModelParameters), null, typeof(SignatureLoadModel),
     "DynMoE multiclass predictor", DynMoEMulticlassModelParameters.LoaderSignature)]
@@ -38,7 +34,7 @@ public sealed class DynMoEMulticlassModelParameters : DynMoEModelParameters<VBuf
     private static VersionInfo GetVersionInfo() => TaskVersionInfo("DMOEMCLS", LoaderSignature, typeof(DynMoEMulticlassModelParameters));
 
     internal static DynMoEMulticlassModelParameters Create(IHostEnvironment env, ModelLoadContext ctx)
-        => Load(ctx, GetVersionInfo(), "multiclass model", () => new DynMoEMulticlassModelParameters(env, ctx));
+        => ModelDecoding.Load(env, ctx, GetVersionInfo(), "multiclass model", () => new DynMoEMulticlassModelParameters(env, ctx));
 
     private protected override VersionInfo SavedVersionInfo => GetVersionInfo();
 

@@ -1,9 +1,5 @@
-using Microsoft.ML;
-using Microsoft.ML.Data;
-using Microsoft.ML.DynMoE;
 using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Training;
-using Microsoft.ML.Runtime;
 
 [assembly: LoadableClass(typeof(DynMoERegressionModelParameters), null, typeof(SignatureLoadModel),
     "DynMoE regression predictor", DynMoERegressionModelParameters.LoaderSignature)]
@@ -47,7 +43,7 @@ public sealed class DynMoERegressionModelParameters : DynMoEModelParameters<floa
     private static VersionInfo GetVersionInfo() => TaskVersionInfo("DMOEREGR", LoaderSignature, typeof(DynMoERegressionModelParameters));
 
     internal static DynMoERegressionModelParameters Create(IHostEnvironment env, ModelLoadContext ctx)
-        => Load(ctx, GetVersionInfo(), "regression model", () => new DynMoERegressionModelParameters(env, ctx));
+        => ModelDecoding.Load(env, ctx, GetVersionInfo(), "regression model", () => new DynMoERegressionModelParameters(env, ctx));
 
     private protected override VersionInfo SavedVersionInfo => GetVersionInfo();
 

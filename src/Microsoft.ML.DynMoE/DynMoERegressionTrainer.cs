@@ -1,7 +1,5 @@
-using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Training;
-using Microsoft.ML.Runtime;
 using Microsoft.ML.Trainers;
 
 namespace Microsoft.ML.DynMoE;

@@ -1,4 +1,3 @@
-
 namespace Microsoft.ML.DynMoE;
 
 /// <summary>Routing measured on a data set, overall and per label value (the DynMoE paper's per-class analysis); encoder models add positions and tokens (<see cref="DynMoEEncoderRoutingReport"/>).</summary>

@@ -3,7 +3,6 @@ using Microsoft.ML.DynMoE.Layers;
 using Microsoft.ML.DynMoE.Pretrained;
 using Microsoft.ML.DynMoE.Sequence;
 using Microsoft.ML.DynMoE.Text;
-using Microsoft.ML.Runtime;
 
 namespace Microsoft.ML.DynMoE;
 

@@ -1,5 +1,3 @@
-using Microsoft.ML.Data;
-using Microsoft.ML.DynMoE;
 using Microsoft.ML.DynMoE.Sequence;
 
 namespace Microsoft.ML;

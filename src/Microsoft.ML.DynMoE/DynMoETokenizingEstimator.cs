@@ -1,6 +1,3 @@
-using Microsoft.ML.Data;
-using Microsoft.ML.Runtime;
-
 namespace Microsoft.ML.DynMoE;
 
 /// <summary>

@@ -1,9 +1,5 @@
-using Microsoft.ML;
-using Microsoft.ML.Data;
-using Microsoft.ML.DynMoE;
 using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Sequence;
-using Microsoft.ML.Runtime;
 
 [assembly: LoadableClass(typeof(DynMoETokenizingTransformer), null, typeof(SignatureLoadModel),
     DynMoETokenizingTransformer.UserName, DynMoETokenizingTransformer.LoaderSignature)]
@@ -50,10 +46,7 @@ public sealed class DynMoETokenizingTransformer : RowToRowTransformerBase
         loaderSignature: LoaderSignature, loaderAssemblyName: typeof(DynMoETokenizingTransformer).Assembly.FullName);
 
     private static DynMoETokenizingTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
-    {
-        Contracts.CheckValue(env, nameof(env));
-        ctx.CheckAtModel(GetVersionInfo());
-        return ModelDecoding.Load("tokenizer", () =>
+        => ModelDecoding.Load(env, ctx, GetVersionInfo(), "tokenizer", () =>
         {
             // *** Binary format ***
             // string: output column; the tokenizer (the classifier's text input, vocabulary included) in its own stream.
@@ -65,7 +58,6 @@ public sealed class DynMoETokenizingTransformer : RowToRowTransformerBase
                 throw ModelDecoding.Damaged("The DynMoE tokenizer holds an input that is not a text tokenizer.");
             return new DynMoETokenizingTransformer(env, input, output);
         });
-    }
 
     private static IRowMapper Create(IHostEnvironment env, ModelLoadContext ctx, DataViewSchema inputSchema)
         => Create(env, ctx).MakeRowMapper(inputSchema);
@@ -73,9 +65,7 @@ public sealed class DynMoETokenizingTransformer : RowToRowTransformerBase
     /// <inheritdoc />
     protected override void SaveModel(ModelSaveContext ctx)
     {
-        Host.CheckValue(ctx, nameof(ctx));
-        ctx.CheckAtModel();
-        ctx.SetVersionInfo(GetVersionInfo());
+        ModelDecoding.BeginSave(Host, ctx, GetVersionInfo());
         ctx.Writer.Write(OutputColumnName);
         ctx.SaveBinaryStream(InputStreamName, Input.Save);
     }

@@ -1,8 +1,6 @@
-using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Layers;
 using Microsoft.ML.DynMoE.Training;
-using Microsoft.ML.Runtime;
 using Microsoft.ML.Trainers;
 
 namespace Microsoft.ML.DynMoE;

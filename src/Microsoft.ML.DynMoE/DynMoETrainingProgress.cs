@@ -1,4 +1,3 @@
-
 namespace Microsoft.ML.DynMoE;
 
 /// <summary>Reported once per epoch through <c>Options.Progress</c>.</summary>

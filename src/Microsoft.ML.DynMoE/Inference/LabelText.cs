@@ -1,5 +1,3 @@
-using Microsoft.ML.Data;
-
 namespace Microsoft.ML.DynMoE.Inference;
 
 /// <summary>Reads a label column as display text: key values through their KeyValues annotation, other types as written.</summary>

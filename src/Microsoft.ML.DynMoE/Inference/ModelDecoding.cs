@@ -1,4 +1,3 @@
-
 namespace Microsoft.ML.DynMoE.Inference;
 
 /// <summary>
@@ -49,6 +48,25 @@ internal static class ModelDecoding
             e.Data[MarkKey] = null;
             throw;
         }
+    }
+
+    /// <summary>
+    /// The body of a loader's static <c>Create</c>: checks the environment and the version header, then runs
+    /// <paramref name="load"/> as <see cref="Load{T}(string, Func{T})"/> does.
+    /// </summary>
+    public static T Load<T>(IHostEnvironment env, ModelLoadContext ctx, VersionInfo version, string what, Func<T> load)
+    {
+        Contracts.CheckValue(env, nameof(env));
+        ctx.CheckAtModel(version);
+        return Load(what, load);
+    }
+
+    /// <summary>The start of a <c>SaveModel</c>: checks the context and writes the version header.</summary>
+    public static void BeginSave(IHost host, ModelSaveContext ctx, VersionInfo version)
+    {
+        host.CheckValue(ctx, nameof(ctx));
+        ctx.CheckAtModel();
+        ctx.SetVersionInfo(version);
     }
 
     // The key ML.NET's Contracts uses to recognise exceptions it may rethrow as they are.

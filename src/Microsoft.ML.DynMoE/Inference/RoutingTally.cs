@@ -1,4 +1,3 @@
-
 namespace Microsoft.ML.DynMoE.Inference;
 
 /// <summary>Counts, over scored rows, how many experts each layer activated and which ones.</summary>

@@ -1,4 +1,3 @@
-
 namespace Microsoft.ML.DynMoE.Inference;
 
 /// <summary>Scalar functions the managed forward pass needs and .NET does not ship (erf for exact GELU).</summary>

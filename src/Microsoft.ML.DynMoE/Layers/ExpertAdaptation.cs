@@ -1,4 +1,3 @@
-
 namespace Microsoft.ML.DynMoE.Layers;
 
 /// <summary>What one <see cref="MoELayer.AdaptExperts"/> call changed.</summary>

@@ -1,4 +1,3 @@
-
 namespace Microsoft.ML.DynMoE.Layers;
 
 /// <summary>Shape and routing settings of one <see cref="MoELayer"/>, built from the trainer options (which validate them) or by tests.</summary>

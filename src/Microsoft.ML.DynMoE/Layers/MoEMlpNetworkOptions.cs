@@ -1,4 +1,3 @@
-
 namespace Microsoft.ML.DynMoE.Layers;
 
 /// <summary>Settings of an <see cref="MoEMlpNetwork"/>.</summary>

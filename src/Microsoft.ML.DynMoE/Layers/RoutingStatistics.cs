@@ -1,4 +1,3 @@
-
 namespace Microsoft.ML.DynMoE.Layers;
 
 /// <summary>Cumulative routing counts of one <see cref="MoELayer"/> since its last <see cref="MoELayer.ResetRoutingStatistics"/>, over training and eval forwards.</summary>

@@ -1,4 +1,3 @@
-
 namespace Microsoft.ML.DynMoE.Layers;
 
 /// <summary>Settings of a <see cref="TransformerEncoder"/>; the input embedding is passed separately.</summary>

@@ -1,6 +1,5 @@
 using System;
 using System.Linq;
-using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Images;
 using Microsoft.ML.DynMoE.Inference;
 using Microsoft.ML.DynMoE.Sequence;

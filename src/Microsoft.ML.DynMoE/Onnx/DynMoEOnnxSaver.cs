@@ -1,5 +1,4 @@
 using System;
-using Microsoft.ML.Data;
 using Microsoft.ML.Model.OnnxConverter;
 
 namespace Microsoft.ML.DynMoE.Onnx;

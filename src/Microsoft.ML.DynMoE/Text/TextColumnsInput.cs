@@ -1,4 +1,3 @@
-using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Sequence;
 using Microsoft.ML.DynMoE.Training;
 

@@ -1,5 +1,3 @@
-using Microsoft.ML.Data;
-
 namespace Microsoft.ML.DynMoE.Training;
 
 /// <summary>The schema checks and bad-input messages every DynMoE trainer shares, so the same mistake reads the same everywhere.</summary>

@@ -1,5 +1,4 @@
 using Microsoft.ML.DynMoE.Layers;
-using Microsoft.ML.Runtime;
 using TorchSharp;
 
 namespace Microsoft.ML.DynMoE.Training;

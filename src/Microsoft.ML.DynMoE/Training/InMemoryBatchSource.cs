@@ -1,4 +1,3 @@
-
 namespace Microsoft.ML.DynMoE.Training;
 
 /// <summary>Rows cached in memory; an epoch is a seeded permutation of row indices.</summary>

@@ -1,4 +1,3 @@
-
 namespace Microsoft.ML.DynMoE.Training;
 
 /// <summary>Everything the TorchSharp training loop needs besides the data; free of ML.NET types.</summary>

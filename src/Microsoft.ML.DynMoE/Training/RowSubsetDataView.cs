@@ -1,5 +1,3 @@
-using Microsoft.ML.Data;
-
 namespace Microsoft.ML.DynMoE.Training
 {
     /// <summary>The rows of a source view whose position is selected by a mask, in source order: a fold's training or test rows, or the rows a trainer keeps or holds out.</summary>

@@ -1,4 +1,3 @@
-
 namespace Microsoft.ML.DynMoE.Training;
 
 /// <summary>

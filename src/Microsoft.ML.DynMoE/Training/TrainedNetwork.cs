@@ -1,4 +1,3 @@
-
 namespace Microsoft.ML.DynMoE.Training;
 
 /// <summary>What training produces: the compiled (managed) network plus what the routing looked like.</summary>

@@ -1,5 +1,3 @@
-using Microsoft.ML.Data;
-
 namespace Microsoft.ML.DynMoE.Training;
 
 /// <summary>Turns a label column value into the float the objective trains on; NaN means "missing, skip the row".</summary>

@@ -17,6 +17,7 @@ namespace Microsoft.ML.DynMoE.Cli
         public string Output = "dynmoe-benchmark";
         public bool Quick;
         public int? Epochs;
+        public int TextEpochs = 6;
         public string? Variants;
         public int ModelDimension = 64;
         public int Threads = 1;
@@ -45,6 +46,7 @@ namespace Microsoft.ML.DynMoE.Cli
             var output = new Option<string>("--output") { Description = "Output directory: benchmark.json, summary.json, report.md and charts.", DefaultValueFactory = _ => "dynmoe-benchmark" };
             var quick = new Option<bool>("--quick") { Description = "3 folds × 1 repeat, 10 epochs, text data sets skipped: a short run for a first look." };
             var epochs = new Option<int?>("--epochs") { Description = "Epoch budget of every neural candidate. Default 30 (10 with --quick)." };
+            var textEpochs = new Option<int>("--text-epochs") { Description = "Epoch budget of the neural candidates on text data sets (the text trainers' own default is 10).", DefaultValueFactory = _ => 6 };
             var variants = new Option<string?>("--variants") { Description = $"DynMoE configurations to run beside the defaults (an ablation): comma-separated names or 'all'. Known: {string.Join(", ", DynMoEVariantCatalog.Names)}." };
             var dimension = new Option<int>("--model-dimension") { Description = "Residual and expert width of the neural candidates.", DefaultValueFactory = _ => 64 };
             var threads = new Option<int>("--threads") { Description = "CPU threads per neural fit.", DefaultValueFactory = _ => 1 };
@@ -53,7 +55,7 @@ namespace Microsoft.ML.DynMoE.Cli
             var rename = new Option<string?>("--rename") { Description = "With --from-results: OLD=NEW pairs, comma-separated, applied at once (e.g. to report a variant as DynMoE)." };
             var cmd = new System.CommandLine.Command("benchmark", "Benchmark DynMoE against the top-k grid (mean, tuned, best-on-test), dense, LightGbm, FastTree and SDCA on many data sets with repeated stratified cross-validation, paired intervals, win/tie/loss, Wilcoxon and Friedman ranks.")
             {
-                inputs, datasets, folds, repeats, seed, task, candidates, output, quick, epochs, variants, dimension, threads, parallel, fromResults, rename,
+                inputs, datasets, folds, repeats, seed, task, candidates, output, quick, epochs, textEpochs, variants, dimension, threads, parallel, fromResults, rename,
             };
             var method = new DynMoEMethodOptions();
             method.AddTo(cmd);
@@ -68,6 +70,7 @@ namespace Microsoft.ML.DynMoE.Cli
                 Output = pr.GetValue(output)!,
                 Quick = pr.GetValue(quick),
                 Epochs = pr.GetValue(epochs),
+                TextEpochs = pr.GetValue(textEpochs),
                 Variants = pr.GetValue(variants),
                 ModelDimension = pr.GetValue(dimension),
                 Threads = pr.GetValue(threads),
@@ -125,10 +128,11 @@ namespace Microsoft.ML.DynMoE.Cli
             if (folds < 2) throw new CliUsageException($"--folds must be at least 2; got {folds}.");
             if (repeats < 1) throw new CliUsageException($"--repeats must be at least 1; got {repeats}.");
             if (epochs < 1) throw new CliUsageException($"--epochs must be at least 1; got {epochs}.");
+            if (a.TextEpochs < 1) throw new CliUsageException($"--text-epochs must be at least 1; got {a.TextEpochs}.");
             if (a.Threads < 1) throw new CliUsageException($"--threads must be at least 1; got {a.Threads}.");
             var settings = new DynMoEBenchmarkSettings
             {
-                Folds = folds, Repeats = repeats, Seed = a.Seed, NumberOfEpochs = epochs, ModelDimension = a.ModelDimension,
+                Folds = folds, Repeats = repeats, Seed = a.Seed, NumberOfEpochs = epochs, TextEpochs = a.TextEpochs, ModelDimension = a.ModelDimension,
                 ExpertHiddenDimension = a.ModelDimension, NumberOfThreads = a.Threads,
                 MaximumParallelism = a.Parallel ?? (a.Quick ? Math.Min(2, Environment.ProcessorCount) : 1),
             };

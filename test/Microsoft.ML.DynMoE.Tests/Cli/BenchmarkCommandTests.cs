@@ -113,5 +113,8 @@ public sealed class BenchmarkCommandTests
         (code, _, err) = Run("benchmark", ExperimentTestData.DataPath("iris"), "--variants", "bogus");
         Assert.AreEqual(2, code);
         StringAssert.Contains(err, "Unknown DynMoE variant 'bogus'");
+        (code, _, err) = Run("benchmark", ExperimentTestData.DataPath("iris"), "--text-epochs", "0");
+        Assert.AreEqual(2, code);
+        StringAssert.Contains(err, "--text-epochs must be at least 1; got 0.");
     }
 }

@@ -18,6 +18,8 @@ namespace Microsoft.ML.DynMoE.Cli
         public bool Quick;
         public int? Epochs;
         public int TextEpochs = 6;
+        public string? TextEncoder;
+        public int? MaximumSequenceLength;
         public string? Variants;
         public int ModelDimension = 64;
         public int Threads = 1;
@@ -47,6 +49,8 @@ namespace Microsoft.ML.DynMoE.Cli
             var quick = new Option<bool>("--quick") { Description = "3 folds × 1 repeat, 10 epochs, text data sets skipped: a short run for a first look." };
             var epochs = new Option<int?>("--epochs") { Description = "Epoch budget of every neural candidate. Default 30 (10 with --quick)." };
             var textEpochs = new Option<int>("--text-epochs") { Description = "Epoch budget of the neural candidates on text data sets (the text trainers' own default is 10).", DefaultValueFactory = _ => 6 };
+            var textEncoder = new Option<string?>("--text-encoder") { Description = "Encoder of the neural text candidates: 'scratch' (a Transformer trained from scratch, the default) or 'minilm' (fine-tune the pretrained all-MiniLM-L6-v2, its FFNs upcycled into experts; the dense candidate keeps them dense)." };
+            var maxLength = new Option<int?>("--maximum-sequence-length") { Description = "Most tokens per text for the neural text candidates. Default: 256, or 128 with --text-encoder minilm." };
             var variants = new Option<string?>("--variants") { Description = $"DynMoE configurations to run beside the defaults (an ablation): comma-separated names or 'all'. Known: {string.Join(", ", DynMoEVariantCatalog.Names)}." };
             var dimension = new Option<int>("--model-dimension") { Description = "Residual and expert width of the neural candidates.", DefaultValueFactory = _ => 64 };
             var threads = new Option<int>("--threads") { Description = "CPU threads per neural fit.", DefaultValueFactory = _ => 1 };
@@ -55,7 +59,7 @@ namespace Microsoft.ML.DynMoE.Cli
             var rename = new Option<string?>("--rename") { Description = "With --from-results: OLD=NEW pairs, comma-separated, applied at once (e.g. to report a variant as DynMoE)." };
             var cmd = new System.CommandLine.Command("benchmark", "Benchmark DynMoE against the top-k grid (mean, tuned, best-on-test), dense, LightGbm, FastTree and SDCA on many data sets with repeated stratified cross-validation, paired intervals, win/tie/loss, Wilcoxon and Friedman ranks.")
             {
-                inputs, datasets, folds, repeats, seed, task, candidates, output, quick, epochs, textEpochs, variants, dimension, threads, parallel, fromResults, rename,
+                inputs, datasets, folds, repeats, seed, task, candidates, output, quick, epochs, textEpochs, textEncoder, maxLength, variants, dimension, threads, parallel, fromResults, rename,
             };
             var method = new DynMoEMethodOptions();
             method.AddTo(cmd);
@@ -71,6 +75,8 @@ namespace Microsoft.ML.DynMoE.Cli
                 Quick = pr.GetValue(quick),
                 Epochs = pr.GetValue(epochs),
                 TextEpochs = pr.GetValue(textEpochs),
+                TextEncoder = pr.GetValue(textEncoder),
+                MaximumSequenceLength = pr.GetValue(maxLength),
                 Variants = pr.GetValue(variants),
                 ModelDimension = pr.GetValue(dimension),
                 Threads = pr.GetValue(threads),
@@ -161,7 +167,16 @@ namespace Microsoft.ML.DynMoE.Cli
                 }
             }
             settings.Notes["quick"] = a.Quick ? "true" : "false";
-            settings.ConfigureExperiment = a.Method;
+            var encoder = ExperimentRunner.ParseTextEncoder(a.TextEncoder);
+            if (a.MaximumSequenceLength is < 1)
+                throw new CliUsageException($"--maximum-sequence-length must be at least 1; got {a.MaximumSequenceLength}.");
+            settings.ConfigureExperiment = s =>
+            {
+                a.Method?.Invoke(s);
+                s.TextEncoder = encoder;
+                s.MaximumSequenceLength = a.MaximumSequenceLength;
+            };
+            settings.Notes["textEncoder"] = encoder.ToString();
             settings.Notes["modelDimension"] = a.ModelDimension.ToString(CultureInfo.InvariantCulture);
 
             if (a.FromResults)

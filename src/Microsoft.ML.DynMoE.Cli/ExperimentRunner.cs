@@ -116,12 +116,7 @@ namespace Microsoft.ML.DynMoE.Cli
 
             // Transformer encoders need far fewer (and far costlier) epochs than the tabular networks.
             int epochs = a.EpochsGiven || (textColumn is null && image is null) ? a.Epochs : (textColumn is not null ? 6 : 10);
-            var textEncoder = a.TextEncoder?.ToLowerInvariant() switch
-            {
-                null or "scratch" => DynMoETextEncoder.Scratch,
-                "minilm" => DynMoETextEncoder.MiniLM,
-                _ => throw new CliUsageException($"--text-encoder '{a.TextEncoder}' is not known. Pass 'scratch' or 'minilm'."),
-            };
+            var textEncoder = ParseTextEncoder(a.TextEncoder);
             if (textEncoder != DynMoETextEncoder.Scratch && textColumn is null)
                 throw new CliUsageException("--text-encoder applies to a text column; pass --text-col (or a file whose only feature is free text).");
             var settings = new DynMoEExperimentSettings
@@ -214,6 +209,14 @@ namespace Microsoft.ML.DynMoE.Cli
             io.Output.WriteLine($"Wrote {outDir}: leaderboard.json, leaderboard.csv, leaderboard.txt, {string.Join(", ", charts.Select(Path.GetFileName))}{(modelPath != null ? ", best-model.zip" : "")}");
             return result.BestTrial != null || result.IsCancelled ? DynMoECli.ExitOk : DynMoECli.ExitUnexpected;
         }
+
+        /// <summary>The <c>--text-encoder</c> value: scratch (or none) or minilm.</summary>
+        internal static DynMoETextEncoder ParseTextEncoder(string? value) => value?.ToLowerInvariant() switch
+        {
+            null or "scratch" => DynMoETextEncoder.Scratch,
+            "minilm" => DynMoETextEncoder.MiniLM,
+            _ => throw new CliUsageException($"--text-encoder '{value}' is not known. Pass 'scratch' or 'minilm'."),
+        };
 
         /// <summary>
         /// The text column the DynMoE text classifier reads: <paramref name="requested"/> when given (it must be a free-text

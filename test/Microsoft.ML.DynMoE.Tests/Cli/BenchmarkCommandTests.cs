@@ -116,5 +116,11 @@ public sealed class BenchmarkCommandTests
         (code, _, err) = Run("benchmark", ExperimentTestData.DataPath("iris"), "--text-epochs", "0");
         Assert.AreEqual(2, code);
         StringAssert.Contains(err, "--text-epochs must be at least 1; got 0.");
+        (code, _, err) = Run("benchmark", ExperimentTestData.DataPath("iris"), "--text-encoder", "bert");
+        Assert.AreEqual(2, code);
+        StringAssert.Contains(err, "--text-encoder 'bert' is not known. Pass 'scratch' or 'minilm'.");
+        (code, _, err) = Run("benchmark", ExperimentTestData.DataPath("iris"), "--maximum-sequence-length", "0");
+        Assert.AreEqual(2, code);
+        StringAssert.Contains(err, "--maximum-sequence-length must be at least 1; got 0.");
     }
 }

@@ -20,6 +20,8 @@ namespace Microsoft.ML.DynMoE.Cli
         public int TextEpochs = 6;
         public string? TextEncoder;
         public int? MaximumSequenceLength;
+        public int[]? GridK;
+        public int[]? GridExperts;
         public string? Variants;
         public int ModelDimension = 64;
         public int Threads = 1;
@@ -51,6 +53,8 @@ namespace Microsoft.ML.DynMoE.Cli
             var textEpochs = new Option<int>("--text-epochs") { Description = "Epoch budget of the neural candidates on text data sets (the text trainers' own default is 10).", DefaultValueFactory = _ => 6 };
             var textEncoder = new Option<string?>("--text-encoder") { Description = "Encoder of the neural text candidates: 'scratch' (a Transformer trained from scratch, the default) or 'minilm' (fine-tune the pretrained all-MiniLM-L6-v2, its FFNs upcycled into experts; the dense candidate keeps them dense)." };
             var maxLength = new Option<int?>("--maximum-sequence-length") { Description = "Most tokens per text for the neural text candidates. Default: 256, or 128 with --text-encoder minilm." };
+            var gridK = new Option<int[]?>("--grid-k") { Description = "The k values of the top-k grid (default 1 2 4).", AllowMultipleArgumentsPerToken = true };
+            var gridExperts = new Option<int[]?>("--grid-experts") { Description = "The expert counts of the top-k grid (default 4 8 16); pairs with k > experts are skipped.", AllowMultipleArgumentsPerToken = true };
             var variants = new Option<string?>("--variants") { Description = $"DynMoE configurations to run beside the defaults (an ablation): comma-separated names or 'all'. Known: {string.Join(", ", DynMoEVariantCatalog.Names)}." };
             var dimension = new Option<int>("--model-dimension") { Description = "Residual and expert width of the neural candidates.", DefaultValueFactory = _ => 64 };
             var threads = new Option<int>("--threads") { Description = "CPU threads per neural fit.", DefaultValueFactory = _ => 1 };
@@ -59,7 +63,7 @@ namespace Microsoft.ML.DynMoE.Cli
             var rename = new Option<string?>("--rename") { Description = "With --from-results: OLD=NEW pairs, comma-separated, applied at once (e.g. to report a variant as DynMoE)." };
             var cmd = new System.CommandLine.Command("benchmark", "Benchmark DynMoE against the top-k grid (mean, tuned, best-on-test), dense, LightGbm, FastTree and SDCA on many data sets with repeated stratified cross-validation, paired intervals, win/tie/loss, Wilcoxon and Friedman ranks.")
             {
-                inputs, datasets, folds, repeats, seed, task, candidates, output, quick, epochs, textEpochs, textEncoder, maxLength, variants, dimension, threads, parallel, fromResults, rename,
+                inputs, datasets, folds, repeats, seed, task, candidates, output, quick, epochs, textEpochs, textEncoder, maxLength, gridK, gridExperts, variants, dimension, threads, parallel, fromResults, rename,
             };
             var method = new DynMoEMethodOptions();
             method.AddTo(cmd);
@@ -77,6 +81,8 @@ namespace Microsoft.ML.DynMoE.Cli
                 TextEpochs = pr.GetValue(textEpochs),
                 TextEncoder = pr.GetValue(textEncoder),
                 MaximumSequenceLength = pr.GetValue(maxLength),
+                GridK = pr.GetValue(gridK),
+                GridExperts = pr.GetValue(gridExperts),
                 Variants = pr.GetValue(variants),
                 ModelDimension = pr.GetValue(dimension),
                 Threads = pr.GetValue(threads),
@@ -142,6 +148,10 @@ namespace Microsoft.ML.DynMoE.Cli
                 ExpertHiddenDimension = a.ModelDimension, NumberOfThreads = a.Threads,
                 MaximumParallelism = a.Parallel ?? (a.Quick ? Math.Min(2, Environment.ProcessorCount) : 1),
             };
+            if (a.GridK is { Length: > 0 })
+                settings.GridK = a.GridK.Any(k => k < 1) ? throw new CliUsageException("--grid-k values must be at least 1.") : a.GridK;
+            if (a.GridExperts is { Length: > 0 })
+                settings.GridExperts = a.GridExperts.Any(e => e < 1) ? throw new CliUsageException("--grid-experts values must be at least 1.") : a.GridExperts;
             if (settings.MaximumParallelism < 1)
                 throw new CliUsageException($"--parallel must be at least 1; got {settings.MaximumParallelism}.");
             if (!string.IsNullOrWhiteSpace(a.Candidates))

@@ -102,6 +102,21 @@ public sealed class BenchmarkCommandTests
     }
 
     [TestMethod]
+    public void GridFlagsChooseTheTopKGrid()
+    {
+        string outDir = Path.Combine(_dir, "grid");
+        var (code, stdout, stderr) = Run("benchmark", ExperimentTestData.DataPath("iris"), "--folds", "2", "--repeats", "1", "--epochs", "1",
+            "--model-dimension", "8", "--candidates", "topk", "--grid-k", "1", "2", "--grid-experts", "4", "--output", outDir);
+        Assert.AreEqual(0, code, stdout + stderr);
+
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "benchmark.json")));
+        var rows = doc.RootElement.EnumerateArray().ToArray();
+        CollectionAssert.AreEquivalent(new[] { "TopK(k=1,experts=4)", "TopK(k=2,experts=4)" },
+            rows.Where(r => r.GetProperty("family").GetString() == "topk").Select(r => r.GetProperty("name").GetString()).ToArray());
+        Assert.AreEqual(1.5, rows.Single(r => r.GetProperty("name").GetString() == "TopKGridMean").GetProperty("activatedExpertsPerToken").GetDouble(), 1e-9);
+    }
+
+    [TestMethod]
     public void UnknownCandidatesAndMissingInputsAreUsageErrors()
     {
         var (code, _, err) = Run("benchmark", ExperimentTestData.DataPath("iris"), "--candidates", "dynmoe,xgboost");
@@ -122,5 +137,8 @@ public sealed class BenchmarkCommandTests
         (code, _, err) = Run("benchmark", ExperimentTestData.DataPath("iris"), "--maximum-sequence-length", "0");
         Assert.AreEqual(2, code);
         StringAssert.Contains(err, "--maximum-sequence-length must be at least 1; got 0.");
+        (code, _, err) = Run("benchmark", ExperimentTestData.DataPath("iris"), "--grid-k", "1", "0");
+        Assert.AreEqual(2, code);
+        StringAssert.Contains(err, "--grid-k values must be at least 1.");
     }
 }

@@ -202,7 +202,7 @@ namespace Microsoft.ML.DynMoE.Cli
             }
             string outDir = CliFiles.CreateOutputDirectory(a.Output);
 
-            io.Output.WriteLine($"Benchmark: {dataSets.Count} data set(s) ({string.Join(", ", dataSets.Select(d => d.Name))}), {repeats}×{folds}-fold CV, {epochs} epochs, seed {a.Seed}{(a.Quick ? ", quick" : "")}.");
+            io.Output.WriteLine($"Benchmark: {dataSets.Count} data set(s) ({string.Join(", ", dataSets.Select(d => d.Name))}), {repeats}×{folds}-fold CV, {epochs} epochs{(dataSets.Any(d => d.TextColumnName is not null) ? $" ({a.TextEpochs} on text)" : "")}, seed {a.Seed}{(a.Quick ? ", quick" : "")}.");
             if (skipped.Count > 0)
                 io.Output.WriteLine($"Skipped: {string.Join("; ", skipped)}.");
             var benchmark = new DynMoEBenchmark(settings);
@@ -219,7 +219,7 @@ namespace Microsoft.ML.DynMoE.Cli
             foreach (var (name, rank) in s.AverageRanks.OrderBy(kv => kv.Value))
                 io.Output.WriteLine(FormattableString.Invariant($"  {name,-20} {rank:F2}"));
             foreach (var c in s.Comparisons)
-                io.Output.WriteLine(FormattableString.Invariant($"DynMoE vs {c.Baseline}{(c.Optimistic ? " (optimistic)" : "")}: {c.Wins} wins / {c.Ties} ties / {c.Losses} losses, mean difference {c.MeanDifference:+0.0000;-0.0000}, Wilcoxon p = {c.PValue:F3}"));
+                io.Output.WriteLine(FormattableString.Invariant($"DynMoE vs {c.Baseline}{(c.Optimistic ? " (optimistic)" : "")}: {c.Wins} wins / {c.Ties} ties / {c.Losses} losses, mean difference {c.MeanDifference:+0.0000;-0.0000;0.0000}, Wilcoxon p = {c.PValue:F3}"));
             foreach (var failed in result.Rows.Where(r => !r.Succeeded))
                 io.Output.WriteLine($"FAILED {failed.DataSet} / {failed.Name}: {failed.Error}");
             if (result.IsCancelled)

@@ -92,7 +92,7 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
             sb.AppendLine("| Baseline | Wins | Ties | Losses | Mean difference | Wilcoxon p | Data sets |");
             sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
             foreach (var c in s.Comparisons)
-                sb.AppendLine($"| {c.Baseline}{(c.Optimistic ? " (optimistic)" : "")} | {c.Wins} | {c.Ties} | {c.Losses} | {F(c.MeanDifference, "+0.0000;-0.0000")} | {F(c.PValue, "F3")}{(c.Exact ? "" : " (normal approx.)")} | {c.DataSets} |");
+                sb.AppendLine($"| {c.Baseline}{(c.Optimistic ? " (optimistic)" : "")} | {c.Wins} | {c.Ties} | {c.Losses} | {F(c.MeanDifference, "+0.0000;-0.0000;0.0000")} | {F(c.PValue, "F3")}{(c.Exact ? "" : " (normal approx.)")} | {c.DataSets} |");
             sb.AppendLine();
 
             var dataSets = result.Rows.Select(r => r.DataSet).Distinct().ToArray();
@@ -130,7 +130,7 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
                         var r = result.Rows.LastOrDefault(x => x.DataSet == d.DataSet && x.Name == b && x.Succeeded);
                         if (r is null || r.Folds.Count != d.Folds.Count) return "–";
                         var p = BenchmarkStatistics.Paired(d.Folds, r.Folds, 1.0 / (settings.Folds - 1));
-                        return $"{F(p.Mean, "+0.0000;-0.0000")} [{F(p.Lower, "+0.000;-0.000")}, {F(p.Upper, "+0.000;-0.000")}]";
+                        return $"{F(p.Mean, "+0.0000;-0.0000;0.0000")} [{F(p.Lower, "+0.000;-0.000;0.000")}, {F(p.Upper, "+0.000;-0.000;0.000")}]";
                     });
                     sb.AppendLine($"| {d.DataSet} | {string.Join(" | ", cells)} |");
                 }

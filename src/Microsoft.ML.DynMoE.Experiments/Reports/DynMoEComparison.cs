@@ -96,7 +96,7 @@ namespace Microsoft.ML.DynMoE.Experiments.Reports
                 string baseline = c.GridSize > 0 ? $"{c.Baseline} ({c.GridSize} top-k)" : c.Baseline;
                 var d = c.Difference;
                 sb.AppendLine(CultureInfo.InvariantCulture,
-                    $"  {c.DynMoE} − {baseline}: {d.Mean:+0.0000;-0.0000} [{d.Lower:+0.0000;-0.0000}, {d.Upper:+0.0000;-0.0000}] over {d.Count} folds: {c.Verdict}");
+                    $"  {c.DynMoE} − {baseline}: {d.Mean:+0.0000;-0.0000;0.0000} [{d.Lower:+0.0000;-0.0000;0.0000}, {d.Upper:+0.0000;-0.0000;0.0000}] over {d.Count} folds: {c.Verdict}");
             }
             return sb.ToString();
         }

@@ -34,6 +34,12 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
                 o.Dropout = 0f;
             }),
             ("experts-max-8", "at most 8 experts per layer (MaximumExperts = 8)", o => o.MaximumExperts = 8),
+            ("frozen-encoder", "text with a pretrained encoder: train only a DynMoE head on the frozen encoder's sentence embeddings (FineTuning = FrozenEncoder)", o =>
+            {
+                if (o is not DynMoETextOptionsBase text)
+                    throw new ArgumentException("The variant 'frozen-encoder' applies to text candidates with a pretrained encoder (dynmoe benchmark --text-encoder minilm).");
+                text.FineTuning = DynMoEFineTuning.FrozenEncoder;
+            }),
         };
 
         /// <summary>Known variant names.</summary>

@@ -115,4 +115,17 @@ public sealed class DynMoEBenchmarkTests
         Assert.AreEqual(0.1f, defaults.Dropout, "the tabular default");
         Assert.AreEqual(0f, new DynMoEMulticlassTextClassificationTrainer.Options().Dropout, "the encoders' default");
     }
+
+    [TestMethod]
+    public void FrozenEncoderVariantFreezesTheTextEncoderAndRefusesTabularOptions()
+    {
+        var frozen = DynMoEVariantCatalog.Parse("frozen-encoder").Single();
+        var text = new DynMoEBinaryTextClassificationTrainer.Options { Encoder = DynMoETextEncoder.MiniLM };
+        Assert.AreEqual(DynMoEFineTuning.Full, text.FineTuning, "the default");
+        frozen.Configure(text);
+        Assert.AreEqual(DynMoEFineTuning.FrozenEncoder, text.FineTuning);
+
+        var ex = Assert.ThrowsExactly<ArgumentException>(() => frozen.Configure(new DynMoEBinaryTrainer.Options()));
+        Assert.AreEqual("The variant 'frozen-encoder' applies to text candidates with a pretrained encoder (dynmoe benchmark --text-encoder minilm).", ex.Message);
+    }
 }

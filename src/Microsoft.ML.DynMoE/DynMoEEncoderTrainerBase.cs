@@ -207,7 +207,7 @@ public abstract class DynMoEEncoderTrainerBase<TOptions> : IEstimator<DynMoEEnco
             if (bad >= 0)
             {
                 if (!_options.SkipRowsWithNonFiniteFeatures)
-                    throw ColumnChecks.NonFiniteInput(input.ColumnNames[0], row[bad], cursor.Position, bad);
+                    throw ColumnChecks.NonFiniteInput(input.ColumnNames[0], row[bad], RowSubsetDataView.SourcePosition(cursor), bad);
                 nonFinite++;
                 continue;
             }

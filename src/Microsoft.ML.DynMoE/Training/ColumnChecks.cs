@@ -18,7 +18,7 @@ internal static class ColumnChecks
 
     /// <summary>A row holds NaN or ±∞ where the network reads its input.</summary>
     public static InvalidOperationException NonFiniteInput(string columnName, float value, long row, int slot)
-        => new($"Column '{columnName}' holds {value} at row {row} (slot {slot}). Replace missing values first, " +
+        => new($"Column '{columnName}' holds {value.ToString(System.Globalization.CultureInfo.InvariantCulture)} at row {row} (slot {slot}). Replace missing values first, " +
             $"e.g. mlContext.Transforms.ReplaceMissingValues(\"{columnName}\"), or set SkipRowsWithNonFiniteFeatures = true to skip such rows.");
 
     /// <summary>A column's type in words, for error messages.</summary>

@@ -23,6 +23,12 @@ namespace Microsoft.ML.DynMoE.Training
         public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null)
             => new Cursor(_source.GetRowCursor(columnsNeeded), _include);
 
+        /// <summary>
+        /// The row's position in the view the subsets were cut from (for any other cursor, its own position): an error
+        /// that names a row names the user's row, not its place among the rows a trainer kept or held out.
+        /// </summary>
+        internal static long SourcePosition(DataViewRowCursor cursor) => cursor is Cursor subset ? SourcePosition(subset.Inner) : cursor.Position;
+
         public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null)
             => new[] { GetRowCursor(columnsNeeded, rand) };
 
@@ -38,6 +44,8 @@ namespace Microsoft.ML.DynMoE.Training
                 _inner = inner;
                 _include = include;
             }
+
+            internal DataViewRowCursor Inner => _inner;
 
             public override DataViewSchema Schema => _inner.Schema;
             public override long Position => _position;

@@ -179,6 +179,11 @@ public sealed class EveryTrainerTests
         var error = Assert.ThrowsExactly<InvalidOperationException>(() => Build(ml, kind).Fit(nonFinite));
         Assert.AreEqual("Column 'Features' holds NaN at row 5 (slot 1). Replace missing values first, e.g. mlContext.Transforms.ReplaceMissingValues(\"Features\"), " +
             "or set SkipRowsWithNonFiniteFeatures = true to skip such rows.", error.Message);
+        // With rows held out for validation the message still names the row of the data passed to Fit.
+        rows = Rows(DynMoETrainerOptionsBase.MinimumRowsForValidation + 50);
+        rows[150].Features[2] = float.PositiveInfinity;
+        error = Assert.ThrowsExactly<InvalidOperationException>(() => Build(ml, kind, o => o.ValidationFraction = 0.2f).Fit(ml.Data.LoadFromEnumerable(rows)));
+        StringAssert.StartsWith(error.Message, "Column 'Features' holds Infinity at row 150 (slot 2).");
         var skipped = CaptureLog(ml, "NaN or infinite inputs");
         Build(ml, kind, o => o.SkipRowsWithNonFiniteFeatures = true).Fit(nonFinite);
         Assert.IsTrue(skipped.Any(m => m.EndsWith("DynMoE skipped 1 training rows with NaN or infinite inputs (SkipRowsWithNonFiniteFeatures).", StringComparison.Ordinal)), string.Join("\n", skipped));

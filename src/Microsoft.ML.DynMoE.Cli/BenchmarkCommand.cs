@@ -326,13 +326,26 @@ namespace Microsoft.ML.DynMoE.Cli
 
         public PlainBenchmarkMonitor(TextWriter output, DynMoEBenchmarkSettings settings, string dir) { _out = output; _settings = settings; _dir = dir; }
 
-        public void CandidateStarted(string dataSet, string candidate, int splits) { }
+        private readonly object _gate = new();
+        private readonly System.Diagnostics.Stopwatch _candidate = new();
 
-        public void SplitFinished(string dataSet, string candidate, int split, int splits) { }
+        public void CandidateStarted(string dataSet, string candidate, int splits)
+        {
+            lock (_gate)
+                _candidate.Restart();
+        }
+
+        // A log line per split, so that a long run (a pretrained encoder's fits take minutes) shows it is moving.
+        public void SplitFinished(string dataSet, string candidate, int split, int splits)
+        {
+            lock (_gate)
+                _out.WriteLine(FormattableString.Invariant($"  {dataSet} / {candidate}: {split} of {splits} splits done, {_candidate.Elapsed.TotalSeconds:F0} s"));
+        }
 
         public void CandidateFinished(BenchmarkRow row, IReadOnlyList<BenchmarkRow> rowsSoFar)
         {
-            _out.WriteLine(FormattableString.Invariant($"{row.DataSet} / {row.Name}: {BenchmarkCommand.Describe(row)}{(row.ActivatedExpertsPerToken.HasValue ? $", {row.ActivatedExpertsPerToken:F2} experts/token" : "")}, {row.TrainSeconds:F2} s/fold"));
+            lock (_gate)
+                _out.WriteLine(FormattableString.Invariant($"{row.DataSet} / {row.Name}: {BenchmarkCommand.Describe(row)}{(row.ActivatedExpertsPerToken.HasValue ? $", {row.ActivatedExpertsPerToken:F2} experts/token" : "")}, {row.TrainSeconds:F2} s/fold"));
             BenchmarkReport.SaveData(rowsSoFar, DynMoEBenchmark.Summarize(rowsSoFar, _settings), _dir);
         }
     }

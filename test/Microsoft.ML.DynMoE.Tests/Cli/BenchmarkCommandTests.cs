@@ -44,6 +44,7 @@ public sealed class BenchmarkCommandTests
         var (code, stdout, stderr) = Run("benchmark", suite, "--folds", "2", "--repeats", "1", "--epochs", "1", "--model-dimension", "8",
             "--candidates", "dynmoe,topk,tuned,dense,lightgbm", "--output", outDir, "--seed", "2");
         Assert.AreEqual(0, code, stdout + stderr);
+        StringAssert.Contains(stdout, "  iris / DynMoE: 2 of 2 splits done, ");
         foreach (var f in new[] { "benchmark.json", "summary.json", "report.md", "average-ranks.png", "quality-vs-activated-experts.png", "differences-per-dataset.png" })
             Assert.IsTrue(File.Exists(Path.Combine(outDir, f)), f + " missing; output:\n" + stdout);
 

@@ -133,7 +133,8 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
                 LabelColumnName = ds.LabelColumnName,
                 NumberOfEpochs = ds.TextColumnName is null ? _settings.NumberOfEpochs : _settings.TextEpochs,
                 ModelDimension = _settings.ModelDimension,
-                ExpertHiddenDimension = _settings.ExpertHiddenDimension,
+                // Text encoders take twice the tabular expert width, as their trainers' defaults (64 / 128) and `dynmoe classification` do.
+                ExpertHiddenDimension = ds.TextColumnName is null ? _settings.ExpertHiddenDimension : 2 * _settings.ExpertHiddenDimension,
                 NumberOfLayers = _settings.NumberOfLayers,
                 NumberOfThreads = _settings.NumberOfThreads,
                 TextColumnName = ds.TextColumnName,

@@ -19,7 +19,7 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
         public int TextEpochs { get; set; } = 6;
         /// <summary>Residual width of the neural candidates. Default 64.</summary>
         public int ModelDimension { get; set; } = 64;
-        /// <summary>Expert width of the neural candidates (the dense candidate uses twice it). Default 64.</summary>
+        /// <summary>Expert width of the neural candidates on tabular data, twice it on text (the dense candidate uses twice the expert width). Default 64.</summary>
         public int ExpertHiddenDimension { get; set; } = 64;
         /// <summary>MoE layers. Default 2.</summary>
         public int NumberOfLayers { get; set; } = 2;

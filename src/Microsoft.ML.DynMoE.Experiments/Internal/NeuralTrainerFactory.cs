@@ -59,17 +59,10 @@ namespace Microsoft.ML.DynMoE.Experiments.Internal
         private static IEstimator<ITransformer> CreateEncoderTrainer(CandidateBuildContext ctx, Action<DynMoETrainerOptionsBase> configure)
         {
             var s = ctx.Settings;
-            // The candidate's settings are stated on a tabular options object; it starts from the encoders' defaults for
-            // what they set differently, so a candidate that changes nothing keeps them and one that changes a setting
-            // (a variant, a CLI flag) gets its value.
-            var encoderDefaults = new DynMoEMulticlassTextClassificationTrainer.Options();
-            var spec = new DynMoEMulticlassTrainer.Options
-            {
-                ThresholdInitialization = encoderDefaults.ThresholdInitialization,
-                Dropout = encoderDefaults.Dropout,
-                ValidationFraction = encoderDefaults.ValidationFraction,
-                EarlyStoppingPatience = encoderDefaults.EarlyStoppingPatience,
-            };
+            // The candidate's settings are stated on an encoder options object, so a candidate that changes nothing keeps
+            // the encoders' defaults and one that changes a setting (a variant, a CLI flag) gets its value; the MoE
+            // settings are then copied to the trainer's own options. The expert width is the experiment's, as for tabular.
+            var spec = new DynMoEMulticlassTextClassificationTrainer.Options { ExpertHiddenDimension = s.ExpertHiddenDimension };
             configure(spec);
             void Apply(DynMoEEncoderOptionsBase o)
             {
@@ -110,6 +103,7 @@ namespace Microsoft.ML.DynMoE.Experiments.Internal
                     o.Sentence1ColumnName = s.TextColumnName!;
                     o.MaximumSequenceLength = s.MaximumSequenceLength;
                     o.Encoder = s.TextEncoder;
+                    o.FineTuning = spec.FineTuning;
                     Apply(o);
                     return o;
                 }

@@ -120,26 +120,22 @@ public sealed class BenchmarkCommandTests
     [TestMethod]
     public void UnknownCandidatesAndMissingInputsAreUsageErrors()
     {
-        var (code, _, err) = Run("benchmark", ExperimentTestData.DataPath("iris"), "--candidates", "dynmoe,xgboost");
-        Assert.AreEqual(2, code);
-        StringAssert.Contains(err, "Unknown --candidates value(s): xgboost");
-        (code, _, err) = Run("benchmark", Path.Combine(_dir, "nowhere"));
-        Assert.AreEqual(2, code);
-        StringAssert.Contains(err, "is neither a CSV file nor a folder");
-        (code, _, err) = Run("benchmark", ExperimentTestData.DataPath("iris"), "--variants", "bogus");
-        Assert.AreEqual(2, code);
-        StringAssert.Contains(err, "Unknown DynMoE variant 'bogus'");
-        (code, _, err) = Run("benchmark", ExperimentTestData.DataPath("iris"), "--text-epochs", "0");
-        Assert.AreEqual(2, code);
-        StringAssert.Contains(err, "--text-epochs must be at least 1; got 0.");
-        (code, _, err) = Run("benchmark", ExperimentTestData.DataPath("iris"), "--text-encoder", "bert");
-        Assert.AreEqual(2, code);
-        StringAssert.Contains(err, "--text-encoder 'bert' is not known. Pass 'scratch' or 'minilm'.");
-        (code, _, err) = Run("benchmark", ExperimentTestData.DataPath("iris"), "--maximum-sequence-length", "0");
-        Assert.AreEqual(2, code);
-        StringAssert.Contains(err, "--maximum-sequence-length must be at least 1; got 0.");
-        (code, _, err) = Run("benchmark", ExperimentTestData.DataPath("iris"), "--grid-k", "1", "0");
-        Assert.AreEqual(2, code);
-        StringAssert.Contains(err, "--grid-k values must be at least 1.");
+        string iris = ExperimentTestData.DataPath("iris");
+        var cases = new (string[] Args, string Error)[]
+        {
+            (new[] { iris, "--candidates", "dynmoe,xgboost" }, "Unknown --candidates value(s): xgboost"),
+            (new[] { Path.Combine(_dir, "nowhere") }, "is neither a CSV file nor a folder"),
+            (new[] { iris, "--variants", "bogus" }, "Unknown DynMoE variant 'bogus'"),
+            (new[] { iris, "--text-epochs", "0" }, "--text-epochs must be at least 1; got 0."),
+            (new[] { iris, "--text-encoder", "bert" }, "--text-encoder 'bert' is not known. Pass 'scratch' or 'minilm'."),
+            (new[] { iris, "--maximum-sequence-length", "0" }, "--maximum-sequence-length must be at least 1; got 0."),
+            (new[] { iris, "--grid-k", "1", "0" }, "--grid-k values must be at least 1."),
+        };
+        foreach (var (args, error) in cases)
+        {
+            var (code, _, err) = Run(new[] { "benchmark" }.Concat(args).ToArray());
+            Assert.AreEqual(2, code, string.Join(" ", args));
+            StringAssert.Contains(err, error);
+        }
     }
 }

@@ -56,7 +56,7 @@ namespace Microsoft.ML.DynMoE.Cli
             var gridK = new Option<int[]?>("--grid-k") { Description = "The k values of the top-k grid (default 1 2 4).", AllowMultipleArgumentsPerToken = true };
             var gridExperts = new Option<int[]?>("--grid-experts") { Description = "The expert counts of the top-k grid (default 4 8 16); pairs with k > experts are skipped.", AllowMultipleArgumentsPerToken = true };
             var variants = new Option<string?>("--variants") { Description = $"DynMoE configurations to run beside the defaults (an ablation): comma-separated names or 'all'. Known: {string.Join(", ", DynMoEVariantCatalog.Names)}." };
-            var dimension = new Option<int>("--model-dimension") { Description = "Residual and expert width of the neural candidates.", DefaultValueFactory = _ => 64 };
+            var dimension = new Option<int>("--model-dimension") { Description = "Residual width of the neural candidates; their expert width too on tabular data, twice it on text.", DefaultValueFactory = _ => 64 };
             var threads = new Option<int>("--threads") { Description = "CPU threads per neural fit.", DefaultValueFactory = _ => 1 };
             var parallel = new Option<int?>("--parallel") { Description = "Fits run at once, each on one thread (results do not depend on it). Default 1 (with --quick: 2 when the machine has 2 or more cores)." };
             var fromResults = new Option<bool>("--from-results") { Description = "Train nothing: the inputs are benchmark.json files (or folders holding one) of runs with the same splits (same --folds, --repeats, --seed); their rows are merged and summarized again." };
@@ -149,9 +149,11 @@ namespace Microsoft.ML.DynMoE.Cli
                 MaximumParallelism = a.Parallel ?? (a.Quick ? Math.Min(2, Environment.ProcessorCount) : 1),
             };
             if (a.GridK is { Length: > 0 })
-                settings.GridK = a.GridK.Any(k => k < 1) ? throw new CliUsageException("--grid-k values must be at least 1.") : a.GridK;
+                settings.GridK = a.GridK.Any(k => k < 1) ? throw new CliUsageException("--grid-k values must be at least 1.") : a.GridK.Distinct().ToArray();
             if (a.GridExperts is { Length: > 0 })
-                settings.GridExperts = a.GridExperts.Any(e => e < 1) ? throw new CliUsageException("--grid-experts values must be at least 1.") : a.GridExperts;
+                settings.GridExperts = a.GridExperts.Any(e => e < 1) ? throw new CliUsageException("--grid-experts values must be at least 1.") : a.GridExperts.Distinct().ToArray();
+            if (!settings.GridK.Any(k => settings.GridExperts.Any(e => k <= e)))
+                throw new CliUsageException($"The top-k grid is empty: every --grid-k value exceeds every --grid-experts value ({string.Join(" ", settings.GridExperts)}).");
             if (settings.MaximumParallelism < 1)
                 throw new CliUsageException($"--parallel must be at least 1; got {settings.MaximumParallelism}.");
             if (!string.IsNullOrWhiteSpace(a.Candidates))
@@ -187,6 +189,9 @@ namespace Microsoft.ML.DynMoE.Cli
                 s.MaximumSequenceLength = a.MaximumSequenceLength;
             };
             settings.Notes["textEncoder"] = encoder.ToString();
+            settings.Notes["textEpochs"] = a.TextEpochs.ToString(CultureInfo.InvariantCulture);
+            settings.Notes["maximumSequenceLength"] = a.MaximumSequenceLength?.ToString(CultureInfo.InvariantCulture) ?? "default";
+            settings.Notes["grid"] = $"k {string.Join(" ", settings.GridK)} × experts {string.Join(" ", settings.GridExperts)}";
             settings.Notes["modelDimension"] = a.ModelDimension.ToString(CultureInfo.InvariantCulture);
 
             if (a.FromResults)

@@ -81,6 +81,8 @@ public abstract class DynMoETextOptionsBase : DynMoEEncoderOptionsBase
         Check(!UsesPretrainedEncoder || EffectiveMaximumSequenceLength >= 2, nameof(MaximumSequenceLength), MaximumSequenceLength, "must be at least 2 with a pretrained encoder ([CLS] and [SEP])");
         Check(Enum.IsDefined(Encoder), nameof(Encoder), Encoder, "must be Scratch or MiniLM");
         Check(Enum.IsDefined(FineTuning), nameof(FineTuning), FineTuning, "must be Full or FrozenEncoder");
+        Check(FineTuning == DynMoEFineTuning.Full || UsesPretrainedEncoder, nameof(FineTuning), FineTuning,
+            "must be Full with a Transformer from scratch (FrozenEncoder freezes a pretrained encoder: set Encoder or PretrainedModelPath)");
         Check((PretrainedModelPath is null) == (PretrainedVocabularyPath is null), nameof(PretrainedVocabularyPath), PretrainedVocabularyPath,
             "must be set exactly when PretrainedModelPath is (the ONNX model and its vocab.txt go together)");
         Check(PretrainedModelPath is null || PretrainedModelPath.Length > 0, nameof(PretrainedModelPath), PretrainedModelPath, "must be null or the path of a BERT-family ONNX model");

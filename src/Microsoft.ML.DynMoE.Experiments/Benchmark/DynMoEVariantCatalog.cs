@@ -34,13 +34,16 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
                 o.Dropout = 0f;
             }),
             ("experts-max-8", "at most 8 experts per layer (MaximumExperts = 8)", o => o.MaximumExperts = 8),
-            ("frozen-encoder", "text with a pretrained encoder: train only a DynMoE head on the frozen encoder's sentence embeddings (FineTuning = FrozenEncoder)", o =>
+            (FrozenEncoder, "text with a pretrained encoder: train only a DynMoE head on the frozen encoder's sentence embeddings (FineTuning = FrozenEncoder)", o =>
             {
                 if (o is not DynMoETextOptionsBase text)
                     throw new ArgumentException("The variant 'frozen-encoder' applies to text candidates with a pretrained encoder (dynmoe benchmark --text-encoder minilm).");
                 text.FineTuning = DynMoEFineTuning.FrozenEncoder;
             }),
         };
+
+        // Text with a pretrained encoder only, so 'all' (an ablation over any data) leaves it out.
+        private const string FrozenEncoder = "frozen-encoder";
 
         /// <summary>Known variant names.</summary>
         public static IReadOnlyList<string> Names => Entries.Select(e => e.Name).ToArray();
@@ -55,7 +58,7 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
             ArgumentNullException.ThrowIfNull(names);
             var wanted = names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             if (wanted.Length == 1 && wanted[0].Equals("all", StringComparison.OrdinalIgnoreCase))
-                return Entries.Select(e => new DynMoEVariant(e.Name, e.Configure)).ToArray();
+                return Entries.Where(e => e.Name != FrozenEncoder).Select(e => new DynMoEVariant(e.Name, e.Configure)).ToArray();
             var result = new List<DynMoEVariant>();
             foreach (var w in wanted)
             {

@@ -5,9 +5,9 @@ namespace Microsoft.ML.DynMoE.Experiments.Internal
     internal static class NeuralTrainerFactory
     {
         /// <summary>
-        /// Builds the neural trainer of a candidate. <paramref name="configure"/> states the candidate's MoE settings on the
-        /// tabular options; for text and image experiments those settings (gating, k, experts, adaptation, expert width)
-        /// are carried over to the Transformer trainer, which otherwise keeps its own defaults for learning rate and batch.
+        /// Builds the neural trainer of a candidate. <paramref name="configure"/> states the candidate's settings on the
+        /// trainer's options after the experiment's (label, epochs, widths, threads, seed): the tabular trainer's for tabular
+        /// data, the text or image trainer's otherwise, which keep their own defaults for everything else.
         /// </summary>
         internal static IEstimator<ITransformer> Create(CandidateBuildContext ctx, Action<DynMoETrainerOptionsBase> configure)
         {
@@ -59,38 +59,22 @@ namespace Microsoft.ML.DynMoE.Experiments.Internal
         private static IEstimator<ITransformer> CreateEncoderTrainer(CandidateBuildContext ctx, Action<DynMoETrainerOptionsBase> configure)
         {
             var s = ctx.Settings;
-            // The candidate's settings are stated on an encoder options object, so a candidate that changes nothing keeps
-            // the encoders' defaults and one that changes a setting (a variant, a CLI flag) gets its value; the MoE
-            // settings are then copied to the trainer's own options. The expert width is the experiment's, as for tabular.
-            var spec = new DynMoEMulticlassTextClassificationTrainer.Options { ExpertHiddenDimension = s.ExpertHiddenDimension };
-            configure(spec);
+            // The candidate states its settings on the trainer's own options, after the experiment's: what it leaves alone
+            // keeps the encoders' defaults, and whatever it (a variant, a CLI flag) sets, including encoder-only options, stays.
             void Apply(DynMoEEncoderOptionsBase o)
             {
                 o.LabelColumnName = s.LabelColumnName;
                 o.ExampleWeightColumnName = s.ExampleWeightColumnName;
                 o.NumberOfEpochs = s.NumberOfEpochs;
                 o.ModelDimension = s.ModelDimension;
+                o.ExpertHiddenDimension = s.ExpertHiddenDimension;
                 o.NumberOfLayers = s.NumberOfLayers;
                 o.NumberOfThreads = s.NumberOfThreads;
                 o.Device = DynMoEDevice.Cpu;
                 o.Seed = ctx.Seed;
                 o.CancellationToken = ctx.CancellationToken;
-                o.Gating = spec.Gating;
-                o.TopK = spec.TopK;
-                o.InitialExperts = spec.InitialExperts;
-                o.MaximumExperts = Math.Max(spec.MaximumExperts, spec.InitialExperts);
-                o.Adaptation = spec.Adaptation;
-                o.ExpertHiddenDimension = spec.ExpertHiddenDimension;
-                o.AuxiliaryLossWeight = spec.AuxiliaryLossWeight;
-                o.AuxiliaryLoss = spec.AuxiliaryLoss;
-                o.ThresholdInitialization = spec.ThresholdInitialization;
-                o.NewExpertInitialization = spec.NewExpertInitialization;
-                o.ResetNewExpertOptimizerState = spec.ResetNewExpertOptimizerState;
-                o.NewExpertWarmupSteps = spec.NewExpertWarmupSteps;
-                o.GateLearningRateMultiplier = spec.GateLearningRateMultiplier;
-                o.Dropout = spec.Dropout;
-                o.ValidationFraction = spec.ValidationFraction;
-                o.EarlyStoppingPatience = spec.EarlyStoppingPatience;
+                configure(o);
+                o.MaximumExperts = Math.Max(o.MaximumExperts, o.InitialExperts);
                 if (o.ModelDimension % o.NumberOfHeads != 0)
                     o.NumberOfHeads = 1;
             }
@@ -103,7 +87,6 @@ namespace Microsoft.ML.DynMoE.Experiments.Internal
                     o.Sentence1ColumnName = s.TextColumnName!;
                     o.MaximumSequenceLength = s.MaximumSequenceLength;
                     o.Encoder = s.TextEncoder;
-                    o.FineTuning = spec.FineTuning;
                     Apply(o);
                     return o;
                 }

@@ -24,10 +24,11 @@ namespace Microsoft.ML.DynMoE.Training
             => new Cursor(_source.GetRowCursor(columnsNeeded), _include);
 
         /// <summary>
-        /// The row's position in the view the subsets were cut from (for any other cursor, its own position): an error
-        /// that names a row names the user's row, not its place among the rows a trainer kept or held out.
+        /// The row's position in the view this subset was cut from (for any other cursor, its own position): an error that
+        /// names a row names the row of the data passed to Fit, not its place among the rows the trainer kept or held out.
+        /// One level only: that data may itself be a subset (a fold), and its rows are what the caller counts.
         /// </summary>
-        internal static long SourcePosition(DataViewRowCursor cursor) => cursor is Cursor subset ? SourcePosition(subset.Inner) : cursor.Position;
+        internal static long SourcePosition(DataViewRowCursor cursor) => cursor is Cursor subset ? subset.Inner.Position : cursor.Position;
 
         public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null)
             => new[] { GetRowCursor(columnsNeeded, rand) };

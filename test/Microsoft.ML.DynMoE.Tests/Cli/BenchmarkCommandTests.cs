@@ -130,6 +130,8 @@ public sealed class BenchmarkCommandTests
             (new[] { iris, "--text-encoder", "bert" }, "--text-encoder 'bert' is not known. Pass 'scratch' or 'minilm'."),
             (new[] { iris, "--maximum-sequence-length", "0" }, "--maximum-sequence-length must be at least 1; got 0."),
             (new[] { iris, "--grid-k", "1", "0" }, "--grid-k values must be at least 1."),
+            (new[] { iris, "--grid-experts", "0" }, "--grid-experts values must be at least 1."),
+            (new[] { iris, "--grid-k", "8", "--grid-experts", "4" }, "The top-k grid is empty: every --grid-k value exceeds every --grid-experts value (4)."),
         };
         foreach (var (args, error) in cases)
         {

@@ -60,22 +60,12 @@ internal static class OnnxImageScoringBenchmarks
         // The batch also in runs of 32 images, as for text: the whole batch's intermediates (tokens × experts × width)
         // leave the caches, a run of 32 keeps them near.
         const int chunk = 32;
-        var chunkInputs = Enumerable.Range(0, (rows.Length + chunk - 1) / chunk).Select(c =>
-        {
-            int count = Math.Min(chunk, rows.Length - c * chunk);
-            return OrtValue.CreateTensorValueFromMemory(all.AsSpan(c * chunk * Pixels, count * Pixels).ToArray(), new long[] { count, Pixels });
-        }).ToArray();
+        var chunkInputs = OrtBatch.Chunks(all, rows.Length, Pixels, chunk);
 
         // The graph agrees with the managed scorer before anything is timed.
         var managedScores = classifier.Transform(data).GetColumn<VBuffer<float>>("Score").SelectMany(v => v.DenseValues()).ToArray();
-        using (var check = session.Run(runOptions, inputNames, new[] { allInput }, outputNames))
-        {
-            var onnxScores = check[0].GetTensorDataAsSpan<float>();
-            double largest = 0;
-            for (int i = 0; i < managedScores.Length; i++)
-                largest = Math.Max(largest, Math.Abs(managedScores[i] - onnxScores[i]));
-            Console.WriteLine($"largest |ONNX - managed| score difference over {rows.Length} images: {largest:E2}");
-        }
+        double largest = OrtBatch.LargestDifference(session, runOptions, inputNames, allInput, outputNames, managedScores);
+        Console.WriteLine($"largest |ONNX - managed| score difference over {rows.Length} images: {largest:E2}");
 
         int next = 0;
         float SingleManaged() => engine.Predict(new Digit { Features = rows[next++ % rows.Length] }).Score[0];
@@ -92,28 +82,9 @@ internal static class OnnxImageScoringBenchmarks
                 sum += score.GetItemOrDefault(0);
             return sum;
         }
-        float BatchOnnx()
-        {
-            using var outputs = session.Run(runOptions, inputNames, new[] { allInput }, outputNames);
-            var scores = outputs[0].GetTensorDataAsSpan<float>();
-            float sum = 0;
-            for (int i = 0; i < scores.Length; i += 10)
-                sum += scores[i];
-            return sum;
-        }
-
-        float BatchOnnxChunked()
-        {
-            float sum = 0;
-            foreach (var input in chunkInputs)
-            {
-                using var outputs = session.Run(runOptions, inputNames, new[] { input }, outputNames);
-                var scores = outputs[0].GetTensorDataAsSpan<float>();
-                for (int i = 0; i < scores.Length; i += 10)
-                    sum += scores[i];
-            }
-            return sum;
-        }
+        // Every 10th score: each image's first class, as BatchManaged reads.
+        float BatchOnnx() => OrtBatch.RunAndSum(session, runOptions, inputNames, new[] { allInput }, outputNames, stride: 10);
+        float BatchOnnxChunked() => OrtBatch.RunAndSum(session, runOptions, inputNames, chunkInputs, outputNames, stride: 10);
 
         var single = new (string Name, Func<float> Call)[] { ("managed (ML.NET)", SingleManaged), ("ONNX Runtime", SingleOnnx) };
         var batch = new (string Name, Func<float> Call)[] { ("managed (ML.NET)", BatchManaged), ("ONNX Runtime", BatchOnnx), ("ONNX Runtime, 32/run", BatchOnnxChunked) };

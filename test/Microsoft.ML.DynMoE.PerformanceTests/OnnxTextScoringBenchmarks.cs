@@ -71,22 +71,12 @@ internal static class OnnxTextScoringBenchmarks
         // The batch also in runs of 32 documents: the whole batch's intermediates ([64,000 tokens, experts · width]) leave
         // the caches, a run of 32 keeps them near.
         const int chunk = 32;
-        var chunkInputs = Enumerable.Range(0, (codes.Length + chunk - 1) / chunk).Select(c =>
-        {
-            int rows = Math.Min(chunk, codes.Length - c * chunk);
-            return OrtValue.CreateTensorValueFromMemory(all.AsSpan(c * chunk * Length, rows * Length).ToArray(), new long[] { rows, Length });
-        }).ToArray();
+        var chunkInputs = OrtBatch.Chunks(all, codes.Length, Length, chunk);
 
         // The graph agrees with the managed scorer before anything is timed.
         var managedScores = classifier.Transform(data).GetColumn<float>("Score").ToArray();
-        using (var check = session.Run(runOptions, inputNames, new[] { allInput }, outputNames))
-        {
-            var onnxScores = check[0].GetTensorDataAsSpan<float>();
-            double largest = 0;
-            for (int i = 0; i < managedScores.Length; i++)
-                largest = Math.Max(largest, Math.Abs(managedScores[i] - onnxScores[i]));
-            Console.WriteLine($"largest |ONNX - managed| score difference over {managedScores.Length} messages: {largest:E2}");
-        }
+        double largest = OrtBatch.LargestDifference(session, runOptions, inputNames, allInput, outputNames, managedScores);
+        Console.WriteLine($"largest |ONNX - managed| score difference over {managedScores.Length} messages: {largest:E2}");
 
         int next = 0;
         float SingleManaged() => textEngine.Predict(messages[next++ % messages.Length]).Score;
@@ -99,27 +89,8 @@ internal static class OnnxTextScoringBenchmarks
         }
         float BatchManaged() => classifier.Transform(data).GetColumn<float>("Score").Sum();
         float BatchTokenize() => tokenizer.Transform(data).GetColumn<VBuffer<long>>("Tokens").Sum(v => (float)v.GetItemOrDefault(0));
-        float BatchOnnx()
-        {
-            using var outputs = session.Run(runOptions, inputNames, new[] { allInput }, outputNames);
-            var scores = outputs[0].GetTensorDataAsSpan<float>();
-            float sum = 0;
-            foreach (float s in scores)
-                sum += s;
-            return sum;
-        }
-
-        float BatchOnnxChunked()
-        {
-            float sum = 0;
-            foreach (var input in chunkInputs)
-            {
-                using var outputs = session.Run(runOptions, inputNames, new[] { input }, outputNames);
-                foreach (float s in outputs[0].GetTensorDataAsSpan<float>())
-                    sum += s;
-            }
-            return sum;
-        }
+        float BatchOnnx() => OrtBatch.RunAndSum(session, runOptions, inputNames, new[] { allInput }, outputNames, stride: 1);
+        float BatchOnnxChunked() => OrtBatch.RunAndSum(session, runOptions, inputNames, chunkInputs, outputNames, stride: 1);
 
         var single = new (string Name, Func<float> Call)[] { ("managed, text in", SingleManaged), ("tokenizer alone", SingleTokenize), ("ONNX Runtime, codes in", SingleOnnx) };
         var batch = new (string Name, Func<float> Call)[] { ("managed, text in", BatchManaged), ("tokenizer alone", BatchTokenize), ("ONNX Runtime, codes in", BatchOnnx), ("ONNX Runtime, 32 per run", BatchOnnxChunked) };

@@ -40,20 +40,27 @@ namespace Microsoft.ML.DynMoE.Experiments.Internal
         private static void Apply(DynMoETrainerOptionsBase o, CandidateBuildContext ctx, Action<DynMoETrainerOptionsBase> configure)
         {
             var s = ctx.Settings;
-            o.LabelColumnName = s.LabelColumnName;
+            ApplyExperiment(o, ctx);
             o.FeatureColumnName = s.FeatureColumnName;
+            o.BatchSize = s.BatchSize;
+            o.LearningRate = s.LearningRate;
+            configure(o);
+        }
+
+        /// <summary>What every neural candidate takes from the experiment, tabular or encoder.</summary>
+        private static void ApplyExperiment(DynMoETrainerOptionsBase o, CandidateBuildContext ctx)
+        {
+            var s = ctx.Settings;
+            o.LabelColumnName = s.LabelColumnName;
             o.ExampleWeightColumnName = s.ExampleWeightColumnName;
             o.NumberOfEpochs = s.NumberOfEpochs;
             o.ModelDimension = s.ModelDimension;
             o.ExpertHiddenDimension = s.ExpertHiddenDimension;
             o.NumberOfLayers = s.NumberOfLayers;
-            o.BatchSize = s.BatchSize;
-            o.LearningRate = s.LearningRate;
             o.Device = DynMoEDevice.Cpu;
             o.NumberOfThreads = s.NumberOfThreads;
             o.Seed = ctx.Seed;
             o.CancellationToken = ctx.CancellationToken;
-            configure(o);
         }
 
         private static IEstimator<ITransformer> CreateEncoderTrainer(CandidateBuildContext ctx, Action<DynMoETrainerOptionsBase> configure)
@@ -63,16 +70,7 @@ namespace Microsoft.ML.DynMoE.Experiments.Internal
             // keeps the encoders' defaults, and whatever it (a variant, a CLI flag) sets, including encoder-only options, stays.
             void Apply(DynMoEEncoderOptionsBase o)
             {
-                o.LabelColumnName = s.LabelColumnName;
-                o.ExampleWeightColumnName = s.ExampleWeightColumnName;
-                o.NumberOfEpochs = s.NumberOfEpochs;
-                o.ModelDimension = s.ModelDimension;
-                o.ExpertHiddenDimension = s.ExpertHiddenDimension;
-                o.NumberOfLayers = s.NumberOfLayers;
-                o.NumberOfThreads = s.NumberOfThreads;
-                o.Device = DynMoEDevice.Cpu;
-                o.Seed = ctx.Seed;
-                o.CancellationToken = ctx.CancellationToken;
+                ApplyExperiment(o, ctx);
                 configure(o);
                 o.MaximumExperts = Math.Max(o.MaximumExperts, o.InitialExperts);
                 if (o.ModelDimension % o.NumberOfHeads != 0)

@@ -53,8 +53,8 @@ namespace Microsoft.ML.DynMoE.Cli
             var textEpochs = new Option<int>("--text-epochs") { Description = "Epoch budget of the neural candidates on text data sets (the text trainers' own default is 10).", DefaultValueFactory = _ => 6 };
             var textEncoder = new Option<string?>("--text-encoder") { Description = "Encoder of the neural text candidates: 'scratch' (a Transformer trained from scratch, the default) or 'minilm' (fine-tune the pretrained all-MiniLM-L6-v2, its FFNs upcycled into experts; the dense candidate keeps them dense)." };
             var maxLength = new Option<int?>("--maximum-sequence-length") { Description = "Most tokens per text for the neural text candidates. Default: 256, or 128 with --text-encoder minilm." };
-            var gridK = new Option<int[]?>("--grid-k") { Description = "The k values of the top-k grid (default 1 2 4).", AllowMultipleArgumentsPerToken = true };
-            var gridExperts = new Option<int[]?>("--grid-experts") { Description = "The expert counts of the top-k grid (default 4 8 16); pairs with k > experts are skipped.", AllowMultipleArgumentsPerToken = true };
+            var gridK = IntegerList("--grid-k", "The k values of the top-k grid, space- or comma-separated (default 1 2 4).");
+            var gridExperts = IntegerList("--grid-experts", "The expert counts of the top-k grid, space- or comma-separated (default 4 8 16); pairs with k > experts are skipped.");
             var variants = new Option<string?>("--variants") { Description = $"DynMoE configurations to run beside the defaults (an ablation): comma-separated names or 'all'. Known: {string.Join(", ", DynMoEVariantCatalog.Names)}." };
             var dimension = new Option<int>("--model-dimension") { Description = "Residual width of the neural candidates; their expert width too on tabular data, twice it on text.", DefaultValueFactory = _ => 64 };
             var threads = new Option<int>("--threads") { Description = "CPU threads per neural fit.", DefaultValueFactory = _ => 1 };
@@ -98,6 +98,27 @@ namespace Microsoft.ML.DynMoE.Cli
         }
 
         /// <summary>The data.csv files of a folder of data sets, or the given files.</summary>
+        /// <summary>A list of integers given as separate tokens (<c>1 2</c>) or comma-separated (<c>1,2</c>), as <c>--candidates</c> is.</summary>
+        private static Option<int[]?> IntegerList(string name, string description) => new(name)
+        {
+            Description = description,
+            AllowMultipleArgumentsPerToken = true,
+            CustomParser = result =>
+            {
+                var values = new List<int>();
+                foreach (var part in result.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
+                {
+                    if (!int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value))
+                    {
+                        result.AddError($"{name} takes whole numbers; got '{part}'.");
+                        return null;
+                    }
+                    values.Add(value);
+                }
+                return values.ToArray();
+            },
+        };
+
         internal static IReadOnlyList<(string Name, string Path)> ResolveInputs(IReadOnlyList<string> inputs)
         {
             var list = new List<(string, string)>();

@@ -107,7 +107,7 @@ public sealed class BenchmarkCommandTests
     {
         string outDir = Path.Combine(_dir, "grid");
         var (code, stdout, stderr) = Run("benchmark", ExperimentTestData.DataPath("iris"), "--folds", "2", "--repeats", "1", "--epochs", "1",
-            "--model-dimension", "8", "--candidates", "topk", "--grid-k", "1", "2", "--grid-experts", "4", "--output", outDir);
+            "--model-dimension", "8", "--candidates", "topk", "--grid-k", "1,2", "--grid-experts", "4", "--output", outDir);
         Assert.AreEqual(0, code, stdout + stderr);
 
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "benchmark.json")));
@@ -131,6 +131,7 @@ public sealed class BenchmarkCommandTests
             (new[] { iris, "--maximum-sequence-length", "0" }, "--maximum-sequence-length must be at least 1; got 0."),
             (new[] { iris, "--grid-k", "1", "0" }, "--grid-k values must be at least 1."),
             (new[] { iris, "--grid-experts", "0" }, "--grid-experts values must be at least 1."),
+            (new[] { iris, "--grid-k", "1,two" }, "--grid-k takes whole numbers; got 'two'."),
             (new[] { iris, "--grid-k", "8", "--grid-experts", "4" }, "The top-k grid is empty: every --grid-k value exceeds every --grid-experts value (4)."),
         };
         foreach (var (args, error) in cases)

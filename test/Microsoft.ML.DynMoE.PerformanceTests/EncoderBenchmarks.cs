@@ -376,6 +376,11 @@ internal static class EncoderBenchmarks
         var cpu = Environment.CpuUsage.TotalTime;
         var watch = Stopwatch.StartNew();
         var options = new DynMoEBinaryTextClassificationTrainer.Options { NumberOfEpochs = epochs, Seed = 1, NumberOfThreads = threads };
+        if (Array.IndexOf(args, "--trace") >= 0) // where memory goes, per progress report: resident now and at peak, live tensors
+            options.Progress = new Reporter(p => Console.WriteLine(
+                $"epoch {p.Epoch} step {p.Step}: resident {ResidentMiB("VmRSS:"):F0} MiB, peak {PeakResidentMiB():F0} MiB, "
+                + $"live tensors {TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount}, managed {GC.GetTotalMemory(false) / 1048576.0:F0} MiB"
+                + (Environment.GetEnvironmentVariable("TRACE_TRIM") is null ? "" : $", after malloc_trim {(MallocTrim(0) >= 0 ? ResidentMiB("VmRSS:") : 0):F0} MiB")));
         var model = ml.BinaryClassification.Trainers.DynMoETextClassification(options).Fit(data);
         double wall = watch.Elapsed.TotalSeconds, cpuSeconds = (Environment.CpuUsage.TotalTime - cpu).TotalSeconds;
         Console.WriteLine($"fit: {wall:F1} s wall, {cpuSeconds:F1} CPU-s, {epochs * tokens / cpuSeconds:F0} training tokens per CPU-second; "
@@ -383,13 +388,24 @@ internal static class EncoderBenchmarks
             + $"(largest committed {GC.GetGCMemoryInfo().TotalCommittedBytes / 1048576.0:F0} MiB); experts/token {model.Model.Routing.MeanActivatedExpertsPerToken:F2}");
     }
 
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "malloc_trim")]
+    private static extern int MallocTrim(nuint pad);
+
+    private sealed class Reporter(Action<DynMoETrainingProgress> report) : IProgress<DynMoETrainingProgress>
+    {
+        public void Report(DynMoETrainingProgress value) => report(value);
+    }
+
     /// <summary>VmHWM of this process in MiB (Linux; 0 elsewhere).</summary>
-    public static double PeakResidentMiB()
+    public static double PeakResidentMiB() => ResidentMiB("VmHWM:");
+
+    /// <summary>A memory line of /proc/self/status (VmHWM: peak resident, VmRSS: resident now) in MiB; 0 off Linux.</summary>
+    public static double ResidentMiB(string field)
     {
         const string file = "/proc/self/status";
         if (!System.IO.File.Exists(file))
             return 0;
-        var line = System.IO.File.ReadLines(file).FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        var line = System.IO.File.ReadLines(file).FirstOrDefault(l => l.StartsWith(field, StringComparison.Ordinal));
         return line is null ? 0 : double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
     }
 

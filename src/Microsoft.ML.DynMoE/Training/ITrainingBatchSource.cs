@@ -13,4 +13,10 @@ internal interface ITrainingBatchSource
 
     /// <summary>Yields the rows of one epoch in batches; with a <paramref name="shuffle"/> generator, in a random order.</summary>
     IEnumerable<TrainingBatch> GetBatches(int batchSize, Random? shuffle);
+
+    /// <summary>
+    /// Rows per batch of the no-gradient passes (validation, the final routing pass): fewer, larger batches where a
+    /// row is small, as tabular rows are.
+    /// </summary>
+    int EvaluationBatchSize(int trainingBatchSize) => (int)Math.Min(trainingBatchSize * 4L, 1 << 16);
 }

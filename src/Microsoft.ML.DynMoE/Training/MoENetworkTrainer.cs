@@ -254,7 +254,7 @@ internal static class MoENetworkTrainer
         network.eval();
         using var noGrad = torch.no_grad();
         double lossSum = 0, weightSum = 0, metricSum = 0;
-        foreach (var batch in data.GetBatches(EvaluationBatchSize(settings), null))
+        foreach (var batch in data.GetBatches(data.EvaluationBatchSize(settings.BatchSize), null))
         {
             settings.CancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
@@ -287,7 +287,7 @@ internal static class MoENetworkTrainer
             layer.ResetRoutingStatistics();
         using (torch.no_grad())
         {
-            foreach (var batch in data.GetBatches(EvaluationBatchSize(settings), null))
+            foreach (var batch in data.GetBatches(data.EvaluationBatchSize(settings.BatchSize), null))
             {
                 settings.CancellationToken.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
@@ -313,8 +313,6 @@ internal static class MoENetworkTrainer
     }
 
     /// <summary>Evaluation needs no gradients, so it can take larger batches than training.</summary>
-    private static int EvaluationBatchSize(NetworkTrainingSettings settings) => (int)Math.Min(settings.BatchSize * 4L, 1 << 16);
-
     private static Dictionary<string, Tensor> Snapshot(nn.Module network)
     {
         var copy = new Dictionary<string, Tensor>();

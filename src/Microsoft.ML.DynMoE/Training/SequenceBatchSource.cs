@@ -40,6 +40,13 @@ internal sealed class SequenceBatchSource : ITrainingBatchSource
     /// <summary>Share of the batch values that were padding, over every batch served so far.</summary>
     public double PaddingFraction => _totalValues == 0 ? 0 : (double)_paddedValues / _totalValues;
 
+    /// <summary>
+    /// The training batch size: a row holds a whole sequence, so a 4× batch's activations are 4× a training step's
+    /// (on the spam corpus at 256 tokens, the final routing pass at 128 rows lifted the fit's peak resident memory
+    /// from 862 to 1,132 MiB).
+    /// </summary>
+    public int EvaluationBatchSize(int trainingBatchSize) => trainingBatchSize;
+
     public IEnumerable<TrainingBatch> GetBatches(int batchSize, Random? shuffle)
     {
         int count = _rows.Count;

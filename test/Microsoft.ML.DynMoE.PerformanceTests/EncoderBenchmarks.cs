@@ -376,11 +376,13 @@ internal static class EncoderBenchmarks
         var cpu = Environment.CpuUsage.TotalTime;
         var watch = Stopwatch.StartNew();
         var options = new DynMoEBinaryTextClassificationTrainer.Options { NumberOfEpochs = epochs, Seed = 1, NumberOfThreads = threads };
-        if (Array.IndexOf(args, "--trace") >= 0) // where memory goes, per progress report: resident now and at peak, live tensors
+        // Where memory goes, per progress report: resident now and at peak, live tensors; with --trim, resident after
+        // malloc_trim too (what the native heap holds freed but not returned).
+        if (Array.IndexOf(args, "--trace") >= 0)
             options.Progress = new Reporter(p => Console.WriteLine(
                 $"epoch {p.Epoch} step {p.Step}: resident {ResidentMiB("VmRSS:"):F0} MiB, peak {PeakResidentMiB():F0} MiB, "
                 + $"live tensors {TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount}, managed {GC.GetTotalMemory(false) / 1048576.0:F0} MiB"
-                + (Environment.GetEnvironmentVariable("TRACE_TRIM") is null ? "" : $", after malloc_trim {(MallocTrim(0) >= 0 ? ResidentMiB("VmRSS:") : 0):F0} MiB")));
+                + (Array.IndexOf(args, "--trim") < 0 ? "" : $", after malloc_trim {(MallocTrim(0) >= 0 ? ResidentMiB("VmRSS:") : 0):F0} MiB")));
         var model = ml.BinaryClassification.Trainers.DynMoETextClassification(options).Fit(data);
         double wall = watch.Elapsed.TotalSeconds, cpuSeconds = (Environment.CpuUsage.TotalTime - cpu).TotalSeconds;
         Console.WriteLine($"fit: {wall:F1} s wall, {cpuSeconds:F1} CPU-s, {epochs * tokens / cpuSeconds:F0} training tokens per CPU-second; "

@@ -41,6 +41,9 @@ internal sealed class SampleConfig
 
         /// <summary>Text samples in <c>--fast</c> mode: tokens kept per message (0 keeps the trainer option).</summary>
         public int FastMaximumSequenceLength { get; set; }
+
+        /// <summary>Rows of the training split kept in <c>--fast</c> mode (0 keeps them all).</summary>
+        public int FastTrainingRows { get; set; }
     }
 
     public static SampleConfig Load(string path)

@@ -6,7 +6,6 @@ using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.DynMoE.Samples;
 using Microsoft.ML.DynMoE;
-using Microsoft.ML.DynMoE.Sequence;
 using Microsoft.ML.DynMoE.Text;
 
 namespace SpamDetection;
@@ -70,11 +69,7 @@ public static class Program
 
         var encoder = (DynMoEEncoderTransformer)model;
         RoutingPrinter.Print(encoder.Model.Routing);
-        var (report, most, fewest) = SpamModel.ExplainRouting(model, split.TestSet);
-        Console.WriteLine($"Experts activated per token on the test messages (overall {report.Overall.MeanActivatedExpertsPerToken:F2}): " +
-                          string.Join(", ", report.ByLabel.OrderBy(p => p.Key).Select(p => $"{Name(p.Key == "true")} {p.Value.MeanActivatedExpertsPerToken:F2}")));
-        Console.WriteLine($"  tokens that activate the most experts:   {SpamModel.Describe(most)}");
-        Console.WriteLine($"  tokens that activate the fewest experts: {SpamModel.Describe(fewest)}");
+        var (report, most, fewest) = TokenRoutingPrinter.Print(model, split.TestSet, "test messages", Name);
 
         string modelPath = Path.Combine(outputDirectory, ModelFileName);
         SpamModel.SaveModel(mlContext, model, data, modelPath);

@@ -120,6 +120,22 @@ public sealed class SampleTests
     }
 
     [TestMethod]
+    public void ReviewSentimentFineTunesMiniLMAndBeatsTheNGramBaselineOnFewSentences()
+    {
+        var summary = RunSample(ReviewSentiment.Program.Run, ReviewSentiment.Program.ModelFileName, ReviewSentiment.Program.SummaryFileName, tabular: false);
+        // Fast mode: 128 training sentences, 2 epochs over 32 tokens; AUC 0.845 on the 622 held-out sentences, where
+        // FeaturizeText + SDCA on the same 128 sentences reaches 0.717 (the pretrained encoder is the point).
+        double auc = summary.GetProperty("AreaUnderRocCurve").GetDouble(), baseline = summary.GetProperty("BaselineAreaUnderRocCurve").GetDouble();
+        Assert.IsGreaterThan(0.75, auc);
+        Assert.IsGreaterThan(baseline, auc);
+        Assert.HasCount(3, summary.GetProperty("ActiveExpertsPerLayer").EnumerateArray().ToArray()); // blocks 1, 3, 5 upcycled
+        Assert.HasCount(2, summary.GetProperty("ActivatedExpertsPerTokenByClass").EnumerateObject().ToArray());
+        var positive = summary.GetProperty("MadeUpReviewPositiveProbabilities").EnumerateArray().Select(p => p.GetDouble()).ToArray();
+        Assert.HasCount(ReviewSentiment.Program.MadeUpReviews.Length, positive);
+        Assert.IsTrue(positive.All(p => p is >= 0 and <= 1), string.Join(", ", positive));
+    }
+
+    [TestMethod]
     public void HandwrittenDigitImagesTrainsFromPngFilesPredictsFilesAndDrawsHeatmaps()
     {
         // A child process, as a user runs it: the sample's own host, its working directory and its exit code.

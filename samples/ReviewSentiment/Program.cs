@@ -55,8 +55,8 @@ public static class Program
 
         Console.WriteLine($"Data: {dataPath}");
         Console.WriteLine($"Task: binary text classification (positive vs negative review sentence), {1 - training.TestFraction:P0} train / {training.TestFraction:P0} test, seed {training.Seed}"
-            + (fast ? $", --fast: the first {training.FastTrainingRows} training sentences" : ""));
-        Console.WriteLine($"Trainer: DynMoE text classifier fine-tuning MiniLM ({config.Describe()}){(fast ? $", --fast: {options.NumberOfEpochs} epoch(s) over {options.MaximumSequenceLength} tokens" : "")}");
+            + (fast && training.FastTrainingRows > 0 ? $", --fast: the first {training.FastTrainingRows} training sentences" : ""));
+        Console.WriteLine($"Trainer: DynMoE text classifier, {options.Encoder} encoder ({config.Describe()}){(fast ? $", --fast: {options.NumberOfEpochs} epoch(s) over {options.MaximumSequenceLength} tokens" : "")}");
         Console.WriteLine();
         Console.WriteLine("Fine-tuning...");
         var stopwatch = Stopwatch.StartNew();

@@ -97,7 +97,6 @@ namespace Microsoft.ML.DynMoE.Cli
             return cmd;
         }
 
-        /// <summary>The data.csv files of a folder of data sets, or the given files.</summary>
         /// <summary>A list of integers given as separate tokens (<c>1 2</c>) or comma-separated (<c>1,2</c>), as <c>--candidates</c> is.</summary>
         private static Option<int[]?> IntegerList(string name, string description) => new(name)
         {
@@ -115,10 +114,13 @@ namespace Microsoft.ML.DynMoE.Cli
                     }
                     values.Add(value);
                 }
+                if (values.Count == 0)
+                    result.AddError($"{name} needs at least one whole number.");
                 return values.ToArray();
             },
         };
 
+        /// <summary>The data.csv files of a folder of data sets, or the given files.</summary>
         internal static IReadOnlyList<(string Name, string Path)> ResolveInputs(IReadOnlyList<string> inputs)
         {
             var list = new List<(string, string)>();

@@ -10,8 +10,8 @@ internal static class Allocations
     /// <summary>
     /// Runs <paramref name="call"/> in several windows and returns the bytes each window allocated. The runtime
     /// may allocate once on the caller's thread while it swaps in re-compiled code (timing-dependent), so a
-    /// zero-allocation claim holds when some window allocates nothing; a real per-call allocation shows in every
-    /// window.
+    /// zero-allocation claim allows one window that allocated; an allocation every call, or every few calls, shows in
+    /// more than one.
     /// </summary>
     public static long[] PerWindow(Action call, int windows = 5, int callsPerWindow = 3)
     {
@@ -30,6 +30,6 @@ internal static class Allocations
     {
         call(); // first call: JIT and scratch growth
         var bytes = PerWindow(call);
-        Assert.AreEqual(0L, bytes.Min(), $"bytes allocated per window of calls: {string.Join(", ", bytes)}");
+        Assert.IsLessThanOrEqualTo(1, bytes.Count(b => b > 0), $"bytes allocated per window of calls: {string.Join(", ", bytes)}");
     }
 }

@@ -312,7 +312,6 @@ internal static class MoENetworkTrainer
         return routing;
     }
 
-    /// <summary>Evaluation needs no gradients, so it can take larger batches than training.</summary>
     private static Dictionary<string, Tensor> Snapshot(nn.Module network)
     {
         var copy = new Dictionary<string, Tensor>();

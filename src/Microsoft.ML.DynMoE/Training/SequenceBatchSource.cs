@@ -41,9 +41,10 @@ internal sealed class SequenceBatchSource : ITrainingBatchSource
     public double PaddingFraction => _totalValues == 0 ? 0 : (double)_paddedValues / _totalValues;
 
     /// <summary>
-    /// The training batch size: a row holds a whole sequence, so a 4× batch's activations are 4× a training step's
-    /// (on the spam corpus at 256 tokens, the final routing pass at 128 rows lifted the fit's peak resident memory
-    /// from 862 to 1,132 MiB).
+    /// The training batch size, for every sequence model (text, image patches, a frozen encoder's pooled rows): a text or
+    /// image row holds a whole sequence, so a 4× batch's activations are 4× a training step's (on the spam corpus at 256
+    /// tokens, the final routing pass at 128 rows lifted the fit's peak resident memory from 862 to 1,132 MiB). Padding
+    /// is masked, so results do not depend on it beyond rounding.
     /// </summary>
     public int EvaluationBatchSize(int trainingBatchSize) => trainingBatchSize;
 

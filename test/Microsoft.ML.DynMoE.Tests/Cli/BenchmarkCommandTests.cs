@@ -132,6 +132,7 @@ public sealed class BenchmarkCommandTests
             (new[] { iris, "--grid-k", "1", "0" }, "--grid-k values must be at least 1."),
             (new[] { iris, "--grid-experts", "0" }, "--grid-experts values must be at least 1."),
             (new[] { iris, "--grid-k", "1,two" }, "--grid-k takes whole numbers; got 'two'."),
+            (new[] { iris, "--grid-experts", "," }, "--grid-experts needs at least one whole number."),
             (new[] { iris, "--grid-k", "8", "--grid-experts", "4" }, "The top-k grid is empty: every --grid-k value exceeds every --grid-experts value (4)."),
         };
         foreach (var (args, error) in cases)

@@ -23,4 +23,16 @@ public sealed class SequenceBatchSourceTests
         _ = source.GetBatches(1, null).ToArray();
         Assert.AreEqual(2.0 / 6, source.PaddingFraction, 1e-12);
     }
+
+    [TestMethod]
+    public void SequencesEvaluateInTrainingSizeBatchesAndTabularRowsInFourfoldOnes()
+    {
+        // A sequence row's activations grow with its length, so the no-gradient passes keep the training batch; a
+        // tabular row is small, so they take 4× (capped).
+        ITrainingBatchSource sequences = new SequenceBatchSource(new List<float[]> { new float[] { 1 } }, new float[] { 0 }, new float[] { 1 });
+        ITrainingBatchSource tabular = new InMemoryBatchSource(new RowBlockStore(3));
+        Assert.AreEqual(32, sequences.EvaluationBatchSize(32));
+        Assert.AreEqual(128, tabular.EvaluationBatchSize(32));
+        Assert.AreEqual(1 << 16, tabular.EvaluationBatchSize(1 << 15));
+    }
 }

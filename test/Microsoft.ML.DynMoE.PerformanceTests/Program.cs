@@ -61,6 +61,12 @@ public static class Program
             return 0;
         }
 
+        if (args.Length > 0 && args[0] == "--fit-activation")
+        {
+            TrainingBenchmarks.PrintActivation();
+            return 0;
+        }
+
         if (args.Length > 0 && args[0] == "--quick")
         {
             Quick();

@@ -1,3 +1,4 @@
+using System;
 using BenchmarkDotNet.Attributes;
 
 using Microsoft.ML;
@@ -33,5 +34,23 @@ public class TrainingBenchmarks
     {
         bool digits = DataSet == "digits";
         return BenchmarkModels.Trainer(_ml, Trainer, epochs: digits ? 10 : 1, batchSize: digits ? 64 : 256).Fit(_data);
+    }
+
+    /// <summary>
+    /// <c>--fit-activation</c>: one <see cref="Fit"/> per data set and network, printing the experts each activates per
+    /// token on its training data, which the time ratios depend on.
+    /// </summary>
+    public static void PrintActivation()
+    {
+        foreach (var dataSet in new[] { "digits", "synthetic100k" })
+        {
+            foreach (var trainer in new[] { "DynMoE", "TopK2of8" })
+            {
+                var run = new TrainingBenchmarks { DataSet = dataSet, Trainer = trainer };
+                run.Setup();
+                var model = (IDynMoEModelParameters)((ISingleFeaturePredictionTransformer<object>)run.Fit()).Model;
+                Console.WriteLine($"{dataSet} {trainer}: {model.Routing.MeanActivatedExpertsPerToken:F2} experts per token");
+            }
+        }
     }
 }

@@ -380,9 +380,9 @@ internal static class EncoderBenchmarks
         // malloc_trim too (what the native heap holds freed but not returned).
         if (Array.IndexOf(args, "--trace") >= 0)
             options.Progress = new Reporter(p => Console.WriteLine(
-                $"epoch {p.Epoch} step {p.Step}: resident {ResidentMiB("VmRSS:"):F0} MiB, peak {PeakResidentMiB():F0} MiB, "
+                $"epoch {p.Epoch} step {p.Step}: resident {ResidentMiB():F0} MiB, peak {PeakResidentMiB():F0} MiB, "
                 + $"live tensors {TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount}, managed {GC.GetTotalMemory(false) / 1048576.0:F0} MiB"
-                + (Array.IndexOf(args, "--trim") < 0 ? "" : $", after malloc_trim {(MallocTrim(0) >= 0 ? ResidentMiB("VmRSS:") : 0):F0} MiB")));
+                + (Array.IndexOf(args, "--trim") < 0 ? "" : $", after malloc_trim {(MallocTrim(0) >= 0 ? ResidentMiB() : 0):F0} MiB")));
         var model = ml.BinaryClassification.Trainers.DynMoETextClassification(options).Fit(data);
         double wall = watch.Elapsed.TotalSeconds, cpuSeconds = (Environment.CpuUsage.TotalTime - cpu).TotalSeconds;
         Console.WriteLine($"fit: {wall:F1} s wall, {cpuSeconds:F1} CPU-s, {epochs * tokens / cpuSeconds:F0} training tokens per CPU-second; "
@@ -398,18 +398,11 @@ internal static class EncoderBenchmarks
         public void Report(DynMoETrainingProgress value) => report(value);
     }
 
-    /// <summary>VmHWM of this process in MiB (Linux; 0 elsewhere).</summary>
-    public static double PeakResidentMiB() => ResidentMiB("VmHWM:");
+    /// <summary>Peak resident memory of this process in MiB (VmHWM on Linux), as the other harnesses read it.</summary>
+    public static double PeakResidentMiB() => Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
 
-    /// <summary>A memory line of /proc/self/status (VmHWM: peak resident, VmRSS: resident now) in MiB; 0 off Linux.</summary>
-    public static double ResidentMiB(string field)
-    {
-        const string file = "/proc/self/status";
-        if (!System.IO.File.Exists(file))
-            return 0;
-        var line = System.IO.File.ReadLines(file).FirstOrDefault(l => l.StartsWith(field, StringComparison.Ordinal));
-        return line is null ? 0 : double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
-    }
+    /// <summary>Resident memory of this process now, in MiB (VmRSS on Linux).</summary>
+    public static double ResidentMiB() => Process.GetCurrentProcess().WorkingSet64 / 1048576.0;
 
     /// <summary>
     /// The managed scorer at the text defaults (width 64, 2 blocks, 4 heads, top-any MoE FFN in block 2, trained 8 steps on

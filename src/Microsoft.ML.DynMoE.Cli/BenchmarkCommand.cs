@@ -18,6 +18,8 @@ namespace Microsoft.ML.DynMoE.Cli
         public bool Quick;
         public int? Epochs;
         public int TextEpochs = 6;
+        public string? ImageSize;
+        public int ImageEpochs = 60;
         public string? TextEncoder;
         public int? MaximumSequenceLength;
         public int[]? GridK;
@@ -51,6 +53,8 @@ namespace Microsoft.ML.DynMoE.Cli
             var quick = new Option<bool>("--quick") { Description = "3 folds × 1 repeat, 10 epochs, text data sets skipped: a short run for a first look." };
             var epochs = new Option<int?>("--epochs") { Description = "Epoch budget of every neural candidate. Default 30 (10 with --quick)." };
             var textEpochs = new Option<int>("--text-epochs") { Description = "Epoch budget of the neural candidates on text data sets (the text trainers' own default is 10).", DefaultValueFactory = _ => 6 };
+            var imageSize = new Option<string?>("--image-size") { Description = "HxW or HxWxC: every data set's feature columns are the pixels of an image of that size, and the neural candidates become DynMoE Vision Transformers (the ML.NET candidates train on the pixels). Image sets are multiclass." };
+            var imageEpochs = new Option<int>("--image-epochs") { Description = "Epoch budget of the neural candidates on image data sets (the image trainer's own default).", DefaultValueFactory = _ => 60 };
             var textEncoder = new Option<string?>("--text-encoder") { Description = "Encoder of the neural text candidates: 'scratch' (a Transformer trained from scratch, the default) or 'minilm' (fine-tune the pretrained all-MiniLM-L6-v2, its FFNs upcycled into experts; the dense candidate keeps them dense)." };
             var maxLength = new Option<int?>("--maximum-sequence-length") { Description = "Most tokens per text for the neural text candidates. Default: 256, or 128 with --text-encoder minilm." };
             var gridK = IntegerList("--grid-k", "The k values of the top-k grid, space- or comma-separated (default 1 2 4).");
@@ -63,7 +67,7 @@ namespace Microsoft.ML.DynMoE.Cli
             var rename = new Option<string?>("--rename") { Description = "With --from-results: OLD=NEW pairs, comma-separated, applied at once (e.g. to report a variant as DynMoE)." };
             var cmd = new System.CommandLine.Command("benchmark", "Benchmark DynMoE against the top-k grid (mean, tuned, best-on-test), dense, LightGbm, FastTree and SDCA on many data sets with repeated stratified cross-validation, paired intervals, win/tie/loss, Wilcoxon and Friedman ranks.")
             {
-                inputs, datasets, folds, repeats, seed, task, candidates, output, quick, epochs, textEpochs, textEncoder, maxLength, gridK, gridExperts, variants, dimension, threads, parallel, fromResults, rename,
+                inputs, datasets, folds, repeats, seed, task, candidates, output, quick, epochs, textEpochs, imageSize, imageEpochs, textEncoder, maxLength, gridK, gridExperts, variants, dimension, threads, parallel, fromResults, rename,
             };
             var method = new DynMoEMethodOptions();
             method.AddTo(cmd);
@@ -79,6 +83,8 @@ namespace Microsoft.ML.DynMoE.Cli
                 Quick = pr.GetValue(quick),
                 Epochs = pr.GetValue(epochs),
                 TextEpochs = pr.GetValue(textEpochs),
+                ImageSize = pr.GetValue(imageSize),
+                ImageEpochs = pr.GetValue(imageEpochs),
                 TextEncoder = pr.GetValue(textEncoder),
                 MaximumSequenceLength = pr.GetValue(maxLength),
                 GridK = pr.GetValue(gridK),
@@ -164,10 +170,14 @@ namespace Microsoft.ML.DynMoE.Cli
             if (repeats < 1) throw new CliUsageException($"--repeats must be at least 1; got {repeats}.");
             if (epochs < 1) throw new CliUsageException($"--epochs must be at least 1; got {epochs}.");
             if (a.TextEpochs < 1) throw new CliUsageException($"--text-epochs must be at least 1; got {a.TextEpochs}.");
+            if (a.ImageEpochs < 1) throw new CliUsageException($"--image-epochs must be at least 1; got {a.ImageEpochs}.");
+            var image = a.ImageSize is null ? (ImageShape?)null : ImageShape.Parse(a.ImageSize);
+            if (image is not null && a.Task is "binary" or "regression")
+                throw new CliUsageException($"--image-size trains multiclass image classifiers; --task {a.Task} does not apply (a two-class image set is trained as multiclass).");
             if (a.Threads < 1) throw new CliUsageException($"--threads must be at least 1; got {a.Threads}.");
             var settings = new DynMoEBenchmarkSettings
             {
-                Folds = folds, Repeats = repeats, Seed = a.Seed, NumberOfEpochs = epochs, TextEpochs = a.TextEpochs, ModelDimension = a.ModelDimension,
+                Folds = folds, Repeats = repeats, Seed = a.Seed, NumberOfEpochs = epochs, TextEpochs = a.TextEpochs, ImageEpochs = a.ImageEpochs, ModelDimension = a.ModelDimension,
                 ExpertHiddenDimension = a.ModelDimension, NumberOfThreads = a.Threads,
                 MaximumParallelism = a.Parallel ?? (a.Quick ? Math.Min(2, Environment.ProcessorCount) : 1),
             };
@@ -213,6 +223,11 @@ namespace Microsoft.ML.DynMoE.Cli
             };
             settings.Notes["textEncoder"] = encoder.ToString();
             settings.Notes["textEpochs"] = a.TextEpochs.ToString(CultureInfo.InvariantCulture);
+            if (image is not null)
+            {
+                settings.Notes["imageSize"] = image.Value.ToString();
+                settings.Notes["imageEpochs"] = a.ImageEpochs.ToString(CultureInfo.InvariantCulture);
+            }
             settings.Notes["maximumSequenceLength"] = a.MaximumSequenceLength?.ToString(CultureInfo.InvariantCulture) ?? "default";
             settings.Notes["grid"] = $"k {string.Join(" ", settings.GridK)} × experts {string.Join(" ", settings.GridExperts)}";
             settings.Notes["modelDimension"] = a.ModelDimension.ToString(CultureInfo.InvariantCulture);
@@ -224,13 +239,13 @@ namespace Microsoft.ML.DynMoE.Cli
             var skipped = new List<string>();
             foreach (var (name, path) in files)
             {
-                var ds = LoadDataSet(name, path, a.Task, a.Quick, out string? why);
+                var ds = LoadDataSet(name, path, a.Task, a.Quick, image, out string? why);
                 if (ds is null) { skipped.Add($"{name} ({why})"); continue; }
                 dataSets.Add(ds);
             }
             string outDir = CliFiles.CreateOutputDirectory(a.Output);
 
-            io.Output.WriteLine($"Benchmark: {dataSets.Count} data set(s) ({string.Join(", ", dataSets.Select(d => d.Name))}), {repeats}×{folds}-fold CV, {epochs} epochs{(dataSets.Any(d => d.TextColumnName is not null) ? $" ({a.TextEpochs} on text)" : "")}, seed {a.Seed}{(a.Quick ? ", quick" : "")}.");
+            io.Output.WriteLine($"Benchmark: {dataSets.Count} data set(s) ({string.Join(", ", dataSets.Select(d => d.Name))}), {repeats}×{folds}-fold CV, {epochs} epochs{(dataSets.Any(d => d.TextColumnName is not null) ? $" ({a.TextEpochs} on text)" : "")}{(image is not null ? $" ({a.ImageEpochs} on {image} images)" : "")}, seed {a.Seed}{(a.Quick ? ", quick" : "")}.");
             if (skipped.Count > 0)
                 io.Output.WriteLine($"Skipped: {string.Join("; ", skipped)}.");
             var benchmark = new DynMoEBenchmark(settings);
@@ -294,7 +309,7 @@ namespace Microsoft.ML.DynMoE.Cli
             Optimistic = r.Optimistic, Picked = r.Picked,
         };
 
-        private static BenchmarkDataSet? LoadDataSet(string name, string path, string taskOption, bool quick, out string? skipReason)
+        private static BenchmarkDataSet? LoadDataSet(string name, string path, string taskOption, bool quick, ImageShape? image, out string? skipReason)
         {
             skipReason = null;
             var header = TabularDataset.Split(File.ReadLines(path).FirstOrDefault() ?? "", ',');
@@ -302,7 +317,8 @@ namespace Microsoft.ML.DynMoE.Cli
             var probe = TabularDataset.Infer(path, label, hasHeader: true, numericLabel: false);
             var values = probe.LabelValues;
             bool allNumeric = values.All(v => double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out _));
-            string task = taskOption != "auto" ? taskOption
+            string task = image is not null ? "multiclass"
+                : taskOption != "auto" ? taskOption
                 : values.Count == 2 ? "binary"
                 : allNumeric && values.Count > 20 ? "regression"
                 : "multiclass";
@@ -311,7 +327,9 @@ namespace Microsoft.ML.DynMoE.Cli
                 throw new CliUsageException($"Data set '{name}': label column '{label}' has {values.Count} distinct value(s); classification needs 2 or more. Pass --task regression if it is numeric.");
             if (task == "binary" && values.Count != 2)
                 throw new CliUsageException($"Data set '{name}': --task binary needs 2 label values, found {values.Count}.");
-            string? text = ExperimentRunner.ResolveTextColumn(ds, null);
+            string? text = image is null ? ExperimentRunner.ResolveTextColumn(ds, null) : null;
+            if (image is not null)
+                ExperimentRunner.CheckPixelCount(ds, image.Value);
             if (text is not null && quick)
             {
                 skipReason = "text data set: its Transformer candidates do not fit the --quick budget; run without --quick to include it";
@@ -326,6 +344,7 @@ namespace Microsoft.ML.DynMoE.Cli
                 Name = name, Data = data, LabelColumnName = label, TextColumnName = text,
                 Task = task switch { "binary" => ExperimentTask.BinaryClassification, "regression" => ExperimentTask.Regression, _ => ExperimentTask.MulticlassClassification },
                 Featurizer = text is null ? m => ds.CreateFeaturizer(m) : null,
+                ImageHeight = image?.Height ?? 0, ImageWidth = image?.Width ?? 0, Channels = image?.Channels ?? 0,
             };
         }
 

@@ -240,7 +240,7 @@ namespace Microsoft.ML.DynMoE.Cli
             return features.Count == 1 && features[0].Purpose == ColumnPurpose.Text ? features[0].Name : null;
         }
 
-        private static void CheckPixelCount(TabularDataset ds, ImageShape image)
+        internal static void CheckPixelCount(TabularDataset ds, ImageShape image)
         {
             int numeric = ds.Features.Count(c => c.Purpose == ColumnPurpose.Numeric);
             int others = ds.Features.Count(c => c.Purpose != ColumnPurpose.Numeric);

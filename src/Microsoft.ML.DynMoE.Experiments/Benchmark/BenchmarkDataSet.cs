@@ -21,5 +21,18 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
 
         /// <summary>A free-text column: the neural candidates become DynMoE Transformer text classifiers (see <see cref="DynMoEExperimentSettings.TextColumnName"/>).</summary>
         public string? TextColumnName { get; init; }
+
+        /// <summary>
+        /// Image height in pixels: when set (with <see cref="ImageWidth"/>), the "Features" vector holds the pixels of an
+        /// image and the neural candidates become DynMoE Vision Transformers (see <see cref="DynMoEExperimentSettings.ImageHeight"/>);
+        /// the ML.NET candidates train on the pixels as features. Default 0: not an image data set.
+        /// </summary>
+        public int ImageHeight { get; init; }
+
+        /// <summary>Image width in pixels (see <see cref="ImageHeight"/>).</summary>
+        public int ImageWidth { get; init; }
+
+        /// <summary>Channels per pixel; 0 infers it from the vector size (see <see cref="DynMoEExperimentSettings.Channels"/>).</summary>
+        public int Channels { get; init; }
     }
 }

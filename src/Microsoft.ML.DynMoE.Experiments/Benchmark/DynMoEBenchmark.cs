@@ -128,16 +128,22 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
             var splits = MakeSplits(labels, _settings.Folds, _settings.Repeats, _settings.Seed, numeric);
             var folds = splits.Select(test => (Train: (IDataView)new RowSubsetDataView(data, test.Select(t => !t).ToArray()), Test: (IDataView)new RowSubsetDataView(data, test))).ToArray();
 
+            bool image = ds.ImageHeight > 0 || ds.ImageWidth > 0;
+            if (image && (ds.ImageHeight <= 0 || ds.ImageWidth <= 0 || ds.TextColumnName is not null || task != ExperimentTask.MulticlassClassification))
+                throw new ArgumentException($"Data set '{ds.Name}': an image data set needs both ImageHeight and ImageWidth, no text column, and a multiclass task (got {ds.ImageHeight}×{ds.ImageWidth}, {task}).");
             var experimentSettings = new DynMoEExperimentSettings
             {
                 LabelColumnName = ds.LabelColumnName,
-                NumberOfEpochs = ds.TextColumnName is null ? _settings.NumberOfEpochs : _settings.TextEpochs,
+                NumberOfEpochs = image ? _settings.ImageEpochs : ds.TextColumnName is null ? _settings.NumberOfEpochs : _settings.TextEpochs,
                 ModelDimension = _settings.ModelDimension,
-                // Text encoders take twice the tabular expert width, as their trainers' defaults (64 / 128) and `dynmoe classification` do.
-                ExpertHiddenDimension = ds.TextColumnName is null ? _settings.ExpertHiddenDimension : 2 * _settings.ExpertHiddenDimension,
+                // Encoders take twice the tabular expert width, as their trainers' defaults (64 / 128) and `dynmoe classification` do.
+                ExpertHiddenDimension = ds.TextColumnName is null && !image ? _settings.ExpertHiddenDimension : 2 * _settings.ExpertHiddenDimension,
                 NumberOfLayers = _settings.NumberOfLayers,
                 NumberOfThreads = _settings.NumberOfThreads,
                 TextColumnName = ds.TextColumnName,
+                ImageHeight = ds.ImageHeight,
+                ImageWidth = ds.ImageWidth,
+                Channels = ds.Channels,
             };
             _settings.ConfigureExperiment?.Invoke(experimentSettings);
             string taskName = task switch { ExperimentTask.BinaryClassification => "binary", ExperimentTask.MulticlassClassification => "multiclass", _ => "regression" };

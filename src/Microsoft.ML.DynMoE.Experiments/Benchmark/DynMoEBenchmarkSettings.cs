@@ -17,9 +17,11 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
         public int NumberOfEpochs { get; set; } = 30;
         /// <summary>Epoch budget of the neural candidates on text data sets. Default 6.</summary>
         public int TextEpochs { get; set; } = 6;
+        /// <summary>Epoch budget of the neural candidates on image data sets. Default 60, the image trainer's own.</summary>
+        public int ImageEpochs { get; set; } = 60;
         /// <summary>Residual width of the neural candidates. Default 64.</summary>
         public int ModelDimension { get; set; } = 64;
-        /// <summary>Expert width of the neural candidates on tabular data, twice it on text (the dense candidate uses twice the expert width). Default 64.</summary>
+        /// <summary>Expert width of the neural candidates on tabular data, twice it on text and images (the dense candidate uses twice the expert width). Default 64.</summary>
         public int ExpertHiddenDimension { get; set; } = 64;
         /// <summary>MoE layers. Default 2.</summary>
         public int NumberOfLayers { get; set; } = 2;

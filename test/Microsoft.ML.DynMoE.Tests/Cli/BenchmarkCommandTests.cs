@@ -117,6 +117,27 @@ public sealed class BenchmarkCommandTests
         Assert.AreEqual(1.5, rows.Single(r => r.GetProperty("name").GetString() == "TopKGridMean").GetProperty("activatedExpertsPerToken").GetDouble(), 1e-9);
     }
 
+    /// <summary>--image-size reads every data set's features as pixels: its neural candidates are Vision Transformers with --image-epochs.</summary>
+    [TestMethod]
+    public void ImageSizeBenchmarksImageSets()
+    {
+        string digits = Path.Combine(_dir, "digits.csv");
+        File.WriteAllLines(digits, File.ReadLines(ExperimentTestData.DataPath("digits")).Take(101));
+        string outDir = Path.Combine(_dir, "images");
+        var (code, stdout, stderr) = Run("benchmark", digits, "--image-size", "8x8", "--image-epochs", "1", "--folds", "2", "--repeats", "1",
+            "--model-dimension", "8", "--candidates", "dynmoe,lightgbm", "--output", outDir);
+        Assert.AreEqual(0, code, stdout + stderr);
+        StringAssert.Contains(stdout, "Benchmark: 1 data set(s) (digits), 1×2-fold CV, 30 epochs (1 on 8x8 images), seed 0.");
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "benchmark.json")));
+        var rows = doc.RootElement.EnumerateArray().ToArray();
+        Assert.IsTrue(rows.All(r => r.GetProperty("status").GetString() == "succeeded" && r.GetProperty("task").GetString() == "multiclass"), stdout);
+        Assert.IsTrue(rows.Single(r => r.GetProperty("name").GetString() == "DynMoE").GetProperty("activatedExpertsPerToken").GetDouble() > 0);
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "summary.json")));
+        var protocol = summary.RootElement.GetProperty("protocol");
+        Assert.AreEqual("8x8", protocol.GetProperty("imageSize").GetString());
+        Assert.AreEqual("1", protocol.GetProperty("imageEpochs").GetString());
+    }
+
     [TestMethod]
     public void UnknownCandidatesAndMissingInputsAreUsageErrors()
     {
@@ -134,6 +155,10 @@ public sealed class BenchmarkCommandTests
             (new[] { iris, "--grid-k", "1,two" }, "--grid-k takes whole numbers; got 'two'."),
             (new[] { iris, "--grid-experts", "," }, "--grid-experts needs at least one whole number."),
             (new[] { iris, "--grid-k", "8", "--grid-experts", "4" }, "The top-k grid is empty: every --grid-k value exceeds every --grid-experts value (4)."),
+            (new[] { iris, "--image-size", "3x3" }, $"--image-size 3x3 needs the file's feature columns to be a multiple of 9 pixel numbers; '{iris}' has 4 numeric and 0 other feature columns."),
+            (new[] { iris, "--image-size", "2x2", "--task", "binary" }, "--image-size trains multiclass image classifiers; --task binary does not apply (a two-class image set is trained as multiclass)."),
+            (new[] { iris, "--image-size", "2x2", "--image-epochs", "0" }, "--image-epochs must be at least 1; got 0."),
+            (new[] { iris, "--image-size", "2by2" }, "--image-size '2by2' is not HxW or HxWxC with positive whole numbers, e.g. 28x28 or 32x32x3."),
         };
         foreach (var (args, error) in cases)
         {

@@ -98,6 +98,49 @@ public sealed class DynMoEBenchmarkTests
         CollectionAssert.AreEqual(k2.ToArray(), parallel["TopK(k=2,experts=2)"].Folds.ToArray());
     }
 
+    /// <summary>
+    /// An image data set trains the image trainer with the benchmark's image settings: each DynMoE fold score equals a
+    /// Vision Transformer fitted by hand on that fold's rows (ImageEpochs, twice the expert width, seed = Seed + split).
+    /// </summary>
+    [TestMethod]
+    public void ImageDataSetsTrainTheVisionTransformerWithTheImageEpochs()
+    {
+        var ml = new MLContext(1);
+        var raw = TestData.LoadNumeric(ml, "digits", Microsoft.ML.Data.DataKind.String);
+        var data = ml.Data.Cache(ml.Transforms.Conversion.MapValueToKey("Label").Fit(raw).Transform(ml.Data.TakeRows(raw, 120)));
+        var settings = new DynMoEBenchmarkSettings
+        {
+            Folds = 2, Repeats = 1, Seed = 4, NumberOfEpochs = 9, ImageEpochs = 2, ModelDimension = 16, ExpertHiddenDimension = 8,
+            NumberOfLayers = 1, Candidates = new HashSet<string>(new[] { "dynmoe" }),
+        };
+        var result = new DynMoEBenchmark(settings).Run(new[]
+        {
+            new BenchmarkDataSet { Name = "digits", Data = data, Task = ExperimentTask.MulticlassClassification, ImageHeight = 8, ImageWidth = 8 },
+        });
+        var row = result.Rows.Single();
+        Assert.IsTrue(row.Succeeded, row.Error);
+
+        var labels = Microsoft.ML.DynMoE.Experiments.Internal.LabelText.Read(data, data.Schema["Label"])!;
+        var splits = DynMoEBenchmark.MakeSplits(labels, 2, 1, 4, numeric: false);
+        for (int s = 0; s < 2; s++)
+        {
+            var fold = new MLContext(4 + s);
+            var trainer = fold.MulticlassClassification.Trainers.DynMoEImageClassification(new DynMoEImageClassificationTrainer.Options
+            {
+                ImageHeight = 8, ImageWidth = 8, NumberOfEpochs = 2, ModelDimension = 16, ExpertHiddenDimension = 16, NumberOfLayers = 1, Seed = 4 + s,
+            });
+            var train = new Microsoft.ML.DynMoE.Training.RowSubsetDataView(data, splits[s].Select(t => !t).ToArray());
+            var test = new Microsoft.ML.DynMoE.Training.RowSubsetDataView(data, splits[s]);
+            double expected = fold.MulticlassClassification.Evaluate(trainer.Fit(train).Transform(test)).MacroAccuracy;
+            Assert.AreEqual(expected, row.Folds[s], 1e-12, $"split {s}");
+        }
+
+        // An image set must be a multiclass one with both sides given.
+        var binary = new BenchmarkDataSet { Name = "digits", Data = data, Task = ExperimentTask.BinaryClassification, ImageHeight = 8, ImageWidth = 8 };
+        var ex = Assert.ThrowsExactly<ArgumentException>(() => new DynMoEBenchmark(settings).Run(new[] { binary }));
+        Assert.AreEqual("Data set 'digits': an image data set needs both ImageHeight and ImageWidth, no text column, and a multiclass task (got 8×8, BinaryClassification).", ex.Message);
+    }
+
     [TestMethod]
     public void DropoutVariantsSetDropoutAndCombineWithOthers()
     {

@@ -20,12 +20,15 @@ public sealed class DynMoEImageClassificationTrainer : DynMoEEncoderTrainerBase<
     {
         /// <summary>
         /// Image defaults, measured on held-out digits (8×8) and MNIST (28×28): from scratch a small ViT needs a higher
-        /// peak learning rate (0.003) and more passes (60) than the text trainer.
+        /// peak learning rate (0.003) and more passes (60) than the text trainer. Thresholds start at 0.25: the defaults
+        /// study's image selection (docs/defaults-study.md) found it level with θ = 0 and the dense ViT at 1.3 activated
+        /// experts per patch instead of 3.0.
         /// </summary>
         public Options()
         {
             LearningRate = 3e-3f;
             NumberOfEpochs = 60;
+            ThresholdInitialization = 0.25f;
         }
 
         /// <summary>Image height in pixels (required).</summary>

@@ -160,7 +160,8 @@ public sealed class SampleTests
         StringAssert.Contains(log, "Model saved to " + Path.Combine(_output, HandwrittenDigitImagesNames.Model));
 
         var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(_output, HandwrittenDigitImagesNames.Summary))).RootElement;
-        // 3 epochs on 400 images: far above chance (0.1), far below the full run.
+        // 10 epochs on 400 images (0.34 measured): far above chance (0.1), far below the full run. Thresholds start at
+        // 0.25 for images, so the first epochs route few patches and 3 epochs (0.26) are too few.
         Assert.IsGreaterThan(0.3, summary.GetProperty("MicroAccuracy").GetDouble());
         CollectionAssert.AreEqual(Enumerable.Range(0, 10).Select(d => d.ToString()).ToArray(),
             summary.GetProperty("ActivatedExpertsPerPatchByDigit").EnumerateObject().Select(p => p.Name).OrderBy(n => n).ToArray());

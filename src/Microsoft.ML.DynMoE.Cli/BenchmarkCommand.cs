@@ -19,7 +19,7 @@ namespace Microsoft.ML.DynMoE.Cli
         public int? Epochs;
         public int TextEpochs = 6;
         public string? ImageSize;
-        public int ImageEpochs = 60;
+        public int? ImageEpochs;
         public string? TextEncoder;
         public int? MaximumSequenceLength;
         public int[]? GridK;
@@ -50,11 +50,11 @@ namespace Microsoft.ML.DynMoE.Cli
             task.AcceptOnlyFromAmong("auto", "binary", "multiclass", "regression");
             var candidates = new Option<string?>("--candidates") { Description = $"Comma-separated candidate groups: {string.Join(", ", DynMoEBenchmarkSettings.KnownCandidates)} (tuned needs topk). Default: all but lbfgs." };
             var output = new Option<string>("--output") { Description = "Output directory: benchmark.json, summary.json, report.md and charts.", DefaultValueFactory = _ => "dynmoe-benchmark" };
-            var quick = new Option<bool>("--quick") { Description = "3 folds × 1 repeat, 10 epochs, text data sets skipped: a short run for a first look." };
+            var quick = new Option<bool>("--quick") { Description = "3 folds × 1 repeat, 10 epochs (images too), text data sets skipped: a short run for a first look." };
             var epochs = new Option<int?>("--epochs") { Description = "Epoch budget of every neural candidate. Default 30 (10 with --quick)." };
             var textEpochs = new Option<int>("--text-epochs") { Description = "Epoch budget of the neural candidates on text data sets (the text trainers' own default is 10).", DefaultValueFactory = _ => 6 };
-            var imageSize = new Option<string?>("--image-size") { Description = "HxW or HxWxC: every data set's feature columns are the pixels of an image of that size, and the neural candidates become DynMoE Vision Transformers (the ML.NET candidates train on the pixels). Image sets are multiclass." };
-            var imageEpochs = new Option<int>("--image-epochs") { Description = "Epoch budget of the neural candidates on image data sets (the image trainer's own default).", DefaultValueFactory = _ => 60 };
+            var imageSize = new Option<string?>("--image-size") { Description = "HxW or HxWxC: every data set's feature columns are the pixels of an image of that size, channel-planar (all of one channel, then the next), and the neural candidates become DynMoE Vision Transformers (the ML.NET candidates train on the pixels). Image sets are multiclass." };
+            var imageEpochs = new Option<int?>("--image-epochs") { Description = "Epoch budget of the neural candidates on image data sets. Default 60, the image trainer's own (10 with --quick)." };
             var textEncoder = new Option<string?>("--text-encoder") { Description = "Encoder of the neural text candidates: 'scratch' (a Transformer trained from scratch, the default) or 'minilm' (fine-tune the pretrained all-MiniLM-L6-v2, its FFNs upcycled into experts; the dense candidate keeps them dense)." };
             var maxLength = new Option<int?>("--maximum-sequence-length") { Description = "Most tokens per text for the neural text candidates. Default: 256, or 128 with --text-encoder minilm." };
             var gridK = IntegerList("--grid-k", "The k values of the top-k grid, space- or comma-separated (default 1 2 4).");
@@ -170,14 +170,17 @@ namespace Microsoft.ML.DynMoE.Cli
             if (repeats < 1) throw new CliUsageException($"--repeats must be at least 1; got {repeats}.");
             if (epochs < 1) throw new CliUsageException($"--epochs must be at least 1; got {epochs}.");
             if (a.TextEpochs < 1) throw new CliUsageException($"--text-epochs must be at least 1; got {a.TextEpochs}.");
-            if (a.ImageEpochs < 1) throw new CliUsageException($"--image-epochs must be at least 1; got {a.ImageEpochs}.");
+            int imageEpochs = a.ImageEpochs ?? (a.Quick ? 10 : 60);
+            if (imageEpochs < 1) throw new CliUsageException($"--image-epochs must be at least 1; got {imageEpochs}.");
             var image = a.ImageSize is null ? (ImageShape?)null : ImageShape.Parse(a.ImageSize);
+            if (image is not null && (a.TextEncoder is not null || a.MaximumSequenceLength is not null))
+                throw new CliUsageException("--text-encoder and --maximum-sequence-length describe text data sets; --image-size reads every data set as images. Pass one or the other.");
             if (image is not null && a.Task is "binary" or "regression")
                 throw new CliUsageException($"--image-size trains multiclass image classifiers; --task {a.Task} does not apply (a two-class image set is trained as multiclass).");
             if (a.Threads < 1) throw new CliUsageException($"--threads must be at least 1; got {a.Threads}.");
             var settings = new DynMoEBenchmarkSettings
             {
-                Folds = folds, Repeats = repeats, Seed = a.Seed, NumberOfEpochs = epochs, TextEpochs = a.TextEpochs, ImageEpochs = a.ImageEpochs, ModelDimension = a.ModelDimension,
+                Folds = folds, Repeats = repeats, Seed = a.Seed, NumberOfEpochs = epochs, TextEpochs = a.TextEpochs, ImageEpochs = imageEpochs, ModelDimension = a.ModelDimension,
                 ExpertHiddenDimension = a.ModelDimension, NumberOfThreads = a.Threads,
                 MaximumParallelism = a.Parallel ?? (a.Quick ? Math.Min(2, Environment.ProcessorCount) : 1),
             };
@@ -224,10 +227,7 @@ namespace Microsoft.ML.DynMoE.Cli
             settings.Notes["textEncoder"] = encoder.ToString();
             settings.Notes["textEpochs"] = a.TextEpochs.ToString(CultureInfo.InvariantCulture);
             if (image is not null)
-            {
                 settings.Notes["imageSize"] = image.Value.ToString();
-                settings.Notes["imageEpochs"] = a.ImageEpochs.ToString(CultureInfo.InvariantCulture);
-            }
             settings.Notes["maximumSequenceLength"] = a.MaximumSequenceLength?.ToString(CultureInfo.InvariantCulture) ?? "default";
             settings.Notes["grid"] = $"k {string.Join(" ", settings.GridK)} × experts {string.Join(" ", settings.GridExperts)}";
             settings.Notes["modelDimension"] = a.ModelDimension.ToString(CultureInfo.InvariantCulture);
@@ -245,7 +245,7 @@ namespace Microsoft.ML.DynMoE.Cli
             }
             string outDir = CliFiles.CreateOutputDirectory(a.Output);
 
-            io.Output.WriteLine($"Benchmark: {dataSets.Count} data set(s) ({string.Join(", ", dataSets.Select(d => d.Name))}), {repeats}×{folds}-fold CV, {epochs} epochs{(dataSets.Any(d => d.TextColumnName is not null) ? $" ({a.TextEpochs} on text)" : "")}{(image is not null ? $" ({a.ImageEpochs} on {image} images)" : "")}, seed {a.Seed}{(a.Quick ? ", quick" : "")}.");
+            io.Output.WriteLine($"Benchmark: {dataSets.Count} data set(s) ({string.Join(", ", dataSets.Select(d => d.Name))}), {repeats}×{folds}-fold CV, {epochs} epochs{(dataSets.Any(d => d.TextColumnName is not null) ? $" ({a.TextEpochs} on text)" : "")}{(image is not null ? $" ({imageEpochs} on {image} images)" : "")}, seed {a.Seed}{(a.Quick ? ", quick" : "")}.");
             if (skipped.Count > 0)
                 io.Output.WriteLine($"Skipped: {string.Join("; ", skipped)}.");
             var benchmark = new DynMoEBenchmark(settings);
@@ -324,7 +324,7 @@ namespace Microsoft.ML.DynMoE.Cli
                 : "multiclass";
             var ds = task == "regression" ? TabularDataset.Infer(path, label, hasHeader: true, numericLabel: true) : probe;
             if (task != "regression" && values.Count < 2)
-                throw new CliUsageException($"Data set '{name}': label column '{label}' has {values.Count} distinct value(s); classification needs 2 or more. Pass --task regression if it is numeric.");
+                throw new CliUsageException($"Data set '{name}': label column '{label}' has {values.Count} distinct value(s); classification needs 2 or more.{(image is not null ? " An image data set needs images of at least two classes." : " Pass --task regression if it is numeric.")}");
             if (task == "binary" && values.Count != 2)
                 throw new CliUsageException($"Data set '{name}': --task binary needs 2 label values, found {values.Count}.");
             string? text = image is null ? ExperimentRunner.ResolveTextColumn(ds, null) : null;

@@ -12,7 +12,7 @@ namespace Microsoft.ML.DynMoE;
 public abstract class DynMoEEncoderOptionsBase : DynMoETrainerOptionsBase
 {
     /// <summary>
-    /// The defaults that differ from the tabular trainers', in one place. A Transformer trained from scratch needs the
+    /// The defaults that differ from the tabular trainers' for every encoder. A Transformer trained from scratch needs the
     /// usual Transformer recipe (warm-up, clipping, a lower peak rate and stronger weight decay, fewer and smaller
     /// batches). The hold-out and early stopping stay off: in the encoders' defaults study (docs/defaults-study.md) stopping
     /// on the validation loss restored early, underfit epochs and lost to the same configuration without it on every

@@ -6,8 +6,8 @@ namespace Microsoft.ML.DynMoE;
 /// <summary>
 /// The one set of options every DynMoE trainer shares — tabular, text and image: routing, experts, adaptation, the
 /// optimiser and its schedule, device, seed, progress, cancellation and early stopping, with one validator. Each field's
-/// default is the tabular one; <see cref="DynMoEEncoderOptionsBase"/> states, in one place, the few defaults that
-/// differ for the Transformer encoders. The tabular network is <c>input → Linear(ModelDimension) → NumberOfLayers ×
+/// default is the tabular one; <see cref="DynMoEEncoderOptionsBase"/> states the few defaults that differ for the
+/// Transformer encoders, and the text and image options the one or two their modality's study set apart. The tabular network is <c>input → Linear(ModelDimension) → NumberOfLayers ×
 /// [x + MoE(LayerNorm(x))] → LayerNorm → head</c>; each MoE layer holds up to <see cref="MaximumExperts"/> expert FFNs
 /// of width <see cref="ExpertHiddenDimension"/>. Features are standardised inside the model.
 /// </summary>
@@ -55,7 +55,7 @@ public abstract class DynMoETrainerOptionsBase : TrainerInputBaseWithWeight
     /// <summary>
     /// Dropout on the output of every MoE layer (and, in the encoders, of every attention) before it joins the residual
     /// stream, in training only; in [0, 1), default 0.1 (chosen with θ = 0 and early stopping on held-out rows by the
-    /// study in docs/defaults-study.md; the encoders keep 0 until their own study). Placed on the residual branch, as
+    /// study in docs/defaults-study.md; the encoders' study chose 0.1 for text from scratch and 0 for images). Placed on the residual branch, as
     /// BERT's and ViT's hidden dropout, rather than inside the experts: the gate and the expert FFNs see undropped activations, so routing and expert
     /// adaptation are not disturbed, and every block (dense or MoE) is regularised alike. The mask is drawn from a
     /// generator seeded by <see cref="Seed"/>, so a fit repeats exactly. The pretrained text encoder keeps its
@@ -73,7 +73,8 @@ public abstract class DynMoETrainerOptionsBase : TrainerInputBaseWithWeight
 
     /// <summary>Top-any: initial threshold θ of every expert (and of an added one): an expert fires for a token when their cosine exceeds θ.
     /// Default 0, the paper's value, chosen quality-first by the study in docs/defaults-study.md (0.25 activated fewer experts
-    /// but ranked lower on the selection collection); 0 activates about half of the experts at initialization.</summary>
+    /// but ranked lower on the selection collection); 0 activates about half of the experts at initialization. The image
+    /// classifier's default is 0.25 (its own study: level in quality with 0, under half the activated experts).</summary>
     public float ThresholdInitialization = 0f;
 
     /// <summary>Top-any: the feed-forward weights an added expert starts from (default <see cref="NewExpertInitialization.Random"/>).</summary>

@@ -114,6 +114,13 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
         {
             var ml = new MLContext(_settings.Seed);
             var task = ds.Task;
+            bool image = ds.ImageHeight != 0 || ds.ImageWidth != 0 || ds.Channels != 0;
+            if (image && (ds.ImageHeight <= 0 || ds.ImageWidth <= 0 || ds.Channels < 0))
+                throw new ArgumentException($"Data set '{ds.Name}': ImageHeight and ImageWidth must both be positive for an image data set (Channels 0 or more); got {ds.ImageHeight}×{ds.ImageWidth}×{ds.Channels}. Leave all three 0 for tabular or text data.");
+            if (image && ds.TextColumnName is not null)
+                throw new ArgumentException($"Data set '{ds.Name}': an image data set has pixels, not the text column '{ds.TextColumnName}'. Set either TextColumnName or the image size.");
+            if (image && task != ExperimentTask.MulticlassClassification)
+                throw new ArgumentException($"Data set '{ds.Name}': image data sets are multiclass (the image trainer classifies into any number of classes); got {task}. Use ExperimentTask.MulticlassClassification with a key label.");
             var labelCol = ds.Data.Schema.GetColumnOrNull(ds.LabelColumnName)
                 ?? throw new ArgumentException($"Data set '{ds.Name}' has no label column '{ds.LabelColumnName}'.");
             IDataView data = ds.Data;
@@ -128,9 +135,6 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
             var splits = MakeSplits(labels, _settings.Folds, _settings.Repeats, _settings.Seed, numeric);
             var folds = splits.Select(test => (Train: (IDataView)new RowSubsetDataView(data, test.Select(t => !t).ToArray()), Test: (IDataView)new RowSubsetDataView(data, test))).ToArray();
 
-            bool image = ds.ImageHeight > 0 || ds.ImageWidth > 0;
-            if (image && (ds.ImageHeight <= 0 || ds.ImageWidth <= 0 || ds.TextColumnName is not null || task != ExperimentTask.MulticlassClassification))
-                throw new ArgumentException($"Data set '{ds.Name}': an image data set needs both ImageHeight and ImageWidth, no text column, and a multiclass task (got {ds.ImageHeight}×{ds.ImageWidth}, {task}).");
             var experimentSettings = new DynMoEExperimentSettings
             {
                 LabelColumnName = ds.LabelColumnName,
@@ -441,6 +445,8 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
                 ["repeats"] = settings.Repeats.ToString(CultureInfo.InvariantCulture),
                 ["seed"] = settings.Seed.ToString(CultureInfo.InvariantCulture),
                 ["epochs"] = settings.NumberOfEpochs.ToString(CultureInfo.InvariantCulture),
+                ["textEpochs"] = settings.TextEpochs.ToString(CultureInfo.InvariantCulture),
+                ["imageEpochs"] = settings.ImageEpochs.ToString(CultureInfo.InvariantCulture),
                 ["dataSets"] = dataSets.Length.ToString(CultureInfo.InvariantCulture),
                 ["tie"] = "|mean paired difference| < one standard error (Nadeau-Bengio corrected)",
             };

@@ -158,6 +158,7 @@ public sealed class BenchmarkCommandTests
             (new[] { iris, "--image-size", "3x3" }, $"--image-size 3x3 needs the file's feature columns to be a multiple of 9 pixel numbers; '{iris}' has 4 numeric and 0 other feature columns."),
             (new[] { iris, "--image-size", "2x2", "--task", "binary" }, "--image-size trains multiclass image classifiers; --task binary does not apply (a two-class image set is trained as multiclass)."),
             (new[] { iris, "--image-size", "2x2", "--image-epochs", "0" }, "--image-epochs must be at least 1; got 0."),
+            (new[] { iris, "--image-size", "2x2", "--text-encoder", "minilm" }, "--text-encoder and --maximum-sequence-length describe text data sets; --image-size reads every data set as images. Pass one or the other."),
             (new[] { iris, "--image-size", "2by2" }, "--image-size '2by2' is not HxW or HxWxC with positive whole numbers, e.g. 28x28 or 32x32x3."),
         };
         foreach (var (args, error) in cases)

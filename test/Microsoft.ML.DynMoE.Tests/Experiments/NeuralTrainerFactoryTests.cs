@@ -40,10 +40,10 @@ public sealed class NeuralTrainerFactoryTests
         // A variant that asks for the tabular defaults' values gets them, even where they equal the tabular default.
         var changed = TextOptions(o =>
         {
-            foreach (var variant in DynMoEVariantCatalog.Parse("dropout-0.1+validation-es+theta-0.25"))
+            foreach (var variant in DynMoEVariantCatalog.Parse("dropout-0.2+validation-es+theta-0.25"))
                 variant.Configure(o);
         });
-        Assert.AreEqual(0.1f, changed.Dropout);
+        Assert.AreEqual(0.2f, changed.Dropout);
         Assert.AreEqual(0.1f, changed.ValidationFraction);
         Assert.AreEqual(5, changed.EarlyStoppingPatience);
         Assert.AreEqual(0.25f, changed.ThresholdInitialization);

@@ -128,6 +128,7 @@ public sealed class DynMoEBenchmarkTests
             var trainer = fold.MulticlassClassification.Trainers.DynMoEImageClassification(new DynMoEImageClassificationTrainer.Options
             {
                 ImageHeight = 8, ImageWidth = 8, NumberOfEpochs = 2, ModelDimension = 16, ExpertHiddenDimension = 16, NumberOfLayers = 1, Seed = 4 + s,
+                Device = DynMoEDevice.Cpu,
             });
             var train = new Microsoft.ML.DynMoE.Training.RowSubsetDataView(data, splits[s].Select(t => !t).ToArray());
             var test = new Microsoft.ML.DynMoE.Training.RowSubsetDataView(data, splits[s]);
@@ -156,7 +157,10 @@ public sealed class DynMoEBenchmarkTests
         Assert.AreEqual(0.2f, second.Dropout);
         Assert.AreEqual(0.25f, second.ThresholdInitialization);
         Assert.AreEqual(0.1f, defaults.Dropout, "the tabular default");
-        Assert.AreEqual(0f, new DynMoEMulticlassTextClassificationTrainer.Options().Dropout, "the encoders' default");
+        Assert.AreEqual(0.1f, new DynMoEMulticlassTextClassificationTrainer.Options().Dropout, "the text default (encoders' study)");
+        Assert.AreEqual(0f, new DynMoEImageClassificationTrainer.Options().Dropout, "the image default");
+        Assert.AreEqual(0.25f, new DynMoEImageClassificationTrainer.Options().ThresholdInitialization, "the image default (encoders' study)");
+        Assert.AreEqual(0f, new DynMoEBinaryTextClassificationTrainer.Options().ThresholdInitialization, "the text default");
     }
 
     [TestMethod]

@@ -68,8 +68,18 @@ def read_category(path):
     return [clean(p) for p in parts]
 
 
+EXPECTED_MD5 = "9ccec1f59f75c794dceaa157f931ea3f"  # fortunes_1%3a1.99.1-7.3_all.deb, as SOURCE.md records
+EXPECTED_ROWS = 4462
+
+
 def main():
     deb = sys.argv[1]
+    import hashlib
+    with open(deb, "rb") as f:
+        md5 = hashlib.md5(f.read()).hexdigest()
+    if md5 != EXPECTED_MD5:
+        # Another package version gives another corpus; the study's figures are for this one.
+        sys.exit(f"{deb}: md5 {md5}, expected {EXPECTED_MD5} (Debian fortunes 1:1.99.1-7.3). Fetch that version: apt-get download fortunes=1:1.99.1-7.3")
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(["dpkg-deb", "-x", deb, tmp], check=True)
         base = os.path.join(tmp, "usr", "share", "games", "fortunes")
@@ -123,6 +133,8 @@ def main():
     with open(os.path.join(OUT_DIR, "data.csv"), "w", encoding="utf-8", newline="") as f:
         f.write(buf.getvalue())
 
+    if len(rows) != EXPECTED_ROWS:
+        sys.exit(f"built {len(rows)} rows, expected {EXPECTED_ROWS}: the conversion no longer reproduces the study's corpus")
     cnt = Counter(c for c, _ in rows)
     nw = [len(d.split()) for _, d in rows]
     print("per file (split pieces / non-empty):", stats)

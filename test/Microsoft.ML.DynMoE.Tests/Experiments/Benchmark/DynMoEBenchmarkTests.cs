@@ -139,7 +139,10 @@ public sealed class DynMoEBenchmarkTests
         // An image set must be a multiclass one with both sides given.
         var binary = new BenchmarkDataSet { Name = "digits", Data = data, Task = ExperimentTask.BinaryClassification, ImageHeight = 8, ImageWidth = 8 };
         var ex = Assert.ThrowsExactly<ArgumentException>(() => new DynMoEBenchmark(settings).Run(new[] { binary }));
-        Assert.AreEqual("Data set 'digits': an image data set needs both ImageHeight and ImageWidth, no text column, and a multiclass task (got 8×8, BinaryClassification).", ex.Message);
+        Assert.AreEqual("Data set 'digits': image data sets are multiclass (the image trainer classifies into any number of classes); got BinaryClassification. Use ExperimentTask.MulticlassClassification with a key label.", ex.Message);
+        var oneSide = new BenchmarkDataSet { Name = "digits", Data = data, Task = ExperimentTask.MulticlassClassification, ImageHeight = -8, ImageWidth = 8 };
+        ex = Assert.ThrowsExactly<ArgumentException>(() => new DynMoEBenchmark(settings).Run(new[] { oneSide }));
+        Assert.AreEqual("Data set 'digits': ImageHeight and ImageWidth must both be positive for an image data set (Channels 0 or more); got -8×8×0. Leave all three 0 for tabular or text data.", ex.Message);
     }
 
     [TestMethod]

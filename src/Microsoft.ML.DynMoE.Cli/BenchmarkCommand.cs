@@ -225,7 +225,6 @@ namespace Microsoft.ML.DynMoE.Cli
                 s.MaximumSequenceLength = a.MaximumSequenceLength;
             };
             settings.Notes["textEncoder"] = encoder.ToString();
-            settings.Notes["textEpochs"] = a.TextEpochs.ToString(CultureInfo.InvariantCulture);
             if (image is not null)
                 settings.Notes["imageSize"] = image.Value.ToString();
             settings.Notes["maximumSequenceLength"] = a.MaximumSequenceLength?.ToString(CultureInfo.InvariantCulture) ?? "default";

@@ -1,4 +1,5 @@
 using Microsoft.ML.DynMoE.Pretrained;
+using Microsoft.ML.Transforms.Text;
 
 namespace Microsoft.ML.DynMoE;
 
@@ -81,6 +82,13 @@ public abstract class DynMoETextOptionsBase : DynMoEEncoderOptionsBase
     /// <summary>Tokens seen fewer times in the training texts map to the unknown token (default 2).</summary>
     public int MinimumTokenCount = 2;
 
+    /// <summary>
+    /// How the encoder from scratch folds case before tokenizing, as <c>FeaturizeText</c>'s option of the same name
+    /// (default <see cref="TextNormalizingEstimator.CaseMode.None"/>: the text as written). A pretrained encoder follows
+    /// its vocabulary's casing (<see cref="PretrainedLowerCase"/>) instead.
+    /// </summary>
+    public TextNormalizingEstimator.CaseMode CaseMode = TextNormalizingEstimator.CaseMode.None;
+
     internal override void Validate()
     {
         base.Validate();
@@ -102,5 +110,6 @@ public abstract class DynMoETextOptionsBase : DynMoEEncoderOptionsBase
             nameof(PretrainedLearningRateMultiplier), PretrainedLearningRateMultiplier, "must be in (0, 1]");
         Check(Enum.IsDefined(Truncation), nameof(Truncation), Truncation, "must be Head or HeadAndTail");
         Check(MinimumTokenCount >= 1, nameof(MinimumTokenCount), MinimumTokenCount, "must be at least 1");
+        Check(Enum.IsDefined(CaseMode), nameof(CaseMode), CaseMode, "must be Lower, Upper or None");
     }
 }

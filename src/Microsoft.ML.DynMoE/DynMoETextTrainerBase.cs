@@ -34,6 +34,7 @@ public abstract class DynMoETextTrainerBase<TOptions> : DynMoEEncoderTrainerBase
         var columns = new List<DataViewSchema.Column> { trainData.Schema[Settings.Sentence1ColumnName] };
         if (Settings.Sentence2ColumnName is string second)
             columns.Add(trainData.Schema[second]);
+        var normalization = new TextNormalization(Settings.CaseMode, LeadingSpace: true);
         var counts = new Dictionary<int, int>();
         long rows = 0;
         using (var cursor = trainData.GetRowCursor(columns))
@@ -47,14 +48,14 @@ public abstract class DynMoETextTrainerBase<TOptions> : DynMoEEncoderTrainerBase
                 foreach (var getter in getters)
                 {
                     getter(ref text);
-                    foreach (int id in TextVocabulary.TokenizeToBaseIds(text.ToString()))
+                    foreach (int id in TextVocabulary.TokenizeToBaseIds(text.ToString(), normalization))
                         counts[id] = counts.TryGetValue(id, out int c) ? c + 1 : 1;
                 }
             }
         }
 
-        var vocabulary = TextVocabulary.FromCounts(counts, Settings.MinimumTokenCount);
-        channel.Info(MessageSensitivity.None, $"DynMoE text vocabulary: {vocabulary.Size} ids ({counts.Count} distinct cl100k_base tokens in {rows} training texts, kept those seen at least {Settings.MinimumTokenCount} times).");
+        var vocabulary = TextVocabulary.FromCounts(counts, Settings.MinimumTokenCount, normalization);
+        channel.Info(MessageSensitivity.None, $"DynMoE text vocabulary: {vocabulary.Size} ids ({counts.Count} distinct cl100k_base tokens in {rows} training texts, case {Settings.CaseMode}, kept those seen at least {Settings.MinimumTokenCount} times).");
         return new TextSequenceInput(Settings.Sentence1ColumnName, Settings.Sentence2ColumnName, Settings.EffectiveMaximumSequenceLength, Settings.Truncation, vocabulary);
     }
 

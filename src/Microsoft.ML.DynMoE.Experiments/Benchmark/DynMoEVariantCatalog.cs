@@ -1,3 +1,4 @@
+using Microsoft.ML.Transforms.Text;
 
 namespace Microsoft.ML.DynMoE.Experiments.Benchmark
 {
@@ -33,6 +34,8 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
                 o.EarlyStoppingPatience = 0;
                 o.Dropout = 0f;
             }),
+            ("case-lower", "text from scratch is lower-cased before it is tokenized (CaseMode = Lower)", o => Text(o, "case-lower").CaseMode = TextNormalizingEstimator.CaseMode.Lower),
+            ("case-none", "text from scratch is tokenized in its own case (CaseMode = None)", o => Text(o, "case-none").CaseMode = TextNormalizingEstimator.CaseMode.None),
             ("experts-max-8", "at most 8 experts per layer (MaximumExperts = 8)", o => o.MaximumExperts = 8),
             (FrozenEncoder, "text with a pretrained encoder: train only a DynMoE head on the frozen encoder's sentence embeddings (FineTuning = FrozenEncoder)", o =>
             {
@@ -42,8 +45,13 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
             }),
         };
 
-        // Text with a pretrained encoder only, so 'all' (an ablation over any data) leaves it out.
+        // Text-only variants, so 'all' (an ablation over any data) leaves them out.
         private const string FrozenEncoder = "frozen-encoder";
+        private static readonly string[] TextOnly = { FrozenEncoder, "case-lower", "case-none" };
+
+        private static DynMoETextOptionsBase Text(DynMoETrainerOptionsBase options, string variant)
+            => options as DynMoETextOptionsBase
+               ?? throw new ArgumentException($"The variant '{variant}' applies to text candidates (a data set with a text column).");
 
         /// <summary>Known variant names.</summary>
         public static IReadOnlyList<string> Names => Entries.Select(e => e.Name).ToArray();
@@ -58,7 +66,7 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
             ArgumentNullException.ThrowIfNull(names);
             var wanted = names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             if (wanted.Length == 1 && wanted[0].Equals("all", StringComparison.OrdinalIgnoreCase))
-                return Entries.Where(e => e.Name != FrozenEncoder).Select(e => new DynMoEVariant(e.Name, e.Configure)).ToArray();
+                return Entries.Where(e => !TextOnly.Contains(e.Name)).Select(e => new DynMoEVariant(e.Name, e.Configure)).ToArray();
             var result = new List<DynMoEVariant>();
             foreach (var w in wanted)
             {

@@ -21,6 +21,7 @@ internal abstract class SequenceInput
     private protected const int ImageKind = 2;
     private protected const int PretrainedTextKind = 3;
     private protected const int TokenColumnKind = 4;
+    private protected const int NormalizedTextKind = 5; // text whose tokenizer normalises first; TextKind is the older, as-written one
 
     /// <summary>The number a saved model records for this input kind.</summary>
     private protected abstract int Kind { get; }
@@ -64,7 +65,8 @@ internal abstract class SequenceInput
         int kind = reader.ReadInt32();
         return kind switch
         {
-            TextKind => TextSequenceInput.Load(reader),
+            TextKind => TextSequenceInput.Load(reader, normalized: false),
+            NormalizedTextKind => TextSequenceInput.Load(reader, normalized: true),
             ImageKind => ImageSequenceInput.Load(reader),
             PretrainedTextKind => Pretrained.BertSequenceInput.Load(reader),
             TokenColumnKind => TokenColumnSequenceInput.Load(reader),

@@ -5,7 +5,11 @@ using static TorchSharp.torch;
 
 namespace Microsoft.ML.DynMoE.Text;
 
-/// <summary>One text column, or a sentence pair joined by the separator, as compact token ids (at most MaximumSequenceLength).</summary>
+/// <summary>
+/// One text column, or a sentence pair joined by the separator, as compact token ids (at most MaximumSequenceLength).
+/// Saved as <see cref="SequenceInput.NormalizedTextKind"/>, which records the vocabulary's normalisation; files of the
+/// older <see cref="SequenceInput.TextKind"/> load with <see cref="TextNormalization.AsWritten"/>.
+/// </summary>
 internal sealed class TextSequenceInput(string sentence1, string? sentence2, int maximumLength, TextTruncation truncation, TextVocabulary vocabulary)
     : TextColumnsInput(sentence1, sentence2, maximumLength)
 {
@@ -28,7 +32,7 @@ internal sealed class TextSequenceInput(string sentence1, string? sentence2, int
 
     public override string? DescribeToken(int value) => Vocabulary.Describe(value);
 
-    private protected override int Kind => TextKind;
+    private protected override int Kind => NormalizedTextKind;
 
     public override void CheckEmbedding(CompiledInputEmbedding embedding)
     {
@@ -40,15 +44,18 @@ internal sealed class TextSequenceInput(string sentence1, string? sentence2, int
     {
         SaveColumns(writer);
         writer.Write((int)Truncation);
+        Vocabulary.Normalization.Save(writer);
         Vocabulary.Save(writer);
     }
 
-    public static new TextSequenceInput Load(BinaryReader reader)
+    /// <summary>Reads what <see cref="SaveCore"/> wrote; <paramref name="normalized"/> is false for the older kind, which has no normalisation.</summary>
+    public static TextSequenceInput Load(BinaryReader reader, bool normalized)
     {
         var (sentence1, sentence2, maximum) = LoadColumns(reader);
         var truncation = (TextTruncation)reader.ReadInt32();
         if (maximum < 1 || maximum > 1 << 16 || !Enum.IsDefined(truncation))
             throw new InvalidDataException($"The DynMoE text model records a maximum length of {maximum} and truncation {(int)truncation}; the file is damaged.");
-        return new TextSequenceInput(sentence1, sentence2, maximum, truncation, TextVocabulary.Load(reader));
+        var normalization = normalized ? TextNormalization.Load(reader) : TextNormalization.AsWritten;
+        return new TextSequenceInput(sentence1, sentence2, maximum, truncation, TextVocabulary.Load(reader, normalization));
     }
 }

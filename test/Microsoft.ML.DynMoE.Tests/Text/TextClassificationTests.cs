@@ -9,6 +9,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.DynMoE.Layers;
 using Microsoft.ML.DynMoE.Sequence;
 using Microsoft.ML.DynMoE.Text;
+using Microsoft.ML.Transforms.Text;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 
 namespace Microsoft.ML.DynMoE.Tests.Text;
@@ -145,6 +146,39 @@ public sealed class TextClassificationTests
             CollectionAssert.AreEqual(Scores(_small, data), Scores(loaded, data));
             Assert.IsInstanceOfType<DynMoEEncoderTransformer>(loaded);
             Assert.AreEqual(_small.Model.Routing.MeanActivatedExpertsPerToken, ((DynMoEEncoderTransformer)loaded).Model.Routing.MeanActivatedExpertsPerToken);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [TestMethod]
+    public void LowerCaseModeScoresEveryCasingOfATextAlikeAlsoAfterReloading()
+    {
+        var options = SmallOptions<DynMoEBinaryTextClassificationTrainer.Options>();
+        options.NumberOfEpochs = 1;
+        options.CaseMode = TextNormalizingEstimator.CaseMode.Lower;
+        var model = _ml.BinaryClassification.Trainers.DynMoETextClassification(options).Fit(_ml.Data.TakeRows(_spam, 200));
+        var data = _ml.Data.LoadFromEnumerable(new[]
+        {
+            new Message { Text = "FREE money, click here" },
+            new Message { Text = "free MONEY, Click Here" },
+            new Message { Text = "Meeting moved to Tuesday" },
+            new Message { Text = "meeting moved to tuesday" },
+        });
+        var scores = Scores(model, data);
+        Assert.AreEqual(scores[0], scores[1]);
+        Assert.AreEqual(scores[2], scores[3]);
+        Assert.AreNotEqual(scores[0], scores[2]);
+        var asWritten = Scores(_small, data);
+        Assert.AreNotEqual(asWritten[0], asWritten[1], "the default keeps case, so the two spellings differ there");
+
+        string path = Path.Combine(Path.GetTempPath(), $"dynmoe-text-case-{Guid.NewGuid():N}.zip");
+        try
+        {
+            _ml.Model.Save(model, data.Schema, path);
+            CollectionAssert.AreEqual(scores, Scores(new MLContext(seed: 3).Model.Load(path, out _), data));
         }
         finally
         {
@@ -294,6 +328,10 @@ public sealed class TextClassificationTests
 
         var heads = Assert.Throws<ArgumentOutOfRangeException>(() => _ml.BinaryClassification.Trainers.DynMoETextClassification(new DynMoEBinaryTextClassificationTrainer.Options { ModelDimension = 30, NumberOfHeads = 4 }));
         Assert.AreEqual("NumberOfHeads", heads.ParamName);
+
+        var caseMode = Assert.Throws<ArgumentOutOfRangeException>(() => _ml.BinaryClassification.Trainers.DynMoETextClassification(new DynMoEBinaryTextClassificationTrainer.Options { CaseMode = (TextNormalizingEstimator.CaseMode)7 }));
+        Assert.AreEqual("CaseMode", caseMode.ParamName);
+        StringAssert.StartsWith(caseMode.Message, "CaseMode must be Lower, Upper or None.");
 
         var oneClass = _ml.Data.FilterByCustomPredicate<Message>(_ml.Data.TakeRows(_spam, 100), m => m.Label);
         var single = Assert.Throws<InvalidOperationException>(() => _ml.BinaryClassification.Trainers.DynMoETextClassification(SmallOptions<DynMoEBinaryTextClassificationTrainer.Options>()).Fit(oneClass));

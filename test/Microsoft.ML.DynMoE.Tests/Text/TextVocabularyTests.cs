@@ -2,7 +2,9 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using Microsoft.ML.DynMoE.Sequence;
 using Microsoft.ML.DynMoE.Text;
+using Microsoft.ML.Transforms.Text;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 
 namespace Microsoft.ML.DynMoE.Tests.Text;
@@ -10,15 +12,19 @@ namespace Microsoft.ML.DynMoE.Tests.Text;
 [TestClass]
 public sealed class TextVocabularyTests
 {
-    /// <summary>A vocabulary holding every tiktoken id of <paramref name="texts"/>.</summary>
-    private static TextVocabulary VocabularyOf(params string[] texts)
+    private static readonly TextNormalization AsWritten = TextNormalization.AsWritten;
+
+    /// <summary>A vocabulary holding every tiktoken id of <paramref name="texts"/> after <paramref name="normalization"/>.</summary>
+    private static TextVocabulary VocabularyOf(TextNormalization normalization, params string[] texts)
     {
         var counts = new Dictionary<int, int>();
         foreach (var text in texts)
-            foreach (int id in TextVocabulary.TokenizeToBaseIds(text))
+            foreach (int id in TextVocabulary.TokenizeToBaseIds(text, normalization))
                 counts[id] = counts.GetValueOrDefault(id) + 1;
-        return TextVocabulary.FromCounts(counts, 1);
+        return TextVocabulary.FromCounts(counts, 1, normalization);
     }
+
+    private static TextVocabulary VocabularyOf(params string[] texts) => VocabularyOf(AsWritten, texts);
 
     private static int[] Encode(TextVocabulary vocabulary, string? first, string? second, int budget, TextTruncation truncation = TextTruncation.Head)
     {
@@ -30,10 +36,10 @@ public sealed class TextVocabularyTests
     [TestMethod]
     public void CompactIdsFollowTiktokenOrderAfterTheThreeSpecialIds()
     {
-        var ids = TextVocabulary.TokenizeToBaseIds(" hello world hello");
+        var ids = TextVocabulary.TokenizeToBaseIds(" hello world hello", AsWritten);
         Assert.HasCount(3, ids);
         Assert.AreEqual(ids[0], ids[2], "the same word piece gets the same id");
-        var vocabulary = TextVocabulary.FromCounts(new Dictionary<int, int> { [ids[0]] = 2, [ids[1]] = 1 }, minimumCount: 2);
+        var vocabulary = TextVocabulary.FromCounts(new Dictionary<int, int> { [ids[0]] = 2, [ids[1]] = 1 }, minimumCount: 2, AsWritten);
         Assert.AreEqual(4, vocabulary.Size, "padding, unknown, separator and the one id seen twice");
         CollectionAssert.AreEqual(new[] { 3, TextVocabulary.UnknownId, 3 }, Encode(vocabulary, " hello world hello", null, 10));
         Assert.AreEqual(" hello", vocabulary.Describe(3), "a word piece keeps its leading space");
@@ -87,7 +93,7 @@ public sealed class TextVocabularyTests
         using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
             vocabulary.Save(writer);
         stream.Position = 0;
-        var loaded = TextVocabulary.Load(new BinaryReader(stream));
+        var loaded = TextVocabulary.Load(new BinaryReader(stream), AsWritten);
         CollectionAssert.AreEqual(Encode(vocabulary, "the lazy fox", null, 8), Encode(loaded, "the lazy fox", null, 8));
 
         using var damaged = new MemoryStream();
@@ -99,7 +105,62 @@ public sealed class TextVocabularyTests
             writer.Write(40);
         }
         damaged.Position = 0;
-        var error = Assert.Throws<InvalidDataException>(() => TextVocabulary.Load(new BinaryReader(damaged)));
+        var error = Assert.Throws<InvalidDataException>(() => TextVocabulary.Load(new BinaryReader(damaged), AsWritten));
         StringAssert.Contains(error.Message, "strictly increasing");
+    }
+
+    [TestMethod]
+    public void NormalizationFoldsCaseAndGivesTheFirstWordItsInSentenceId()
+    {
+        var lower = new TextNormalization(TextNormalizingEstimator.CaseMode.Lower, LeadingSpace: true);
+        Assert.AreEqual(" great movie", lower.Apply("Great Movie"));
+        Assert.AreEqual(" GREAT MOVIE", new TextNormalization(TextNormalizingEstimator.CaseMode.Upper, true).Apply("Great movie"));
+        Assert.AreEqual(" Great movie", new TextNormalization(TextNormalizingEstimator.CaseMode.None, true).Apply("Great movie"));
+        Assert.AreEqual("\tgreat", lower.Apply("\tGreat"), "a text that starts with white space gets no extra space");
+        Assert.AreEqual("", lower.Apply(""));
+        Assert.AreEqual("Great Movie", AsWritten.Apply("Great Movie"));
+
+        // As written, the sentence-initial, capitalised word is another id than the same word inside a sentence.
+        var initial = TextVocabulary.TokenizeToBaseIds("Great", AsWritten);
+        var inside = TextVocabulary.TokenizeToBaseIds(" great", AsWritten);
+        CollectionAssert.AreNotEqual(inside.ToArray(), initial.ToArray());
+        CollectionAssert.AreEqual(inside.ToArray(), TextVocabulary.TokenizeToBaseIds("Great", lower).ToArray());
+        CollectionAssert.AreEqual(inside.ToArray(), TextVocabulary.TokenizeToBaseIds("GREAT", lower).ToArray());
+
+        var vocabulary = VocabularyOf(lower, "Great movie", "the GREAT wall");
+        CollectionAssert.AreEqual(Encode(vocabulary, "great Movie", null, 8), Encode(vocabulary, "GREAT MOVIE", null, 8));
+        CollectionAssert.DoesNotContain(Encode(vocabulary, "GREAT MOVIE", null, 8), TextVocabulary.UnknownId, "every word of the fitted texts is known in any case");
+        CollectionAssert.AreEqual(Encode(vocabulary, " great", " movie", 8), Encode(vocabulary, "Great", "Movie", 8), "both texts of a pair are normalised");
+    }
+
+    [TestMethod]
+    public void TheInputRecordsItsNormalizationAndOlderFilesLoadAsWritten()
+    {
+        var lower = new TextNormalization(TextNormalizingEstimator.CaseMode.Lower, LeadingSpace: true);
+        var input = new TextSequenceInput("Text", null, 16, TextTruncation.Head, VocabularyOf(lower, "Free money now"));
+        byte[] bytes = Write(input.Save);
+        Assert.AreEqual(5, BitConverter.ToInt32(bytes, 0), "kind 5: text with a normalising tokenizer");
+        var loaded = (TextSequenceInput)SequenceInput.Load(new BinaryReader(new MemoryStream(bytes)));
+        Assert.AreEqual(lower, loaded.Vocabulary.Normalization);
+        CollectionAssert.AreEqual(Encode(input.Vocabulary, "FREE money", null, 8), Encode(loaded.Vocabulary, "FREE money", null, 8));
+
+        // A kind-1 file is the same bytes without the normalisation (an int and a bool before the vocabulary).
+        int vocabularyStart = bytes.Length - Write(input.Vocabulary.Save).Length;
+        byte[] legacy = BitConverter.GetBytes(1).Concat(bytes.Skip(4).Take(vocabularyStart - 4 - 5)).Concat(bytes.Skip(vocabularyStart)).ToArray();
+        var old = (TextSequenceInput)SequenceInput.Load(new BinaryReader(new MemoryStream(legacy)));
+        Assert.AreEqual(TextNormalization.AsWritten, old.Vocabulary.Normalization);
+        Assert.AreEqual(input.Vocabulary.Size, old.Vocabulary.Size);
+
+        bytes[vocabularyStart - 5] = 9;
+        var error = Assert.Throws<InvalidDataException>(() => SequenceInput.Load(new BinaryReader(new MemoryStream(bytes))));
+        Assert.AreEqual("The DynMoE text model records case mode 9; the file is damaged or from a newer version.", error.Message);
+    }
+
+    private static byte[] Write(Action<BinaryWriter> save)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+            save(writer);
+        return stream.ToArray();
     }
 }

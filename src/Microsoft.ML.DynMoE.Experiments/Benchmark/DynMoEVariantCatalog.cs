@@ -34,8 +34,8 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
                 o.EarlyStoppingPatience = 0;
                 o.Dropout = 0f;
             }),
-            ("case-lower", "text from scratch is lower-cased before it is tokenized (CaseMode = Lower)", o => Text(o, "case-lower").CaseMode = TextNormalizingEstimator.CaseMode.Lower),
-            ("case-none", "text from scratch is tokenized in its own case (CaseMode = None)", o => Text(o, "case-none").CaseMode = TextNormalizingEstimator.CaseMode.None),
+            ("case-lower", "text from scratch is lower-cased before it is tokenized, the default (CaseMode = Lower)", o => Text(o, "case-lower").CaseMode = TextNormalizingEstimator.CaseMode.Lower),
+            ("case-none", "text from scratch is tokenized in its own case, the default before the defaults study (CaseMode = None)", o => Text(o, "case-none").CaseMode = TextNormalizingEstimator.CaseMode.None),
             ("experts-max-8", "at most 8 experts per layer (MaximumExperts = 8)", o => o.MaximumExperts = 8),
             (FrozenEncoder, "text with a pretrained encoder: train only a DynMoE head on the frozen encoder's sentence embeddings (FineTuning = FrozenEncoder)", o =>
             {

@@ -4,6 +4,7 @@ using System.Linq;
 using Microsoft.ML.DynMoE.Experiments;
 using Microsoft.ML.DynMoE.Experiments.Benchmark;
 using Microsoft.ML.DynMoE.Tests.Experiments;
+using Microsoft.ML.Transforms.Text;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 
 namespace Microsoft.ML.DynMoE.Tests.Experiments.Benchmark;
@@ -177,5 +178,23 @@ public sealed class DynMoEBenchmarkTests
 
         var ex = Assert.ThrowsExactly<ArgumentException>(() => frozen.Configure(new DynMoEBinaryTrainer.Options()));
         Assert.AreEqual("The variant 'frozen-encoder' applies to text candidates with a pretrained encoder (dynmoe benchmark --text-encoder minilm).", ex.Message);
+    }
+
+    [TestMethod]
+    public void CaseVariantsSetTheTextCaseModeAndAreLeftOutOfAll()
+    {
+        Assert.AreEqual(TextNormalizingEstimator.CaseMode.Lower, new DynMoEBinaryTextClassificationTrainer.Options().CaseMode, "the text default (encoders' study)");
+        var text = new DynMoEMulticlassTextClassificationTrainer.Options();
+        DynMoEVariantCatalog.Parse("case-none").Single().Configure(text);
+        Assert.AreEqual(TextNormalizingEstimator.CaseMode.None, text.CaseMode);
+        DynMoEVariantCatalog.Parse("case-lower").Single().Configure(text);
+        Assert.AreEqual(TextNormalizingEstimator.CaseMode.Lower, text.CaseMode);
+
+        var ex = Assert.ThrowsExactly<ArgumentException>(() => DynMoEVariantCatalog.Parse("case-none").Single().Configure(new DynMoEBinaryTrainer.Options()));
+        Assert.AreEqual("The variant 'case-none' applies to text candidates (a data set with a text column).", ex.Message);
+        var all = DynMoEVariantCatalog.Parse("all").Select(v => v.Name).ToArray();
+        CollectionAssert.DoesNotContain(all, "case-none");
+        CollectionAssert.DoesNotContain(all, "frozen-encoder");
+        CollectionAssert.Contains(all, "dropout-0.1");
     }
 }

@@ -37,7 +37,7 @@ public abstract class DynMoETextOptionsBase : DynMoEEncoderOptionsBase
     /// by the checkpoint's WordPiece vocabulary, every FFN of the blocks <see cref="DynMoEEncoderOptionsBase.MoELayers"/>
     /// chooses is upcycled into <see cref="DynMoETrainerOptionsBase.MaximumExperts"/> copies routed by
     /// <see cref="DynMoETrainerOptionsBase.Gating"/>, and a linear head reads the mean-pooled last hidden states. The
-    /// shape options (ModelDimension, NumberOfLayers, NumberOfHeads, ExpertHiddenDimension, MinimumTokenCount,
+    /// shape options (ModelDimension, NumberOfLayers, NumberOfHeads, ExpertHiddenDimension, MinimumTokenCount, CaseMode,
     /// Truncation, Pooling) then come from the checkpoint and are not used.
     /// </summary>
     public DynMoETextEncoder Encoder = DynMoETextEncoder.Scratch;

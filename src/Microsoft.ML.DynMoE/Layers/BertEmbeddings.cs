@@ -61,7 +61,8 @@ internal sealed class BertEmbeddings : nn.Module<Tensor, Tensor, Tensor>
         if (length > MaximumPositions)
             throw new ArgumentException($"The sequence has {length} tokens; the position table holds {MaximumPositions}.", nameof(ids));
         using var scope = NewDisposeScope();
-        var positions = torch.arange(length, dtype: ScalarType.Int64, device: ids.device).unsqueeze(0);
+        using Scalar end = length.ToScalar(); // held for the call (see TensorNumberOps)
+        var positions = torch.arange(end, dtype: ScalarType.Int64, device: ids.device).unsqueeze(0);
         var sum = TensorNumberOps.AddTensors(TensorNumberOps.AddTensors(Words.forward(ids), Positions.forward(positions)), TokenTypes.forward(tokenTypeIds));
         return Dropout.forward(Norm.forward(sum)).MoveToOuterDisposeScope();
     }

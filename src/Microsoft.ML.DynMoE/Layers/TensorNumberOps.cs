@@ -34,6 +34,13 @@ internal static class TensorNumberOps
 
     public static Tensor EqualTo(Tensor tensor, double other) => WithScalar(tensor, other, static (t, value) => t.eq(value));
 
+    /// <summary><c>tensor²</c>: TorchSharp's <c>square()</c> is <c>pow(2)</c> with an implicit Scalar.</summary>
+    public static Tensor Square(Tensor tensor)
+    {
+        using Scalar two = 2.ToScalar(); // integral, as square() passes it
+        return tensor.pow(two);
+    }
+
     public static Tensor MaskedFill(Tensor tensor, Tensor mask, double fill)
     {
         using Scalar value = fill.ToScalar();

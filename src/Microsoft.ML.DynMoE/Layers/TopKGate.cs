@@ -27,7 +27,7 @@ internal sealed class TopKGate : nn.Module<Tensor, Tensor, GateDecision>
         _k = k;
         _auxiliaryLoss = auxiliaryLoss;
         double bound = 1.0 / System.Math.Sqrt(modelDimension);
-        register_parameter("router_weights", new Parameter(torch.rand(modelDimension, slotCount, generator: generator).mul_(2 * bound).sub_(bound), true));
+        register_parameter("router_weights", new Parameter(TensorNumberOps.ScaleToSymmetric(torch.rand(modelDimension, slotCount, generator: generator), bound), true));
     }
 
     /// <summary>Router weights <c>[d, E]</c>.</summary>

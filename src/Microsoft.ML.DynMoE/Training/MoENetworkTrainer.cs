@@ -244,7 +244,7 @@ internal static class MoENetworkTrainer
         {
             TrainingObjective.CrossEntropy => nn.functional.cross_entropy(output, labels, reduction: nn.Reduction.None),
             TrainingObjective.BinaryCrossEntropy => nn.functional.binary_cross_entropy_with_logits(output.squeeze(1), labels, reduction: nn.Reduction.None),
-            _ => output.squeeze(1).sub(labels).square(),
+            _ => TensorNumberOps.Square(output.squeeze(1).sub(labels)),
         };
         return perRow.mul(weights).sum().div(TensorNumberOps.ClampMin(weights.sum(), 1e-12));
     }
@@ -267,7 +267,7 @@ internal static class MoENetworkTrainer
             {
                 TrainingObjective.CrossEntropy => output.argmax(1).eq(y).to_type(ScalarType.Float32).mul(w).sum().item<float>(),
                 TrainingObjective.BinaryCrossEntropy => TensorNumberOps.GreaterThan(output.squeeze(1), 0).to_type(ScalarType.Float32).eq(y).to_type(ScalarType.Float32).mul(w).sum().item<float>(),
-                _ => output.squeeze(1).sub(y).square().mul(w).sum().item<float>(),
+                _ => TensorNumberOps.Square(output.squeeze(1).sub(y)).mul(w).sum().item<float>(),
             };
         }
         network.train();

@@ -61,8 +61,8 @@ internal sealed class BertEmbeddings : nn.Module<Tensor, Tensor, Tensor>
         if (length > MaximumPositions)
             throw new ArgumentException($"The sequence has {length} tokens; the position table holds {MaximumPositions}.", nameof(ids));
         using var scope = NewDisposeScope();
-        using Scalar end = length.ToScalar(); // held for the call (see TensorNumberOps)
-        var positions = torch.arange(end, dtype: ScalarType.Int64, device: ids.device).unsqueeze(0);
+        using Scalar start = 0L.ToScalar(), end = length.ToScalar(), step = 1L.ToScalar(); // held for the call (see TensorNumberOps)
+        var positions = torch.arange(start, end, step, dtype: ScalarType.Int64, device: ids.device).unsqueeze(0);
         var sum = TensorNumberOps.AddTensors(TensorNumberOps.AddTensors(Words.forward(ids), Positions.forward(positions)), TokenTypes.forward(tokenTypeIds));
         return Dropout.forward(Norm.forward(sum)).MoveToOuterDisposeScope();
     }

@@ -28,7 +28,12 @@ internal static class TensorNumberOps
 
     public static Tensor Multiply(Tensor tensor, double factor) => WithScalar(tensor, factor, static (t, value) => t.mul(value));
 
-    public static Tensor Add(Tensor tensor, double addend) => WithScalar(tensor, addend, static (t, value) => t.add(value));
+    public static Tensor Add(Tensor tensor, double addend)
+    {
+        using Scalar value = addend.ToScalar();
+        using Scalar one = 1.ToScalar(); // add(Scalar) would pass an implicit alpha of 1
+        return tensor.add(value, one);
+    }
 
     public static Tensor GreaterThan(Tensor tensor, double threshold) => WithScalar(tensor, threshold, static (t, value) => t.gt(value));
 

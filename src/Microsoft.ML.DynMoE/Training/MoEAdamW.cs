@@ -17,7 +17,7 @@ internal sealed class MoEAdamW : IDisposable
     private readonly List<Entry> _entries = new();
     private readonly List<SlotGroup> _slotGroups = new();
     private readonly double _beta1, _beta2, _weightDecay;
-    private readonly Scalar _beta1Scalar, _oneMinusBeta1, _beta2Scalar, _oneMinusBeta2, _eps;
+    private readonly Scalar _beta1Scalar, _oneMinusBeta1, _beta2Scalar, _oneMinusBeta2, _eps, _one;
     private long _step;
 
     /// <summary>Creates the optimizer over parameter groups, each with a learning-rate multiplier.</summary>
@@ -33,6 +33,7 @@ internal sealed class MoEAdamW : IDisposable
         _beta2Scalar = beta2.ToScalar();
         _oneMinusBeta2 = (1 - beta2).ToScalar();
         _eps = eps.ToScalar();
+        _one = 1.ToScalar(); // add_(Scalar) would pass TorchSharp's own implicit alpha of 1
         var seen = new HashSet<IntPtr>();
         foreach (var (parameters, multiplier) in groups)
         {
@@ -134,7 +135,7 @@ internal sealed class MoEAdamW : IDisposable
                 double bias2Sqrt = Math.Sqrt(1 - Math.Pow(_beta2, _step));
                 using var bias2SqrtScalar = bias2Sqrt.ToScalar();
                 using var stepSize = (-lr / bias1).ToScalar();
-                var denom = e.ExpAvgSq.sqrt().div_(bias2SqrtScalar).add_(_eps);
+                var denom = e.ExpAvgSq.sqrt().div_(bias2SqrtScalar).add_(_eps, _one);
                 e.Parameter.addcdiv_(e.ExpAvg, denom, stepSize);
             }
             else
@@ -146,7 +147,7 @@ internal sealed class MoEAdamW : IDisposable
                 }
                 var shape = Enumerable.Repeat(1L, (int)e.Parameter.dim()).ToArray();
                 shape[e.SlotDimension] = e.Slots.Count;
-                var denom = e.ExpAvgSq.sqrt().div_(v.C2Sqrt.reshape(shape)).add_(_eps);
+                var denom = e.ExpAvgSq.sqrt().div_(v.C2Sqrt.reshape(shape)).add_(_eps, _one);
                 var update = e.ExpAvg.div(v.C1.reshape(shape)).div_(denom).mul_(v.Scale.reshape(shape));
                 using var negativeLr = (-lr).ToScalar();
                 e.Parameter.add_(update, negativeLr);
@@ -168,6 +169,7 @@ internal sealed class MoEAdamW : IDisposable
         _beta2Scalar.Dispose();
         _oneMinusBeta2.Dispose();
         _eps.Dispose();
+        _one.Dispose();
     }
 
     private sealed class Entry(Parameter parameter, double multiplier, Tensor expAvg, Tensor expAvgSq)

@@ -59,7 +59,7 @@ namespace Microsoft.ML.DynMoE.Cli
             var maxLength = new Option<int?>("--maximum-sequence-length") { Description = "Most tokens per text for the neural text candidates. Default: 256, or 128 with --text-encoder minilm." };
             var gridK = IntegerList("--grid-k", "The k values of the top-k grid, space- or comma-separated (default 1 2 4).");
             var gridExperts = IntegerList("--grid-experts", "The expert counts of the top-k grid, space- or comma-separated (default 4 8 16); pairs with k > experts are skipped.");
-            var variants = new Option<string?>("--variants") { Description = $"DynMoE configurations to run beside the defaults (an ablation): comma-separated names or 'all'. Known: {string.Join(", ", DynMoEVariantCatalog.Names)}." };
+            var variants = new Option<string?>("--variants") { Description = $"DynMoE configurations to run beside the defaults (an ablation): comma-separated names, names joined by '+' to combine, or 'all' (every variant but the text-only frozen-encoder, case-lower and case-none). Known: {string.Join(", ", DynMoEVariantCatalog.Names)}." };
             var dimension = new Option<int>("--model-dimension") { Description = "Residual width of the neural candidates; their expert width too on tabular data, twice it on text.", DefaultValueFactory = _ => 64 };
             var threads = new Option<int>("--threads") { Description = "CPU threads per neural fit.", DefaultValueFactory = _ => 1 };
             var parallel = new Option<int?>("--parallel") { Description = "Fits run at once, each on one thread (results do not depend on it). Default 1 (with --quick: 2 when the machine has 2 or more cores)." };

@@ -86,7 +86,8 @@ public abstract class DynMoETextOptionsBase : DynMoEEncoderOptionsBase
     /// How the encoder from scratch folds case before tokenizing, as <c>FeaturizeText</c>'s option of the same name
     /// (default <see cref="TextNormalizingEstimator.CaseMode.Lower"/>, chosen in the defaults study: on a small corpus
     /// a word's evidence is otherwise split over its capitalised and lower-case token ids; <see cref="TextNormalizingEstimator.CaseMode.None"/>
-    /// keeps the text as written). A pretrained encoder follows its vocabulary's casing (<see cref="PretrainedLowerCase"/>) instead.
+    /// keeps case). In every mode the text is started with a space, so its first word takes the id it has inside a
+    /// sentence. A pretrained encoder follows its vocabulary's casing (<see cref="PretrainedLowerCase"/>) instead.
     /// </summary>
     public TextNormalizingEstimator.CaseMode CaseMode = TextNormalizingEstimator.CaseMode.Lower;
 

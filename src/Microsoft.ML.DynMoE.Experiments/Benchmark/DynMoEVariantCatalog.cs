@@ -35,23 +35,19 @@ namespace Microsoft.ML.DynMoE.Experiments.Benchmark
                 o.Dropout = 0f;
             }),
             ("case-lower", "text from scratch is lower-cased before it is tokenized, the default (CaseMode = Lower)", o => Text(o, "case-lower").CaseMode = TextNormalizingEstimator.CaseMode.Lower),
-            ("case-none", "text from scratch is tokenized in its own case, the default before the defaults study (CaseMode = None)", o => Text(o, "case-none").CaseMode = TextNormalizingEstimator.CaseMode.None),
+            ("case-none", "text from scratch keeps its case (the leading space stays; CaseMode = None)", o => Text(o, "case-none").CaseMode = TextNormalizingEstimator.CaseMode.None),
             ("experts-max-8", "at most 8 experts per layer (MaximumExperts = 8)", o => o.MaximumExperts = 8),
             (FrozenEncoder, "text with a pretrained encoder: train only a DynMoE head on the frozen encoder's sentence embeddings (FineTuning = FrozenEncoder)", o =>
-            {
-                if (o is not DynMoETextOptionsBase text)
-                    throw new ArgumentException("The variant 'frozen-encoder' applies to text candidates with a pretrained encoder (dynmoe benchmark --text-encoder minilm).");
-                text.FineTuning = DynMoEFineTuning.FrozenEncoder;
-            }),
+                Text(o, FrozenEncoder, " with a pretrained encoder (dynmoe benchmark --text-encoder minilm)").FineTuning = DynMoEFineTuning.FrozenEncoder),
         };
 
         // Text-only variants, so 'all' (an ablation over any data) leaves them out.
         private const string FrozenEncoder = "frozen-encoder";
         private static readonly string[] TextOnly = { FrozenEncoder, "case-lower", "case-none" };
 
-        private static DynMoETextOptionsBase Text(DynMoETrainerOptionsBase options, string variant)
+        private static DynMoETextOptionsBase Text(DynMoETrainerOptionsBase options, string variant, string which = " (a data set with a text column)")
             => options as DynMoETextOptionsBase
-               ?? throw new ArgumentException($"The variant '{variant}' applies to text candidates (a data set with a text column).");
+               ?? throw new ArgumentException($"The variant '{variant}' applies to text candidates{which}.");
 
         /// <summary>Known variant names.</summary>
         public static IReadOnlyList<string> Names => Entries.Select(e => e.Name).ToArray();

@@ -69,7 +69,8 @@ public sealed class TextClassificationTests
         });
         var model = trainer.Fit(split.TrainSet);
         var metrics = _ml.BinaryClassification.Evaluate(model.Transform(split.TestSet));
-        // Measured 0.966 accuracy / 0.992 AUC on these 415 held-out messages; a bag-of-words baseline gets about 0.97.
+        // Measured 0.966 accuracy / 0.992 AUC on these 415 held-out messages before the case folding (SpamDetection, 10
+        // epochs over 256 tokens at today's defaults: 0.964 / 0.994); a bag-of-words baseline gets about 0.97.
         Assert.IsGreaterThanOrEqualTo(0.95, metrics.Accuracy);
         Assert.IsGreaterThanOrEqualTo(0.98, metrics.AreaUnderRocCurve);
         Assert.IsGreaterThan(1.0, model.Model.Routing.MeanActivatedExpertsPerToken, "top-any routes tokens to more than one expert on average");

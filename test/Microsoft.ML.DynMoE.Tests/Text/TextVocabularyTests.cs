@@ -150,6 +150,11 @@ public sealed class TextVocabularyTests
         var old = (TextSequenceInput)SequenceInput.Load(new BinaryReader(new MemoryStream(legacy)));
         Assert.AreEqual(TextNormalization.AsWritten, old.Vocabulary.Normalization);
         Assert.AreEqual(input.Vocabulary.Size, old.Vocabulary.Size);
+        CollectionAssert.AreNotEqual(Encode(old.Vocabulary, " free", null, 4), Encode(old.Vocabulary, " FREE", null, 4), "a legacy vocabulary keeps case");
+        CollectionAssert.AreEqual(Encode(input.Vocabulary, "Free", null, 4), Encode(old.Vocabulary, " free", null, 4), "the same ids, read as written");
+        CollectionAssert.AreEqual(new[] { TextVocabulary.UnknownId }, Encode(old.Vocabulary, "free", null, 4), "as written, 'free' without its space is not the fitted ' free'");
+        var resaved = (TextSequenceInput)SequenceInput.Load(new BinaryReader(new MemoryStream(Write(old.Save))));
+        Assert.AreEqual(TextNormalization.AsWritten, resaved.Vocabulary.Normalization, "a re-saved legacy model keeps tokenizing as written");
 
         bytes[vocabularyStart - 5] = 9;
         var error = Assert.Throws<InvalidDataException>(() => SequenceInput.Load(new BinaryReader(new MemoryStream(bytes))));

@@ -183,7 +183,7 @@ public sealed class DynMoEBenchmarkTests
     [TestMethod]
     public void CaseVariantsSetTheTextCaseModeAndAreLeftOutOfAll()
     {
-        Assert.AreEqual(TextNormalizingEstimator.CaseMode.Lower, new DynMoEBinaryTextClassificationTrainer.Options().CaseMode, "the text default (encoders' study)");
+        Assert.AreEqual(TextNormalizingEstimator.CaseMode.Lower, new DynMoEBinaryTextClassificationTrainer.Options().CaseMode, "the text default (the tokenizer's study)");
         var text = new DynMoEMulticlassTextClassificationTrainer.Options();
         DynMoEVariantCatalog.Parse("case-none").Single().Configure(text);
         Assert.AreEqual(TextNormalizingEstimator.CaseMode.None, text.CaseMode);
@@ -194,6 +194,7 @@ public sealed class DynMoEBenchmarkTests
         Assert.AreEqual("The variant 'case-none' applies to text candidates (a data set with a text column).", ex.Message);
         var all = DynMoEVariantCatalog.Parse("all").Select(v => v.Name).ToArray();
         CollectionAssert.DoesNotContain(all, "case-none");
+        CollectionAssert.DoesNotContain(all, "case-lower");
         CollectionAssert.DoesNotContain(all, "frozen-encoder");
         CollectionAssert.Contains(all, "dropout-0.1");
     }

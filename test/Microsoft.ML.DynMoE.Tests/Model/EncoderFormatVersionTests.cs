@@ -22,8 +22,8 @@ public sealed class EncoderFormatVersionTests
         }).Fit(spam);
         var parameters = model.Model;
 
-        byte[] current = Write(parameters.Save);
-        byte[] encoder = Write(parameters.Encoder.Save);
+        byte[] current = BinaryBytes.Of(parameters.Save);
+        byte[] encoder = BinaryBytes.Of(parameters.Encoder.Save);
         int prefix = current.Length - encoder.Length - sizeof(int);
         Assert.AreEqual(1, System.BitConverter.ToInt32(current, prefix), "kind 1: a Transformer trained from scratch");
         byte[] legacy = current.Take(prefix).Concat(encoder).ToArray();
@@ -39,13 +39,5 @@ public sealed class EncoderFormatVersionTests
         parameters.Score(row, before, scratchBefore);
         loaded.Score(row, after, scratchAfter);
         CollectionAssert.AreEqual(before, after);
-    }
-
-    private static byte[] Write(System.Action<BinaryWriter> save)
-    {
-        using var stream = new MemoryStream();
-        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
-            save(writer);
-        return stream.ToArray();
     }
 }

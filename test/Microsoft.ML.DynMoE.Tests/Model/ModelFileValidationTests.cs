@@ -201,13 +201,7 @@ public sealed class ModelFileValidationTests
     private static CompiledMoEMlp NetworkOf(ITransformer model)
         => ((TransformerChain<MulticlassPredictionTransformer<DynMoEMulticlassModelParameters>>)model).LastTransformer.Model.Network;
 
-    private static byte[] NetworkBytes()
-    {
-        using var stream = new MemoryStream();
-        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
-            NetworkOf(_topAny).Save(writer);
-        return stream.ToArray();
-    }
+    private static byte[] NetworkBytes() => BinaryBytes.Of(NetworkOf(_topAny).Save);
 
     private static InvalidDataException LoadFails(byte[] bytes)
         => Assert.Throws<InvalidDataException>(() => CompiledMoEMlp.Load(new BinaryReader(new MemoryStream(bytes))));

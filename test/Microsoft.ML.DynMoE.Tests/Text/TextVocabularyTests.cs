@@ -89,23 +89,17 @@ public sealed class TextVocabularyTests
     public void SaveLoadRoundTripsAndRejectsADamagedList()
     {
         var vocabulary = VocabularyOf("the quick brown fox jumps over the lazy dog");
-        using var stream = new MemoryStream();
-        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
-            vocabulary.Save(writer);
-        stream.Position = 0;
-        var loaded = TextVocabulary.Load(new BinaryReader(stream), AsWritten);
+        var loaded = TextVocabulary.Load(new BinaryReader(new MemoryStream(BinaryBytes.Of(vocabulary.Save))), AsWritten);
         CollectionAssert.AreEqual(Encode(vocabulary, "the lazy fox", null, 8), Encode(loaded, "the lazy fox", null, 8));
 
-        using var damaged = new MemoryStream();
-        using (var writer = new BinaryWriter(damaged, System.Text.Encoding.UTF8, leaveOpen: true))
+        byte[] damaged = BinaryBytes.Of(writer =>
         {
             writer.Write("cl100k_base");
             writer.Write(2);
             writer.Write(50);
             writer.Write(40);
-        }
-        damaged.Position = 0;
-        var error = Assert.Throws<InvalidDataException>(() => TextVocabulary.Load(new BinaryReader(damaged), AsWritten));
+        });
+        var error = Assert.Throws<InvalidDataException>(() => TextVocabulary.Load(new BinaryReader(new MemoryStream(damaged)), AsWritten));
         StringAssert.Contains(error.Message, "strictly increasing");
     }
 
@@ -138,14 +132,14 @@ public sealed class TextVocabularyTests
     {
         var lower = new TextNormalization(TextNormalizingEstimator.CaseMode.Lower, LeadingSpace: true);
         var input = new TextSequenceInput("Text", null, 16, TextTruncation.Head, VocabularyOf(lower, "Free money now"));
-        byte[] bytes = Write(input.Save);
+        byte[] bytes = BinaryBytes.Of(input.Save);
         Assert.AreEqual(5, BitConverter.ToInt32(bytes, 0), "kind 5: text with a normalising tokenizer");
         var loaded = (TextSequenceInput)SequenceInput.Load(new BinaryReader(new MemoryStream(bytes)));
         Assert.AreEqual(lower, loaded.Vocabulary.Normalization);
         CollectionAssert.AreEqual(Encode(input.Vocabulary, "FREE money", null, 8), Encode(loaded.Vocabulary, "FREE money", null, 8));
 
         // A kind-1 file is the same bytes without the normalisation (an int and a bool before the vocabulary).
-        int vocabularyStart = bytes.Length - Write(input.Vocabulary.Save).Length;
+        int vocabularyStart = bytes.Length - BinaryBytes.Of(input.Vocabulary.Save).Length;
         byte[] legacy = BitConverter.GetBytes(1).Concat(bytes.Skip(4).Take(vocabularyStart - 4 - 5)).Concat(bytes.Skip(vocabularyStart)).ToArray();
         var old = (TextSequenceInput)SequenceInput.Load(new BinaryReader(new MemoryStream(legacy)));
         Assert.AreEqual(TextNormalization.AsWritten, old.Vocabulary.Normalization);
@@ -153,19 +147,11 @@ public sealed class TextVocabularyTests
         CollectionAssert.AreNotEqual(Encode(old.Vocabulary, " free", null, 4), Encode(old.Vocabulary, " FREE", null, 4), "a legacy vocabulary keeps case");
         CollectionAssert.AreEqual(Encode(input.Vocabulary, "Free", null, 4), Encode(old.Vocabulary, " free", null, 4), "the same ids, read as written");
         CollectionAssert.AreEqual(new[] { TextVocabulary.UnknownId }, Encode(old.Vocabulary, "free", null, 4), "as written, 'free' without its space is not the fitted ' free'");
-        var resaved = (TextSequenceInput)SequenceInput.Load(new BinaryReader(new MemoryStream(Write(old.Save))));
+        var resaved = (TextSequenceInput)SequenceInput.Load(new BinaryReader(new MemoryStream(BinaryBytes.Of(old.Save))));
         Assert.AreEqual(TextNormalization.AsWritten, resaved.Vocabulary.Normalization, "a re-saved legacy model keeps tokenizing as written");
 
         bytes[vocabularyStart - 5] = 9;
         var error = Assert.Throws<InvalidDataException>(() => SequenceInput.Load(new BinaryReader(new MemoryStream(bytes))));
         Assert.AreEqual("The DynMoE text model records case mode 9; the file is damaged or from a newer version.", error.Message);
-    }
-
-    private static byte[] Write(Action<BinaryWriter> save)
-    {
-        using var stream = new MemoryStream();
-        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
-            save(writer);
-        return stream.ToArray();
     }
 }
